@@ -1,0 +1,358 @@
+//! Bundles: a named set of Rego modules and data, read from a directory or a `.tar.gz`.
+//!
+//! Owns: turning a bundle's raw files into a [`Bundle`] (modules with their packages, one merged
+//! data document, the manifest) and enforcing the manifest's roots. Every failure is a
+//! [`BundleError`] naming the file (and line, where there is one). Compiling and evaluating
+//! belong to [`crate::policy`].
+
+mod files;
+mod manifest;
+mod package;
+
+use std::path::{Path, PathBuf};
+
+pub use files::{BundleFiles, MANIFEST_FILE, SIGNATURES_FILE, is_bundle_file};
+pub use manifest::Manifest;
+pub use package::{package_path, parse_ref};
+
+/// Default cap on a bundle's total (uncompressed) size.
+pub const DEFAULT_MAX_BUNDLE_BYTES: u64 = 128 << 20;
+
+/// Why a bundle could not be read. Messages name the file and say what to change.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error("{path}: cannot read bundle: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "{path}: bundle exceeds the size limit of {limit} bytes; raise --max-bundle-bytes or split the bundle"
+    )]
+    TooLarge { path: PathBuf, limit: u64 },
+    #[error("{archive}: unsafe archive entry {entry:?}: {reason}")]
+    UnsafePath {
+        archive: PathBuf,
+        entry: String,
+        reason: &'static str,
+    },
+    #[error("{archive}: not a valid gzip-compressed tar archive: {message}")]
+    Archive { archive: PathBuf, message: String },
+    #[error("{file}:{line}:{column}: invalid JSON: {message}")]
+    Json {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{file}: invalid YAML: {message}")]
+    Yaml { file: String, message: String },
+    #[error("{file}: invalid manifest: {message}")]
+    Manifest { file: String, message: String },
+    #[error("{file}:{line}: {message}")]
+    Package {
+        file: String,
+        line: usize,
+        message: String,
+    },
+    #[error(
+        "{file}: {what} at path {path:?} is outside the bundle's roots {roots:?}; add a root for it to .manifest or move it under one"
+    )]
+    OutsideRoots {
+        file: String,
+        what: &'static str,
+        path: String,
+        roots: Vec<String>,
+    },
+    #[error(
+        "{file}: data at path {path:?} is already set by another data file of the bundle; each data path may be set once"
+    )]
+    DataConflict { file: String, path: String },
+    #[error("{file}: not valid UTF-8 text")]
+    NotUtf8 { file: String },
+}
+
+/// One Rego source file of a bundle.
+#[derive(Debug, Clone)]
+pub struct RegoModule {
+    /// Path relative to the bundle root, as shown in errors (`orders/policy.rego`).
+    pub file: String,
+    pub text: String,
+    /// The package as data path segments (`package orders.admin` -> `["orders", "admin"]`).
+    pub package: Vec<String>,
+    pub rego_v0: bool,
+}
+
+/// A bundle whose files parsed and whose contents lie inside its roots. Not yet compiled.
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    pub name: String,
+    pub source: PathBuf,
+    pub manifest: Manifest,
+    pub modules: Vec<RegoModule>,
+    /// The merged data document (always an object), rooted at `data`.
+    pub data: serde_json::Value,
+    /// Digest of every file, to skip reloads that change nothing.
+    pub content_hash: [u8; 32],
+}
+
+impl Bundle {
+    /// Reads and assembles the bundle at `source` (directory or `.tar.gz`).
+    pub fn load(name: &str, source: &Path, max_bytes: u64) -> Result<Self, BundleError> {
+        let files = BundleFiles::read(source, max_bytes)?;
+        Self::from_files(name, source, &files)
+    }
+
+    /// Assembles a bundle from its raw files: manifest first, then data and modules, each
+    /// checked against the roots.
+    pub fn from_files(name: &str, source: &Path, files: &BundleFiles) -> Result<Self, BundleError> {
+        let manifest = match files.files.get(MANIFEST_FILE) {
+            Some(content) => Manifest::parse(MANIFEST_FILE, content)?,
+            None => Manifest::unrestricted(),
+        };
+        let mut data = serde_json::Value::Object(serde_json::Map::new());
+        let mut modules = Vec::new();
+        for (rel, content) in &files.files {
+            if rel == MANIFEST_FILE || rel == SIGNATURES_FILE {
+                continue;
+            }
+            let (dir, file_name) = match rel.rsplit_once('/') {
+                Some((dir, name)) => (dir, name),
+                None => ("", rel.as_str()),
+            };
+            let dir_path: Vec<String> = dir
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
+            if file_name.ends_with(".rego") {
+                let text = String::from_utf8(content.clone())
+                    .map_err(|_| BundleError::NotUtf8 { file: rel.clone() })?;
+                let package = package_path(rel, &text)?;
+                if !manifest.covers(&package) {
+                    return Err(BundleError::OutsideRoots {
+                        file: rel.clone(),
+                        what: "package",
+                        path: package.join("."),
+                        roots: manifest.roots.clone(),
+                    });
+                }
+                modules.push(RegoModule {
+                    file: rel.clone(),
+                    text,
+                    package,
+                    rego_v0: manifest.rego_v0,
+                });
+            } else {
+                let value = parse_data_file(rel, file_name, content)?;
+                check_data_roots(&manifest, rel, &dir_path, &value)?;
+                place_data(&mut data, &dir_path, value, rel)?;
+            }
+        }
+        Ok(Self {
+            name: name.to_string(),
+            source: source.to_path_buf(),
+            manifest,
+            modules,
+            data,
+            content_hash: files.content_hash(),
+        })
+    }
+}
+
+fn parse_data_file(
+    rel: &str,
+    file_name: &str,
+    content: &[u8],
+) -> Result<serde_json::Value, BundleError> {
+    if file_name == "data.json" {
+        serde_json::from_slice(content).map_err(|e| BundleError::Json {
+            file: rel.to_string(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })
+    } else {
+        yaml_serde::from_slice(content).map_err(|e| BundleError::Yaml {
+            file: rel.to_string(),
+            message: e.to_string(),
+        })
+    }
+}
+
+/// Data at `path` is allowed when a root covers it; at an ancestor of a root it must be an
+/// object whose members are checked in turn.
+fn check_data_roots(
+    manifest: &Manifest,
+    file: &str,
+    path: &[String],
+    value: &serde_json::Value,
+) -> Result<(), BundleError> {
+    if manifest.covers(path) {
+        return Ok(());
+    }
+    match value {
+        serde_json::Value::Object(members) if manifest.is_ancestor_of_root(path) => {
+            let mut child = path.to_vec();
+            for (key, member) in members {
+                child.push(key.clone());
+                check_data_roots(manifest, file, &child, member)?;
+                child.pop();
+            }
+            Ok(())
+        }
+        _ => Err(BundleError::OutsideRoots {
+            file: file.to_string(),
+            what: "data",
+            path: path.join("/"),
+            roots: manifest.roots.clone(),
+        }),
+    }
+}
+
+/// Merges `value` into `root` at `path`; two files may share objects but never a leaf.
+fn place_data(
+    root: &mut serde_json::Value,
+    path: &[String],
+    value: serde_json::Value,
+    file: &str,
+) -> Result<(), BundleError> {
+    let conflict = |at: &[String]| BundleError::DataConflict {
+        file: file.to_string(),
+        path: at.join("/"),
+    };
+    let mut node = root;
+    for (depth, key) in path.iter().enumerate() {
+        let serde_json::Value::Object(map) = node else {
+            return Err(conflict(&path[..depth]));
+        };
+        node = map
+            .entry(key.clone())
+            .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+    }
+    merge(node, value, path.to_vec(), &conflict)
+}
+
+fn merge(
+    into: &mut serde_json::Value,
+    value: serde_json::Value,
+    mut at: Vec<String>,
+    conflict: &dyn Fn(&[String]) -> BundleError,
+) -> Result<(), BundleError> {
+    match (into, value) {
+        (serde_json::Value::Object(existing), serde_json::Value::Object(incoming)) => {
+            for (key, member) in incoming {
+                at.push(key.clone());
+                match existing.get_mut(&key) {
+                    Some(slot) => merge(slot, member, at.clone(), conflict)?,
+                    None => {
+                        existing.insert(key, member);
+                    }
+                }
+                at.pop();
+            }
+            Ok(())
+        }
+        _ => Err(conflict(&at)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(list: &[(&str, &str)]) -> BundleFiles {
+        BundleFiles {
+            files: list
+                .iter()
+                .map(|(p, c)| (p.to_string(), c.as_bytes().to_vec()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn data_is_placed_by_directory() {
+        let b = Bundle::from_files(
+            "b",
+            Path::new("b"),
+            &files(&[
+                ("data.json", r#"{"top": 1}"#),
+                ("rbac/data.json", r#"{"bindings": {"u": ["admin"]}}"#),
+                (
+                    "payment/config/data.yaml",
+                    "initiators:\n  - order-service\n",
+                ),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            b.data,
+            serde_json::json!({
+                "top": 1,
+                "rbac": {"bindings": {"u": ["admin"]}},
+                "payment": {"config": {"initiators": ["order-service"]}}
+            })
+        );
+    }
+
+    #[test]
+    fn data_outside_roots_is_rejected_with_its_file() {
+        let err = Bundle::from_files(
+            "b",
+            Path::new("b"),
+            &files(&[
+                (".manifest", r#"{"roots": ["orders"]}"#),
+                ("data.json", r#"{"orders": {"x": 1}, "payment": {"y": 2}}"#),
+            ]),
+        )
+        .unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("data.json"), "{msg}");
+        assert!(msg.contains("\"payment\""), "{msg}");
+    }
+
+    #[test]
+    fn package_outside_roots_is_rejected() {
+        let err = Bundle::from_files(
+            "b",
+            Path::new("b"),
+            &files(&[
+                (".manifest", r#"{"roots": ["orders"]}"#),
+                ("p.rego", "package payment\nallow := true\n"),
+            ]),
+        )
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            BundleError::OutsideRoots {
+                what: "package",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn conflicting_data_files_are_rejected() {
+        let err = Bundle::from_files(
+            "b",
+            Path::new("b"),
+            &files(&[
+                ("data.json", r#"{"a": {"b": 1}}"#),
+                ("a/data.json", r#"{"b": 2}"#),
+            ]),
+        )
+        .unwrap_err();
+        assert!(matches!(err, BundleError::DataConflict { .. }), "{err}");
+    }
+
+    #[test]
+    fn malformed_json_names_file_and_line() {
+        let err = Bundle::from_files(
+            "b",
+            Path::new("b"),
+            &files(&[("rbac/data.json", "{\n  \"a\": 1,\n  oops\n}")]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().starts_with("rbac/data.json:3:"), "{err}");
+    }
+}

@@ -1,0 +1,128 @@
+//! Reading a Rego module's `package` declaration without parsing the whole module.
+//!
+//! Owns: finding the package path early, so roots can be checked before anything compiles.
+//! The full parse (and its errors) belongs to regorus during compilation.
+
+use super::BundleError;
+
+/// The package of a Rego module as data path segments (`package a.b["c-d"]` -> `a`, `b`, `c-d`).
+pub fn package_path(file: &str, text: &str) -> Result<Vec<String>, BundleError> {
+    for (index, line) in text.lines().enumerate() {
+        let code = strip_comment(line).trim();
+        if code.is_empty() {
+            continue;
+        }
+        let line_no = index + 1;
+        let Some(rest) = code.strip_prefix("package") else {
+            return Err(BundleError::Package {
+                file: file.to_string(),
+                line: line_no,
+                message: "a Rego module must start with a `package` declaration".into(),
+            });
+        };
+        if !rest.starts_with(char::is_whitespace) {
+            return Err(BundleError::Package {
+                file: file.to_string(),
+                line: line_no,
+                message: "a Rego module must start with a `package` declaration".into(),
+            });
+        }
+        return parse_ref(rest.trim()).map_err(|message| BundleError::Package {
+            file: file.to_string(),
+            line: line_no,
+            message,
+        });
+    }
+    Err(BundleError::Package {
+        file: file.to_string(),
+        line: 1,
+        message: "the module is empty: it needs at least a `package` declaration".into(),
+    })
+}
+
+fn strip_comment(line: &str) -> &str {
+    // A `#` inside a string can only appear after the package keyword in a bracketed key;
+    // package lines rarely have one, and regorus re-checks everything at compile time.
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match c {
+            '\\' if in_string && !escaped => {
+                escaped = true;
+                continue;
+            }
+            '"' if !escaped => in_string = !in_string,
+            '#' if !in_string => return &line[..i],
+            _ => {}
+        }
+        escaped = false;
+    }
+    line
+}
+
+/// Parses `a.b["c"].d` (the `data.` prefix is optional) into its segments.
+pub fn parse_ref(text: &str) -> Result<Vec<String>, String> {
+    let mut segments = Vec::new();
+    let mut rest = text;
+    let bad = || format!("cannot read the package path `{text}`");
+    loop {
+        if let Some(after) = rest.strip_prefix('[') {
+            let close = after.find(']').ok_or_else(bad)?;
+            let key: String = serde_json::from_str(after[..close].trim()).map_err(|_| bad())?;
+            segments.push(key);
+            rest = &after[close + 1..];
+        } else {
+            let end = rest
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            if end == 0 {
+                return Err(bad());
+            }
+            segments.push(rest[..end].to_string());
+            rest = &rest[end..];
+        }
+        if rest.is_empty() {
+            break;
+        }
+        if let Some(after) = rest.strip_prefix('.') {
+            rest = after;
+        } else if !rest.starts_with('[') {
+            return Err(bad());
+        }
+    }
+    if segments.first().map(String::as_str) == Some("data") {
+        segments.remove(0);
+    }
+    Ok(segments)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_package_after_comments() {
+        let text = "# METADATA\n# title: x\n\npackage orders.admin # trailing\n\nallow := true\n";
+        assert_eq!(
+            package_path("p.rego", text).unwrap(),
+            vec!["orders", "admin"]
+        );
+    }
+
+    #[test]
+    fn reads_bracketed_keys() {
+        assert_eq!(
+            package_path("p.rego", "package a[\"b-c\"].d\n").unwrap(),
+            vec!["a", "b-c", "d"]
+        );
+    }
+
+    #[test]
+    fn missing_package_names_the_line() {
+        let err = package_path("p.rego", "\n\nallow := true\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "p.rego:3: a Rego module must start with a `package` declaration"
+        );
+    }
+}

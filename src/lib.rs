@@ -1,0 +1,38 @@
+//! authzd: a policy decision sidecar.
+//!
+//! A service (or its Envoy) asks "may this caller do this action on this resource?" over localhost;
+//! authzd answers from Rego policies evaluated by `regorus`, with OPA's REST API shapes, in
+//! microseconds.
+//!
+//! # Layout
+//!
+//! - [`cli`]: the command line (`run`, `eval`, `test`) and its environment variables.
+//! - [`config`]: the daemon's settings as plain data, validated once.
+//! - [`bundle`]: reading a bundle (directory or `.tar.gz`) into files, its manifest, and placing its
+//!   modules and data; never evaluates anything.
+//! - [`policy`]: compiling bundles into an immutable [`policy::Snapshot`] (interpreter + RVM
+//!   programs) and resolving a `/v1/data` path to what evaluates it.
+//! - [`decide`]: evaluating one decision against one snapshot (the hot path).
+//! - [`store`]: the atomically swapped current snapshot and the readiness latch.
+//! - [`api`]: HTTP (OPA's REST Data API) listeners, request decoding and error mapping.
+//! - [`app`]: binding every listener, spawning the servers, draining on shutdown.
+//! - [`commands`]: the one-shot subcommands `eval` and `test`.
+//! - [`decision_id`], [`logging`], [`shutdown`]: small shared pieces.
+
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod api;
+pub mod app;
+pub mod bundle;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod decide;
+pub mod decision_id;
+pub mod logging;
+pub mod policy;
+pub mod shutdown;
+pub mod store;
