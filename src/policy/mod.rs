@@ -1,0 +1,482 @@
+//! Compiling bundles into an immutable [`Snapshot`]: everything a decision needs, built once
+//! off the request path.
+//!
+//! Owns: loading modules and data into a prepared regorus `Engine`, listing the rules, planning
+//! which of them run on the RVM ([`rvm_plan`]), and resolving a request path to a rule, a
+//! package (namespace) or plain data. Evaluation itself lives in [`crate::decide`].
+
+mod path;
+mod rvm_plan;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use regorus::rvm::program::Program;
+use regorus::unstable::{Rule, RuleHead};
+use regorus::{Engine, Value};
+use serde::Deserialize;
+
+use crate::bundle::{Bundle, parse_ref};
+pub use path::{PathError, as_index, fast_key, split_path, to_ref, walk};
+
+/// Bounds on one evaluation. Exceeding either is an evaluation error, never a hang.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EvalLimits {
+    /// RVM instructions per decision (regorus' default of 25,000 is too low for policies that
+    /// iterate over data).
+    pub max_instructions: usize,
+    /// Wall-clock budget per decision, for both the RVM and the interpreter.
+    pub timeout: Duration,
+}
+
+impl Default for EvalLimits {
+    fn default() -> Self {
+        Self {
+            max_instructions: 1_000_000,
+            timeout: Duration::from_millis(500),
+        }
+    }
+}
+
+/// How to compile: limits, and whether the RVM may be used at all (tests compare both paths).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompileOptions {
+    pub limits: EvalLimits,
+    pub use_rvm: bool,
+}
+
+impl Default for CompileOptions {
+    fn default() -> Self {
+        Self {
+            limits: EvalLimits::default(),
+            use_rvm: true,
+        }
+    }
+}
+
+/// Why a set of bundles could not be compiled. Rego errors carry regorus' `file:line:col`.
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    #[error("{message}")]
+    Rego { message: String },
+    #[error("data: {message}")]
+    Data { message: String },
+    #[error(
+        "bundles {a:?} and {b:?} have overlapping roots ({root_a:?} and {root_b:?}); give each bundle its own roots in .manifest"
+    )]
+    RootsOverlap {
+        a: String,
+        b: String,
+        root_a: String,
+        root_b: String,
+    },
+}
+
+/// A bundle's name and revision, as reported in provenance and decision logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleRevision {
+    pub name: String,
+    pub revision: String,
+}
+
+/// A rule known to the snapshot.
+#[derive(Debug, Clone)]
+pub struct RuleEntry {
+    /// Canonical rule path, as regorus names it (`data.orders.allow`).
+    pub path: String,
+    pub segments: Vec<String>,
+    /// Entry point index in the snapshot's RVM program, when the RVM evaluates this rule.
+    pub rvm_entry: Option<usize>,
+    /// Functions are not documents: a path naming one is undefined.
+    pub is_function: bool,
+}
+
+/// What a request path names.
+#[derive(Debug)]
+pub enum Target<'s> {
+    /// A rule, and the rest of the path to follow into its value.
+    Rule {
+        rule: &'s RuleEntry,
+        rest: Vec<String>,
+    },
+    /// A package or an ancestor of packages: rules and data merged (`/v1/data/orders`).
+    Namespace { segments: Vec<String> },
+    /// Plain data, no rule at or below it.
+    Data { segments: Vec<String> },
+}
+
+static NEXT_SNAPSHOT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Everything needed to evaluate decisions for one set of bundle revisions. Immutable; swapped
+/// whole by the store, so a request never sees half of a bundle.
+pub struct Snapshot {
+    id: u64,
+    pub bundles: Vec<BundleRevision>,
+    pub(crate) engine: Engine,
+    pub(crate) program: Option<Arc<Program>>,
+    pub(crate) data: Value,
+    pub limits: EvalLimits,
+    rules: Vec<RuleEntry>,
+    by_key: HashMap<Box<str>, usize>,
+    by_segments: HashMap<Vec<String>, usize>,
+    namespaces: HashSet<Vec<String>>,
+    /// Rules the RVM does not evaluate, with the reason.
+    pub interpreter_rules: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("id", &self.id)
+            .field("bundles", &self.bundles)
+            .field("rules", &self.rules.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Snapshot {
+    /// A snapshot with no policies and no data: every path is undefined.
+    pub fn empty(limits: EvalLimits) -> Self {
+        Self::assemble(
+            Vec::new(),
+            new_engine(limits),
+            None,
+            Value::new_object(),
+            limits,
+            Vec::new(),
+            Vec::new(),
+        )
+    }
+
+    /// Compiles `bundles` together. Fails on any Rego error, a data/rule conflict or
+    /// overlapping roots; the caller keeps serving its previous snapshot.
+    pub fn compile(bundles: &[Arc<Bundle>], options: CompileOptions) -> Result<Self, CompileError> {
+        check_roots(bundles)?;
+        let mut engine = new_engine(options.limits);
+        for bundle in bundles {
+            for module in &bundle.modules {
+                engine.set_rego_v0(module.rego_v0);
+                let id = module_id(bundle, &module.file);
+                engine
+                    .add_policy(id, module.text.clone())
+                    .map_err(|e| CompileError::Rego {
+                        message: e.to_string().trim().to_string(),
+                    })?;
+            }
+        }
+        engine.set_rego_v0(false);
+        let data = merged_data(bundles)?;
+        engine
+            .add_data(data.clone())
+            .map_err(|e| CompileError::Data {
+                message: e.to_string(),
+            })?;
+
+        let listed = list_rules(&mut engine)?;
+        let (rules, program, fallbacks) = match compiled_policy(&mut engine, &listed.entries)? {
+            None => (Vec::new(), None, Vec::new()),
+            Some(policy) => {
+                let mut functions = HashSet::new();
+                let mut paths: Vec<String> = listed.defaults.clone();
+                for (path, definitions) in policy.get_rules() {
+                    if definitions.iter().any(|d| is_function(d.as_ref())) {
+                        functions.insert(path.clone());
+                    }
+                    paths.push(path.clone());
+                }
+                functions.extend(listed.default_functions.iter().cloned());
+                paths.sort();
+                paths.dedup();
+                let documents: Vec<String> = paths
+                    .iter()
+                    .filter(|p| !functions.contains(*p))
+                    .cloned()
+                    .collect();
+                let plan = if options.use_rvm {
+                    rvm_plan::plan(&policy, &documents)
+                } else {
+                    rvm_plan::RvmPlan {
+                        fallbacks: documents
+                            .iter()
+                            .map(|p| (p.clone(), "RVM disabled".to_string()))
+                            .collect(),
+                        ..Default::default()
+                    }
+                };
+                if let Some(program) = &plan.program {
+                    check_program_data(program, &data)?;
+                }
+                let rules = paths
+                    .iter()
+                    .map(|p| RuleEntry {
+                        path: p.clone(),
+                        segments: parse_ref(p).unwrap_or_default(),
+                        rvm_entry: plan.entries.get(p).copied(),
+                        is_function: functions.contains(p),
+                    })
+                    .filter(|r| !r.segments.is_empty())
+                    .collect();
+                (rules, plan.program, plan.fallbacks)
+            }
+        };
+        let revisions = bundles
+            .iter()
+            .map(|b| BundleRevision {
+                name: b.name.clone(),
+                revision: b.manifest.revision.clone(),
+            })
+            .collect();
+        Ok(Self::assemble(
+            revisions,
+            engine,
+            program,
+            data,
+            options.limits,
+            rules,
+            fallbacks,
+        ))
+    }
+
+    fn assemble(
+        bundles: Vec<BundleRevision>,
+        engine: Engine,
+        program: Option<Arc<Program>>,
+        data: Value,
+        limits: EvalLimits,
+        rules: Vec<RuleEntry>,
+        interpreter_rules: Vec<(String, String)>,
+    ) -> Self {
+        let mut by_key = HashMap::new();
+        let mut by_segments = HashMap::new();
+        let mut namespaces = HashSet::new();
+        for (index, rule) in rules.iter().enumerate() {
+            if rule.segments.iter().all(|s| !s.contains('/')) {
+                by_key.insert(rule.segments.join("/").into_boxed_str(), index);
+            }
+            by_segments.insert(rule.segments.clone(), index);
+            for end in 0..rule.segments.len() {
+                namespaces.insert(rule.segments[..end].to_vec());
+            }
+        }
+        Self {
+            id: NEXT_SNAPSHOT_ID.fetch_add(1, Ordering::Relaxed),
+            bundles,
+            engine,
+            program,
+            data,
+            limits,
+            rules,
+            by_key,
+            by_segments,
+            namespaces,
+            interpreter_rules,
+        }
+    }
+
+    /// Unique per snapshot; per-thread evaluators rebuild themselves when it changes.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Every rule of the snapshot.
+    pub fn rules(&self) -> &[RuleEntry] {
+        &self.rules
+    }
+
+    /// Resolves a raw URL path (below `/v1/data`, still percent-encoded) to what evaluates it.
+    pub fn resolve(&self, raw_path: &str) -> Result<Target<'_>, PathError> {
+        if let Some(key) = fast_key(raw_path)
+            && let Some(&index) = self.by_key.get(key)
+            && let Some(rule) = self.rules.get(index)
+        {
+            return Ok(Target::Rule {
+                rule,
+                rest: Vec::new(),
+            });
+        }
+        Ok(self.resolve_segments(split_path(raw_path)?))
+    }
+
+    /// Resolves already split path segments.
+    pub fn resolve_segments(&self, segments: Vec<String>) -> Target<'_> {
+        for end in 1..=segments.len() {
+            if let Some(&index) = self.by_segments.get(&segments[..end])
+                && let Some(rule) = self.rules.get(index)
+            {
+                return Target::Rule {
+                    rule,
+                    rest: segments[end..].to_vec(),
+                };
+            }
+        }
+        if self.namespaces.contains(&segments) {
+            Target::Namespace { segments }
+        } else {
+            Target::Data { segments }
+        }
+    }
+
+    /// True when some rule defines the document at `segments` or above it (OPA's v0 API says
+    /// "document undefined" then, and "document missing" otherwise).
+    pub fn has_rules_for(&self, segments: &[String]) -> bool {
+        (1..=segments.len()).any(|end| self.by_segments.contains_key(&segments[..end]))
+    }
+}
+
+fn new_engine(limits: EvalLimits) -> Engine {
+    let mut engine = Engine::new();
+    engine.set_execution_timer_config(timer_config(limits));
+    engine
+}
+
+/// The regorus time-limit setting for `limits`.
+pub(crate) fn timer_config(limits: EvalLimits) -> regorus::utils::limits::ExecutionTimerConfig {
+    regorus::utils::limits::ExecutionTimerConfig {
+        limit: limits.timeout,
+        check_interval: std::num::NonZeroU32::MIN.saturating_add(63),
+    }
+}
+
+fn module_id(bundle: &Bundle, file: &str) -> String {
+    let source = bundle.source.display().to_string();
+    if bundle.source.is_dir() {
+        format!("{}/{file}", source.trim_end_matches('/'))
+    } else {
+        format!("{source}:{file}")
+    }
+}
+
+fn check_roots(bundles: &[Arc<Bundle>]) -> Result<(), CompileError> {
+    for (i, a) in bundles.iter().enumerate() {
+        for b in bundles.iter().skip(i + 1) {
+            if let Some((root_a, root_b)) = a.manifest.overlapping_root(&b.manifest) {
+                return Err(CompileError::RootsOverlap {
+                    a: a.name.clone(),
+                    b: b.name.clone(),
+                    root_a: root_a.to_string(),
+                    root_b: root_b.to_string(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// All bundles' data as one regorus value. Roots do not overlap, so objects merge cleanly.
+fn merged_data(bundles: &[Arc<Bundle>]) -> Result<Value, CompileError> {
+    let mut merged = serde_json::Map::new();
+    for bundle in bundles {
+        if let serde_json::Value::Object(map) = &bundle.data {
+            merge_json(&mut merged, map);
+        }
+    }
+    Value::deserialize(serde_json::Value::Object(merged)).map_err(|e| CompileError::Data {
+        message: e.to_string(),
+    })
+}
+
+fn merge_json(
+    into: &mut serde_json::Map<String, serde_json::Value>,
+    from: &serde_json::Map<String, serde_json::Value>,
+) {
+    for (key, value) in from {
+        match (into.get_mut(key), value) {
+            (Some(serde_json::Value::Object(existing)), serde_json::Value::Object(incoming)) => {
+                merge_json(existing, incoming);
+            }
+            _ => {
+                into.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
+/// A rule and a data document at the same path is a load error, not a request error.
+fn check_program_data(program: &Arc<Program>, data: &Value) -> Result<(), CompileError> {
+    let mut vm = regorus::rvm::vm::RegoVM::new();
+    vm.load_program(program.clone());
+    vm.set_data(data.clone()).map_err(|e| CompileError::Data {
+        message: e.to_string(),
+    })
+}
+
+fn is_function(rule: &Rule) -> bool {
+    match rule {
+        Rule::Spec { head, .. } => matches!(head, RuleHead::Func { .. }),
+        Rule::Default { args, .. } => !args.is_empty(),
+    }
+}
+
+/// Builds regorus' compiled policy (the RVM compiler's input). Preparing it also runs regorus'
+/// semantic checks (unsafe variables, recursion), so they fail the load, not a request.
+fn compiled_policy(
+    engine: &mut Engine,
+    entries: &[String],
+) -> Result<Option<regorus::CompiledPolicy>, CompileError> {
+    let mut last_error = None;
+    for entry in entries {
+        match engine.compile_with_entrypoint(&entry.as_str().into()) {
+            Ok(policy) => return Ok(Some(policy)),
+            Err(e) => last_error = Some(e.to_string().trim().to_string()),
+        }
+    }
+    match last_error {
+        Some(message) => Err(CompileError::Rego { message }),
+        None => Ok(None),
+    }
+}
+
+struct ListedRules {
+    /// Rule paths that can serve as the entry point of regorus' compiled policy.
+    entries: Vec<String>,
+    /// Rules that only have a `default` definition do not appear in regorus' rule map.
+    defaults: Vec<String>,
+    default_functions: Vec<String>,
+}
+
+fn list_rules(engine: &mut Engine) -> Result<ListedRules, CompileError> {
+    let mut listed = ListedRules {
+        entries: Vec::new(),
+        defaults: Vec::new(),
+        default_functions: Vec::new(),
+    };
+    for module in engine.get_modules().iter() {
+        let package =
+            regorus::utils::get_path_string(&module.package.refr, Some("data")).map_err(|e| {
+                CompileError::Rego {
+                    message: e.to_string(),
+                }
+            })?;
+        for rule in &module.policy {
+            let refr = match rule.as_ref() {
+                Rule::Default { refr, .. } => refr,
+                Rule::Spec { head, .. } => match head {
+                    RuleHead::Compr { refr, .. }
+                    | RuleHead::Set { refr, .. }
+                    | RuleHead::Func { refr, .. } => refr,
+                },
+            };
+            let Ok(name) = regorus::utils::get_path_string(refr, None) else {
+                continue;
+            };
+            let path = if name.starts_with('[') {
+                format!("{package}{name}")
+            } else {
+                format!("{package}.{name}")
+            };
+            if let Rule::Default { args, .. } = rule.as_ref() {
+                if args.is_empty() {
+                    listed.defaults.push(path.clone());
+                } else {
+                    listed.default_functions.push(path.clone());
+                }
+            }
+            if !is_function(rule.as_ref()) {
+                listed.entries.push(path);
+            }
+        }
+    }
+    Ok(listed)
+}

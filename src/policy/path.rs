@@ -1,0 +1,175 @@
+//! Data paths as clients write them (`orders/allow`, `roles/0`) and as Rego writes them
+//! (`data.orders.allow`, `data.roles[0]`).
+//!
+//! Owns: splitting and unescaping a request path the way OPA does, formatting a path as a Rego
+//! ref for messages, and walking the rest of a path into an already computed value.
+
+use std::borrow::Cow;
+
+use regorus::Value;
+
+/// Why a request path cannot name a document.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid path: invalid ref term '{segment}'")]
+pub struct PathError {
+    pub segment: String,
+}
+
+/// Splits a URL path (below `/v1/data`) into unescaped segments. Empty segments are skipped,
+/// each segment is percent-decoded on its own (so `%2F` stays inside one key).
+pub fn split_path(raw: &str) -> Result<Vec<String>, PathError> {
+    let mut segments = Vec::new();
+    for part in raw.split('/').filter(|s| !s.is_empty()) {
+        let segment: Cow<'_, str> = if part.contains('%') {
+            percent_encoding::percent_decode_str(part)
+                .decode_utf8()
+                .unwrap_or(Cow::Borrowed(part))
+        } else {
+            Cow::Borrowed(part)
+        };
+        if segment.contains('"') {
+            return Err(PathError {
+                segment: segment.into_owned(),
+            });
+        }
+        segments.push(segment.into_owned());
+    }
+    Ok(segments)
+}
+
+/// The lookup key of a raw path when it is already in normal form (no escapes, no empty
+/// segments), so the common request needs no allocation to find its rule.
+pub fn fast_key(raw: &str) -> Option<&str> {
+    let trimmed = raw.strip_prefix('/').unwrap_or(raw);
+    let clean = !trimmed.is_empty()
+        && !trimmed.ends_with('/')
+        && !trimmed.contains("//")
+        && !trimmed.contains('%')
+        && !trimmed.contains('"');
+    clean.then_some(trimmed)
+}
+
+/// The integer a segment denotes, when it is one (OPA uses Go's `strconv.Atoi`: optional sign,
+/// decimal digits). Such a segment indexes arrays.
+pub fn as_index(segment: &str) -> Option<i64> {
+    let digits = segment.strip_prefix(['+', '-']).unwrap_or(segment);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    segment.parse().ok()
+}
+
+/// Formats segments as a Rego ref: `data.orders.allow`, `data.x[0]`, `data.a["b/c"]`.
+pub fn to_ref(segments: &[String]) -> String {
+    let mut out = String::from("data");
+    for segment in segments {
+        if let Some(index) = as_index(segment) {
+            out.push_str(&format!("[{index}]"));
+        } else if is_identifier(segment) {
+            out.push('.');
+            out.push_str(segment);
+        } else {
+            out.push('[');
+            out.push_str(&serde_json::Value::String(segment.clone()).to_string());
+            out.push(']');
+        }
+    }
+    out
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Follows `rest` into `value`: object keys, array indices, set members. `Undefined` when any
+/// step is missing. As in OPA's storage, a segment is a string key first; an integer segment
+/// also indexes arrays and matches number keys and members.
+pub fn walk(value: Value, rest: &[String]) -> Value {
+    let mut current = value;
+    for segment in rest {
+        let index = as_index(segment);
+        let as_string = Value::from(segment.as_str());
+        let next = match &current {
+            Value::Object(map) => map
+                .get(&as_string)
+                .or_else(|| index.and_then(|i| map.get(&Value::from(i))))
+                .cloned(),
+            Value::Array(items) => index
+                .and_then(|i| usize::try_from(i).ok())
+                .and_then(|i| items.get(i).cloned()),
+            Value::Set(members) => {
+                if members.contains(&as_string) {
+                    Some(as_string)
+                } else {
+                    index
+                        .map(Value::from)
+                        .filter(|number| members.contains(number))
+                }
+            }
+            _ => None,
+        };
+        match next {
+            Some(v) => current = v,
+            None => return Value::Undefined,
+        }
+    }
+    current
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_and_unescapes_each_segment() {
+        assert_eq!(split_path("orders/allow").unwrap(), vec!["orders", "allow"]);
+        assert_eq!(split_path("/a%2Fb//c/").unwrap(), vec!["a/b", "c"]);
+        assert_eq!(split_path("").unwrap(), Vec::<String>::new());
+        assert!(split_path("a/b%22c").is_err());
+    }
+
+    #[test]
+    fn fast_key_only_for_normal_paths() {
+        assert_eq!(fast_key("orders/allow"), Some("orders/allow"));
+        assert_eq!(fast_key("/orders/allow"), Some("orders/allow"));
+        assert_eq!(fast_key("orders//allow"), None);
+        assert_eq!(fast_key("orders/allow/"), None);
+        assert_eq!(fast_key("a%2Fb"), None);
+        assert_eq!(fast_key(""), None);
+    }
+
+    #[test]
+    fn integer_segments_follow_atoi() {
+        assert_eq!(as_index("0"), Some(0));
+        assert_eq!(as_index("-1"), Some(-1));
+        assert_eq!(as_index("+5"), Some(5));
+        assert_eq!(as_index("007"), Some(7));
+        assert_eq!(as_index("1e3"), None);
+        assert_eq!(as_index("-"), None);
+    }
+
+    #[test]
+    fn refs_format_like_rego() {
+        let s = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(to_ref(&s(&["orders", "allow"])), "data.orders.allow");
+        assert_eq!(to_ref(&s(&["x", "0"])), "data.x[0]");
+        assert_eq!(to_ref(&s(&["a", "b/c"])), "data.a[\"b/c\"]");
+        assert_eq!(to_ref(&[]), "data");
+    }
+
+    #[test]
+    fn walks_objects_arrays_and_sets() {
+        let v = Value::from_json_str(r#"{"a": [10, {"b": true}], "0": "string key"}"#).unwrap();
+        let s = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(walk(v.clone(), &s(&["a", "1", "b"])), Value::from(true));
+        assert_eq!(walk(v.clone(), &s(&["a", "5"])), Value::Undefined);
+        // Like OPA's storage: an integer segment still finds a string key.
+        assert_eq!(walk(v.clone(), &s(&["0"])), Value::from("string key"));
+        let numbered = Value::from_json_str(r#"{"x": 1}"#).unwrap();
+        assert_eq!(walk(numbered, &s(&["0"])), Value::Undefined);
+        let set = Value::from(std::collections::BTreeSet::from([Value::from("x")]));
+        assert_eq!(walk(set, &s(&["x"])), Value::from("x"));
+    }
+}
