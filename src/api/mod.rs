@@ -1,0 +1,40 @@
+//! The HTTP API: OPA's REST Data API, `/health`, and what is not found.
+//!
+//! Owns: the routes and the state they share. Decoding, responses and errors live in the
+//! submodules; evaluation lives in [`crate::decide`].
+
+mod body;
+mod data;
+pub mod error;
+mod health;
+pub mod listener;
+mod params;
+pub mod response;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::store::PolicyStore;
+
+/// What every HTTP handler shares.
+pub struct Api {
+    pub store: Arc<PolicyStore>,
+    /// Path evaluated by `POST /`, slash form (`/system/main`).
+    pub default_decision: String,
+    pub max_request_bytes: usize,
+}
+
+/// The HTTP routes. Wrong methods on a known route get OPA's bare 405.
+pub fn router(api: Arc<Api>) -> Router {
+    Router::new()
+        .route("/v1/data", get(data::v1_get).post(data::v1_post))
+        .route("/v1/data/{*path}", get(data::v1_get).post(data::v1_post))
+        .route("/v0/data", post(data::v0_post))
+        .route("/v0/data/{*path}", post(data::v0_post))
+        .route("/", post(data::default_decision_post))
+        .route("/health", get(health::health))
+        .fallback(health::not_found)
+        .with_state(api)
+}
