@@ -1,0 +1,185 @@
+//! The command line: `authzd run`, `authzd eval`, `authzd test`.
+//!
+//! Owns: flags, their `AUTHZD_*` environment variables (sidecars are configured that way) and
+//! their defaults, and turning `run`'s flags into a [`Config`]. Does not start anything.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::bundle::DEFAULT_MAX_BUNDLE_BYTES;
+use crate::config::{
+    BundleSource, Config, DEFAULT_DECISION, DEFAULT_HTTP_ADDR, ListenAddr, LogFormat,
+    default_threads,
+};
+use crate::policy::EvalLimits;
+
+/// authzd: a policy decision sidecar with OPA's REST API.
+#[derive(Debug, Parser)]
+#[command(name = "authzd", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Log line format.
+    #[arg(
+        long,
+        global = true,
+        env = "AUTHZD_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
+    /// Log filter (`info`, `debug`, `authzd=debug,warn`); RUST_LOG works too.
+    #[arg(long, global = true, env = "AUTHZD_LOG_LEVEL", default_value = "info")]
+    pub log_level: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve decisions over HTTP (OPA's REST Data API).
+    Run(RunArgs),
+    /// Evaluate one decision and print it as JSON.
+    Eval(EvalArgs),
+    /// Run the `test_*` rules of bundles.
+    Test(TestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Bundle to serve: a directory or .tar.gz, optionally named (`NAME=PATH`). Repeatable.
+    #[arg(
+        long = "bundle",
+        short = 'b',
+        env = "AUTHZD_BUNDLE",
+        value_delimiter = ',',
+        default_value = "policies"
+    )]
+    pub bundles: Vec<BundleSource>,
+    /// HTTP listen address: host:port or unix:///path. Repeatable.
+    #[arg(long = "addr", short = 'a', env = "AUTHZD_ADDR", value_delimiter = ',', default_value = DEFAULT_HTTP_ADDR)]
+    pub addrs: Vec<ListenAddr>,
+    /// Data path that `POST /` evaluates.
+    #[arg(long, env = "AUTHZD_DEFAULT_DECISION", default_value = DEFAULT_DECISION)]
+    pub default_decision: String,
+    #[command(flatten)]
+    pub eval: EvalLimitArgs,
+    /// Largest request body, in bytes (also after gzip decoding).
+    #[arg(long, env = "AUTHZD_MAX_REQUEST_BYTES", default_value_t = 8 << 20)]
+    pub max_request_bytes: usize,
+    /// Largest bundle, in bytes (uncompressed).
+    #[arg(long, env = "AUTHZD_MAX_BUNDLE_BYTES", default_value_t = DEFAULT_MAX_BUNDLE_BYTES)]
+    pub max_bundle_bytes: u64,
+    /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
+    #[arg(long, env = "AUTHZD_SHUTDOWN_GRACE_PERIOD", default_value_t = 10)]
+    pub shutdown_grace_period: u64,
+    /// Runtime worker threads (default: available cores, at most 8).
+    #[arg(long, env = "AUTHZD_THREADS")]
+    pub threads: Option<usize>,
+}
+
+/// Limits shared by `run` and `eval`.
+#[derive(Debug, Args)]
+pub struct EvalLimitArgs {
+    /// RVM instructions one decision may execute.
+    #[arg(long, env = "AUTHZD_MAX_INSTRUCTIONS", default_value_t = EvalLimits::default().max_instructions)]
+    pub max_instructions: usize,
+    /// Milliseconds one decision may take.
+    #[arg(long, env = "AUTHZD_EVAL_TIMEOUT_MS", default_value_t = 500)]
+    pub eval_timeout_ms: u64,
+    /// Evaluate everything on the interpreter (for comparing with the RVM).
+    #[arg(long, env = "AUTHZD_NO_RVM")]
+    pub no_rvm: bool,
+}
+
+impl EvalLimitArgs {
+    pub fn limits(&self) -> EvalLimits {
+        EvalLimits {
+            max_instructions: self.max_instructions,
+            timeout: Duration::from_millis(self.eval_timeout_ms),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Bundle (directory or .tar.gz). Repeatable.
+    #[arg(long = "bundle", short = 'b', default_value = "policies")]
+    pub bundles: Vec<BundleSource>,
+    /// Input document: a JSON file, or `-` for standard input. Without it, input is undefined.
+    #[arg(long, short = 'i')]
+    pub input: Option<PathBuf>,
+    #[command(flatten)]
+    pub eval: EvalLimitArgs,
+    /// Data path to evaluate: `orders/allow` or `data.orders.allow`.
+    pub query_path: String,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Bundles whose `test_*` rules to run.
+    #[arg(default_value = "policies")]
+    pub bundles: Vec<BundleSource>,
+    /// Print every test, not only failures.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
+
+impl RunArgs {
+    pub fn into_config(self) -> Config {
+        let default_decision = format!("/{}", self.default_decision.trim_matches('/'));
+        Config {
+            bundles: self.bundles,
+            http_addrs: self.addrs,
+            default_decision,
+            limits: self.eval.limits(),
+            max_request_bytes: self.max_request_bytes,
+            max_bundle_bytes: self.max_bundle_bytes,
+            shutdown_grace: Duration::from_secs(self.shutdown_grace_period),
+            threads: self
+                .threads
+                .filter(|n| *n > 0)
+                .unwrap_or_else(default_threads),
+            use_rvm: !self.eval.no_rvm,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_defaults_serve_policies_on_loopback() {
+        let cli = Cli::try_parse_from(["authzd", "run"]).unwrap();
+        let Command::Run(args) = cli.command else {
+            panic!("not run")
+        };
+        let config = args.into_config();
+        assert_eq!(config.bundles[0].path, PathBuf::from("policies"));
+        assert_eq!(config.http_addrs, vec!["127.0.0.1:8181".parse().unwrap()]);
+        assert_eq!(config.default_decision, "/system/main");
+    }
+
+    #[test]
+    fn repeated_flags_accumulate() {
+        let cli = Cli::try_parse_from([
+            "authzd",
+            "run",
+            "--bundle",
+            "a=x",
+            "--bundle",
+            "y.tar.gz",
+            "--addr",
+            "127.0.0.1:0",
+            "--addr",
+            "unix:///tmp/a.sock",
+        ])
+        .unwrap();
+        let Command::Run(args) = cli.command else {
+            panic!("not run")
+        };
+        assert_eq!(args.bundles.len(), 2);
+        assert_eq!(args.addrs.len(), 2);
+    }
+}

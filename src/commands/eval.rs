@@ -1,0 +1,61 @@
+//! `authzd eval`: one decision from the command line, printed as the HTTP API would return it.
+//!
+//! Owns: reading the input file (or standard input) and printing `{"result": ...}`.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use regorus::Value;
+
+use crate::cli::EvalArgs;
+use crate::decide::{DecideOptions, decide_target};
+use crate::policy::CompileOptions;
+
+pub fn run(args: EvalArgs) -> ExitCode {
+    match eval(&args) {
+        Ok(output) => {
+            println!("{output}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("authzd eval: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn eval(args: &EvalArgs) -> Result<String, String> {
+    let snapshot = super::compile(
+        &args.bundles,
+        CompileOptions {
+            limits: args.eval.limits(),
+            use_rvm: !args.eval.no_rvm,
+        },
+    )?;
+    let input = match &args.input {
+        None => Value::Undefined,
+        Some(path) => {
+            let mut text = String::new();
+            if path.as_os_str() == "-" {
+                std::io::stdin()
+                    .read_to_string(&mut text)
+                    .map_err(|e| format!("cannot read standard input: {e}"))?;
+            } else {
+                text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+            serde_json::from_str(&text)
+                .map_err(|e| format!("{}: invalid JSON input: {e}", path.display()))?
+        }
+    };
+    let segments = super::query_segments(&args.query_path)?;
+    let target = snapshot.resolve_segments(segments);
+    let decision = decide_target(&snapshot, target, &input, DecideOptions::default())
+        .map_err(|e| e.to_string())?;
+    let output = if decision.is_defined() {
+        serde_json::json!({ "result": decision.result })
+    } else {
+        serde_json::json!({})
+    };
+    serde_json::to_string_pretty(&output).map_err(|e| e.to_string())
+}

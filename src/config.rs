@@ -1,0 +1,169 @@
+//! The daemon's settings as plain data, parsed and validated once at start-up.
+//!
+//! Owns: listener addresses (`host:port`, `unix:///path`), bundle sources (`[name=]path`) and
+//! every limit. The command line that fills it lives in [`crate::cli`].
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::policy::EvalLimits;
+
+/// Default HTTP listener: OPA's port, loopback only.
+pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:8181";
+/// OPA's default decision for `POST /`.
+pub const DEFAULT_DECISION: &str = "/system/main";
+
+/// Where a listener binds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListenAddr {
+    Tcp(SocketAddr),
+    Unix(PathBuf),
+}
+
+impl std::fmt::Display for ListenAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Tcp(addr) => write!(f, "{addr}"),
+            Self::Unix(path) => write!(f, "unix://{}", path.display()),
+        }
+    }
+}
+
+impl std::str::FromStr for ListenAddr {
+    type Err = String;
+
+    /// `127.0.0.1:8181`, `localhost:8181`, `[::1]:8181`, `:8181` (all interfaces, as in OPA),
+    /// or `unix:///run/authzd.sock`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Some(path) = s.strip_prefix("unix://") {
+            if path.is_empty() {
+                return Err(format!(
+                    "{s:?}: a unix address needs a path, e.g. unix:///run/authzd.sock"
+                ));
+            }
+            return Ok(Self::Unix(PathBuf::from(path)));
+        }
+        let with_host = if s.starts_with(':') {
+            format!("0.0.0.0{s}")
+        } else {
+            s.to_string()
+        };
+        with_host
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut addrs| addrs.next())
+            .map(Self::Tcp)
+            .ok_or_else(|| {
+                format!("{s:?} is not a listen address; use host:port (e.g. 127.0.0.1:8181) or unix:///path")
+            })
+    }
+}
+
+/// A bundle to serve: its name (for provenance and status) and where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleSource {
+    pub name: String,
+    pub path: PathBuf,
+}
+
+impl std::str::FromStr for BundleSource {
+    type Err = String;
+
+    /// `PATH` or `NAME=PATH`; the name defaults to the file or directory name.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (name, path) = match s.split_once('=') {
+            Some((name, path)) if !name.is_empty() && !name.contains('/') => {
+                (name.to_string(), PathBuf::from(path))
+            }
+            _ => {
+                let path = PathBuf::from(s);
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .map(|n| {
+                        n.trim_end_matches(".tar.gz")
+                            .trim_end_matches(".tgz")
+                            .to_string()
+                    })
+                    .filter(|n| !n.is_empty() && n != "." && n != "..")
+                    .unwrap_or_else(|| "bundle".to_string());
+                (name, path)
+            }
+        };
+        if path.as_os_str().is_empty() {
+            return Err(format!("{s:?}: a bundle needs a path (NAME=PATH or PATH)"));
+        }
+        Ok(Self { name, path })
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Everything `authzd run` needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bundles: Vec<BundleSource>,
+    pub http_addrs: Vec<ListenAddr>,
+    /// Data path evaluated by `POST /` (slash form, `/system/main`).
+    pub default_decision: String,
+    pub limits: EvalLimits,
+    /// Largest request body accepted, after gzip decoding too.
+    pub max_request_bytes: usize,
+    pub max_bundle_bytes: u64,
+    /// How long in-flight requests may take to finish after SIGTERM.
+    pub shutdown_grace: Duration,
+    /// Runtime worker threads.
+    pub threads: usize,
+    /// Let the RVM evaluate what it can (off only to compare with the interpreter).
+    pub use_rvm: bool,
+}
+
+/// The default worker count: the cores available, at most 8 (a sidecar shares its node).
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .min(8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_listen_addresses() {
+        assert_eq!(
+            "127.0.0.1:8181".parse::<ListenAddr>().unwrap(),
+            ListenAddr::Tcp("127.0.0.1:8181".parse().unwrap())
+        );
+        assert_eq!(
+            "unix:///run/a.sock".parse::<ListenAddr>().unwrap(),
+            ListenAddr::Unix(PathBuf::from("/run/a.sock"))
+        );
+        assert_eq!(
+            ":9000".parse::<ListenAddr>().unwrap(),
+            ListenAddr::Tcp("0.0.0.0:9000".parse().unwrap())
+        );
+        let err = "nonsense".parse::<ListenAddr>().unwrap_err();
+        assert!(err.contains("host:port"), "{err}");
+    }
+
+    #[test]
+    fn parses_bundle_sources() {
+        let b: BundleSource = "policies".parse().unwrap();
+        assert_eq!(b.name, "policies");
+        let b: BundleSource = "/srv/orders.tar.gz".parse().unwrap();
+        assert_eq!(b.name, "orders");
+        let b: BundleSource = "main=./policies/".parse().unwrap();
+        assert_eq!(
+            (b.name.as_str(), b.path),
+            ("main", PathBuf::from("./policies/"))
+        );
+    }
+}

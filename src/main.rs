@@ -1,0 +1,48 @@
+//! The `authzd` binary: parse the command line, set up logging, run the subcommand.
+
+use std::process::ExitCode;
+
+use authzd::app::App;
+use authzd::cli::{Cli, Command};
+use authzd::config::Config;
+use authzd::{commands, logging, shutdown};
+use clap::Parser;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init(cli.log_format, &cli.log_level);
+    match cli.command {
+        Command::Run(args) => run(args.into_config()),
+        Command::Eval(args) => commands::eval::run(args),
+        Command::Test(args) => commands::test::run(args),
+    }
+}
+
+fn run(config: Config) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.threads)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("authzd: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        match App::build(config).await {
+            Ok(app) => {
+                app.run(shutdown::signal()).await;
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                tracing::error!("{e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}

@@ -1,0 +1,24 @@
+//! Shutdown signals: SIGTERM (Kubernetes) and SIGINT (Ctrl-C).
+//!
+//! Owns: turning either signal into one future that resolves once.
+
+use tracing::warn;
+
+/// Resolves on the first SIGTERM or SIGINT.
+pub async fn signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let term = signal(SignalKind::terminate());
+    let int = signal(SignalKind::interrupt());
+    match (term, int) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            warn!(error = %e, "cannot install signal handlers; stopping on Ctrl-C only");
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
