@@ -1,0 +1,24 @@
+# The inventory service: every authenticated subject may read stock; only warehouse staff may
+# change it. Input: {"subject": {...}, "action": "read" | "update", "resource": {"type": "item", "sku"}}
+package inventory
+
+import data.lib.identity
+
+default allow := false
+
+allow if {
+	input.action == "read"
+	identity.authenticated
+}
+
+allow if {
+	input.action == "update"
+	identity.has_role("warehouse_staff")
+}
+
+reasons contains "only warehouse staff may update stock" if {
+	input.action == "update"
+	not identity.has_role("warehouse_staff")
+}
+
+decision := {"allow": allow, "reasons": reasons}
