@@ -1,1 +1,156 @@
-fn main() {}
+//! One in-process decision on the example order policy, for each kind of request the order
+//! service sees: the RVM fast path, and the interpreter fallback for comparison.
+//!
+//! `cargo bench --bench decide`
+
+use std::hint::black_box;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use authzd::bundle::Bundle;
+use authzd::decide::{DecideOptions, Evaluator, decide};
+use authzd::policy::{CompileOptions, Snapshot};
+use criterion::{Criterion, criterion_group, criterion_main};
+use regorus::Value;
+
+// The daemon runs on mimalloc; measure with the same allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn snapshot(use_rvm: bool) -> Snapshot {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+    let bundle = Arc::new(Bundle::load("policies", &path, 1 << 26).expect("example bundle"));
+    Snapshot::compile(
+        &[bundle],
+        CompileOptions {
+            use_rvm,
+            ..CompileOptions::default()
+        },
+    )
+    .expect("compile")
+}
+
+/// RFC 3339 for `secs` since the epoch (UTC), without a date library.
+fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil-from-days (H. Hinnant).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60
+    )
+}
+
+fn input(json: &str) -> Value {
+    Value::from_json_str(json).expect("input")
+}
+
+fn bench(c: &mut Criterion) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let fresh = rfc3339(now - 5 * 60);
+    let stale = rfc3339(now - 45 * 60);
+    let cases = [
+        (
+            "owner views (allow)",
+            input(
+                r#"{"subject": {"id": "10001", "roles": ["customer"]}, "action": "view", "resource": {"type": "order", "id": "42", "owner": "10001"}}"#,
+            ),
+            true,
+        ),
+        (
+            "owner cancels within 30 min (allow)",
+            input(&format!(
+                r#"{{"subject": {{"id": "10001", "roles": ["customer"]}}, "action": "cancel", "resource": {{"type": "order", "id": "42", "owner": "10001", "created_at": "{fresh}"}}}}"#
+            )),
+            true,
+        ),
+        (
+            "warehouse staff processes (allow)",
+            input(
+                r#"{"subject": {"id": "20001"}, "action": "process", "resource": {"type": "order", "id": "42", "owner": "10001"}}"#,
+            ),
+            true,
+        ),
+        (
+            "other user views (deny)",
+            input(
+                r#"{"subject": {"id": "10002", "roles": ["customer"]}, "action": "view", "resource": {"type": "order", "id": "42", "owner": "10001"}}"#,
+            ),
+            false,
+        ),
+        (
+            "owner cancels after 30 min (deny)",
+            input(&format!(
+                r#"{{"subject": {{"id": "10001", "roles": ["customer"]}}, "action": "cancel", "resource": {{"type": "order", "id": "42", "owner": "10001", "created_at": "{stale}"}}}}"#
+            )),
+            false,
+        ),
+    ];
+    let rvm = snapshot(true);
+    let interpreter = snapshot(false);
+    let options = DecideOptions::default();
+    for (name, input, want) in &cases {
+        let decision = decide(&rvm, "orders/allow", input, options).expect("decide");
+        assert_eq!(
+            decision.evaluator,
+            Evaluator::Rvm,
+            "orders/allow must run on the RVM"
+        );
+        assert_eq!(decision.result, Value::from(*want), "{name}");
+    }
+
+    let mut group = c.benchmark_group("orders/allow rvm");
+    for (name, input, _) in &cases {
+        group.bench_function(*name, |b| {
+            b.iter(|| decide(black_box(&rvm), "orders/allow", black_box(input), options))
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("orders/allow interpreter");
+    for (name, input, _) in cases.iter().take(1).chain(cases.iter().skip(3).take(1)) {
+        group.bench_function(*name, |b| {
+            b.iter(|| {
+                decide(
+                    black_box(&interpreter),
+                    "orders/allow",
+                    black_box(input),
+                    options,
+                )
+            })
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("orders/decision rvm");
+    let (name, input, _) = &cases[3];
+    group.bench_function(*name, |b| {
+        b.iter(|| {
+            decide(
+                black_box(&rvm),
+                "orders/decision",
+                black_box(input),
+                options,
+            )
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

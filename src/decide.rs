@@ -264,13 +264,18 @@ fn interpreter_error(text: &str, options: DecideOptions) -> EvalError {
         .unwrap_or_else(|| text.trim())
         .to_string();
     let lower = detail.to_ascii_lowercase();
-    let (code, message) = if lower.contains("conflict") {
+    let (code, message) = if lower.contains("conflict") || lower.contains("multiple outputs") {
         let what = if lower.contains("function") {
             "functions must not produce multiple outputs for same inputs"
         } else {
             "complete rules must not produce multiple outputs"
         };
-        ("eval_conflict_error", format!("{what} ({detail})"))
+        let message = if detail.contains(what) {
+            detail
+        } else {
+            format!("{what} ({detail})")
+        };
+        ("eval_conflict_error", message)
     } else if lower.contains("time limit") || lower.contains("exceeded") {
         (
             "eval_cancel_error",

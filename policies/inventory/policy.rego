@@ -6,14 +6,25 @@ import data.lib.identity
 
 default allow := false
 
+# Reading needs an authenticated subject (the gateway forwards its id).
 allow if {
 	input.action == "read"
-	identity.authenticated
+	input.subject.id != ""
 }
 
 allow if {
 	input.action == "update"
 	identity.has_role("warehouse_staff")
+}
+
+reasons contains "reading stock requires an authenticated subject" if {
+	input.action == "read"
+	not input.subject.id
+}
+
+reasons contains "reading stock requires an authenticated subject" if {
+	input.action == "read"
+	input.subject.id == ""
 }
 
 reasons contains "only warehouse staff may update stock" if {

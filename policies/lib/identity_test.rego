@@ -7,9 +7,9 @@ test_roles_from_token if {
 }
 
 test_roles_from_bindings if {
-	identity.is_admin with input as {"subject": {"id": "30001", "roles": []}}
+	identity.has_role("admin") with input as {"subject": {"id": "30001", "roles": []}}
 }
 
 test_no_roles_for_unknown_subject if {
-	not identity.is_admin with input as {"subject": {"id": "99999"}}
+	not identity.has_role("admin") with input as {"subject": {"id": "99999"}}
 }

@@ -72,6 +72,7 @@ fn respond_v1(
     let raw_path = parts.uri.path().strip_prefix("/v1/data").unwrap_or("");
     let input = input.unwrap_or(Value::Undefined);
     let snapshot = api.store.load();
+    tracing::trace!(path = raw_path, "evaluating");
     let eval_started = Instant::now();
     let options = DecideOptions {
         strict_builtin_errors: params.strict_builtin_errors,

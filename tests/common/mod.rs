@@ -1,0 +1,251 @@
+//! Shared by the integration tests: start the real `authzd` binary on an ephemeral port and
+//! find its address in its log, without sleeping.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+/// The repository root (where `policies/` lives).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Log lines of a daemon, with a condition variable to wait for new ones.
+#[derive(Default)]
+pub struct Log {
+    state: Mutex<LogState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct LogState {
+    lines: Vec<String>,
+    closed: bool,
+}
+
+impl Log {
+    fn push(&self, line: String) {
+        self.state.lock().unwrap().lines.push(line);
+        self.changed.notify_all();
+    }
+
+    fn close(&self) {
+        self.state.lock().unwrap().closed = true;
+        self.changed.notify_all();
+    }
+
+    fn wait_for_eof(&self) {
+        let mut state = self.state.lock().unwrap();
+        while !state.closed {
+            state = self
+                .changed
+                .wait_timeout(state, Duration::from_secs(5))
+                .unwrap()
+                .0;
+        }
+    }
+
+    pub fn text(&self) -> String {
+        self.state.lock().unwrap().lines.join("\n")
+    }
+
+    /// Blocks until a line contains `needle` (30 s at most).
+    pub fn wait_for(&self, needle: &str) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let mut state = self.state.lock().unwrap();
+        while !state.lines.iter().any(|l| l.contains(needle)) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            assert!(
+                !left.is_zero(),
+                "no log line with {needle:?}:\n{}",
+                state.lines.join("\n")
+            );
+            state = self.changed.wait_timeout(state, left).unwrap().0;
+        }
+    }
+}
+
+/// A running daemon; killed when dropped.
+pub struct Daemon {
+    child: Child,
+    /// `127.0.0.1:port` of the first HTTP listener.
+    pub addr: String,
+    /// Every log line so far, and a signal for each new one.
+    pub log: Arc<Log>,
+}
+
+impl Daemon {
+    /// Starts `authzd run` with `args` (plus `--addr 127.0.0.1:0` unless an address is given).
+    pub fn start(args: &[&str]) -> Daemon {
+        Self::try_start(args, &[]).unwrap_or_else(|log| panic!("authzd did not start:\n{log}"))
+    }
+
+    /// Like `start`, with extra environment variables; `Err(log)` if it exits before listening.
+    pub fn try_start(args: &[&str], env: &[(&str, &str)]) -> Result<Daemon, String> {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_authzd"));
+        cmd.current_dir(repo()).arg("run");
+        if !args.contains(&"--addr") && !env.iter().any(|(k, _)| *k == "AUTHZD_ADDR") {
+            cmd.args(["--addr", "127.0.0.1:0"]);
+        }
+        cmd.args(args)
+            .envs(env.iter().copied())
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn authzd");
+        let stderr = child.stderr.take().expect("stderr");
+        let log = Arc::new(Log::default());
+        let (tx, rx) = mpsc::channel();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if let Some(addr) = line
+                    .contains("HTTP listener ready")
+                    .then(|| field(&line, "addr"))
+                    .flatten()
+                {
+                    let _ = tx.send(addr);
+                }
+                sink.push(line);
+            }
+            sink.close();
+        });
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(addr) => Ok(Daemon { child, addr, log }),
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                // The pipe is closed now; wait until the reader has drained it.
+                log.wait_for_eof();
+                Err(log.text())
+            }
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(mut self) -> ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let exit = self.child.wait().expect("wait");
+        std::mem::forget(self);
+        exit
+    }
+
+    /// Blocks until a log line contains `needle`.
+    pub fn wait_for_log(&self, needle: &str) {
+        self.log.wait_for(needle);
+    }
+
+    pub fn log_text(&self) -> String {
+        self.log.text()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The value of `key=value` in a text log line.
+pub fn field(line: &str, key: &str) -> Option<String> {
+    let start = line.find(&format!("{key}="))? + key.len() + 1;
+    let rest = &line[start..];
+    Some(
+        rest.split_whitespace()
+            .next()?
+            .trim_matches('"')
+            .to_string(),
+    )
+}
+
+/// Runs `authzd` to completion with `args`; returns (exit status, stdout, stderr).
+pub fn run_cli(args: &[&str]) -> (ExitStatus, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_authzd"))
+        .current_dir(repo())
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run authzd");
+    (
+        output.status,
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// An HTTP client that keeps its connection.
+pub fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+/// Writes `dir` as a gzip-compressed tarball at `out`, with OPA-style `/path` entries.
+pub fn tarball(dir: &Path, out: &Path) {
+    let file = std::fs::File::create(out).unwrap();
+    let gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
+    let mut builder = tar::Builder::new(gz);
+    add_dir(&mut builder, dir, dir);
+    builder.into_inner().unwrap().finish().unwrap();
+}
+
+fn add_dir<W: std::io::Write>(builder: &mut tar::Builder<W>, root: &Path, dir: &Path) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            add_dir(builder, root, &path);
+        } else {
+            let rel = path.strip_prefix(root).unwrap();
+            let content = std::fs::read(&path).unwrap();
+            let mut header = tar::Header::new_gnu();
+            header.set_size(content.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            builder
+                .append_data(
+                    &mut header,
+                    Path::new("/").join(rel).strip_prefix("/").unwrap(),
+                    &content[..],
+                )
+                .unwrap();
+        }
+    }
+}
+
+/// An RFC 3339 timestamp `minutes_ago` minutes before now.
+pub fn minutes_ago(minutes: u64) -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - minutes * 60;
+    let output = Command::new("date")
+        .args(["-u", "-d", &format!("@{secs}"), "+%Y-%m-%dT%H:%M:%SZ"])
+        .output()
+        .unwrap();
+    String::from_utf8(output.stdout).unwrap().trim().to_string()
+}

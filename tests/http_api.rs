@@ -1,0 +1,620 @@
+//! The HTTP Data API against the real binary and the example bundle: decisions for each
+//! service, OPA's shapes and error codes, limits, Unix sockets, shutdown.
+
+mod common;
+
+use std::io::{Read, Write};
+
+use common::{Daemon, client, minutes_ago, repo, run_cli};
+use serde_json::{Value, json};
+
+fn post(d: &Daemon, path: &str, body: &Value) -> (u16, Value) {
+    let response = client().post(d.url(path)).json(body).send().unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().unwrap_or(Value::Null))
+}
+
+fn result(d: &Daemon, path: &str, input: Value) -> Value {
+    let (status, body) = post(d, path, &json!({ "input": input }));
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["decision_id"]
+            .as_str()
+            .is_some_and(|id| id.len() == 36),
+        "{body}"
+    );
+    body["result"].clone()
+}
+
+#[test]
+fn order_service_rules() {
+    let d = Daemon::start(&[]);
+    let order = |created: &str| json!({"type": "order", "id": "42", "owner": "10001", "created_at": created});
+    let customer = json!({"id": "10001", "roles": ["customer"]});
+    let fresh = minutes_ago(5);
+    let stale = minutes_ago(45);
+    // Owner views and cancels a fresh order.
+    assert_eq!(
+        result(
+            &d,
+            "/v1/data/orders/allow",
+            json!({"subject": customer, "action": "view", "resource": order(&stale)})
+        ),
+        json!(true)
+    );
+    assert_eq!(
+        result(
+            &d,
+            "/v1/data/orders/allow",
+            json!({"subject": customer, "action": "cancel", "resource": order(&fresh)})
+        ),
+        json!(true)
+    );
+    // ...but not after 30 minutes, and says why.
+    assert_eq!(
+        result(
+            &d,
+            "/v1/data/orders/decision",
+            json!({"subject": customer, "action": "cancel", "resource": order(&stale)})
+        ),
+        json!({"allow": false, "reasons": ["orders can only be cancelled within 30 minutes of creation"]})
+    );
+    // Someone else's order.
+    assert_eq!(
+        result(
+            &d,
+            "/v1/data/orders/allow",
+            json!({"subject": {"id": "10002"}, "action": "view", "resource": order(&fresh)})
+        ),
+        json!(false)
+    );
+    // Warehouse staff process; customers do not.
+    assert_eq!(
+        result(
+            &d,
+            "/v1/data/orders/allow",
+            json!({"subject": {"id": "20001"}, "action": "process", "resource": order(&fresh)})
+        ),
+        json!(true)
+    );
+    assert_eq!(
+        result(
+            &d,
+            "/v1/data/orders/allow",
+            json!({"subject": customer, "action": "process", "resource": order(&fresh)})
+        ),
+        json!(false)
+    );
+    // Admins do anything.
+    assert_eq!(
+        result(
+            &d,
+            "/v1/data/orders/allow",
+            json!({"subject": {"id": "30001"}, "action": "delete", "resource": order(&stale)})
+        ),
+        json!(true)
+    );
+}
+
+#[test]
+fn payment_and_inventory_rules() {
+    let d = Daemon::start(&[]);
+    assert_eq!(
+        result(
+            &d,
+            "/v1/data/payment/allow",
+            json!({"caller": {"service": "order-service"}, "action": "initiate"})
+        ),
+        json!(true)
+    );
+    assert_eq!(
+        result(
+            &d,
+            "/v1/data/payment/allow",
+            json!({"caller": {"service": "api-gateway"}, "subject": {"id": "30001"}, "action": "initiate"})
+        ),
+        json!(false)
+    );
+    assert_eq!(
+        result(
+            &d,
+            "/v1/data/payment/allow",
+            json!({"subject": {"id": "40001"}, "action": "refund"})
+        ),
+        json!(true)
+    );
+    assert_eq!(
+        result(
+            &d,
+            "/v1/data/payment/allow",
+            json!({"subject": {"id": "10001", "roles": ["customer"]}, "action": "refund"})
+        ),
+        json!(false)
+    );
+    assert_eq!(
+        result(
+            &d,
+            "/v1/data/inventory/allow",
+            json!({"subject": {"id": "10001"}, "action": "read"})
+        ),
+        json!(true)
+    );
+    assert_eq!(
+        result(
+            &d,
+            "/v1/data/inventory/allow",
+            json!({"subject": {"id": "10001"}, "action": "update"})
+        ),
+        json!(false)
+    );
+    assert_eq!(
+        result(
+            &d,
+            "/v1/data/inventory/allow",
+            json!({"subject": {"id": "20002"}, "action": "update"})
+        ),
+        json!(true)
+    );
+}
+
+#[test]
+fn get_with_input_parameter() {
+    let d = Daemon::start(&[]);
+    let input = json!({"caller": {"service": "order-service"}, "action": "initiate"}).to_string();
+    let body: Value = client()
+        .get(d.url("/v1/data/payment/allow"))
+        .query(&[("input", input.as_str())])
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(body["result"], json!(true));
+    // Malformed input parameter: 400 invalid_parameter.
+    let response = client()
+        .get(d.url("/v1/data/payment/allow?input=%7B"))
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    let body: Value = response.json().unwrap();
+    assert_eq!(body["code"], "invalid_parameter");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("parameter contains malformed input document")
+    );
+}
+
+#[test]
+fn undefined_documents_and_missing_input() {
+    let d = Daemon::start(&[]);
+    // Undefined: 200 with a decision_id and no result key.
+    let (status, body) = post(&d, "/v1/data/no/such/rule", &json!({"input": {}}));
+    assert_eq!(status, 200);
+    let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
+    assert_eq!(keys, vec!["decision_id"], "{body}");
+    // No input key: OPA's api_usage_warning.
+    let (status, body) = post(&d, "/v1/data/orders/allow", &json!({}));
+    assert_eq!(status, 200);
+    assert_eq!(body["result"], json!(false));
+    assert_eq!(body["warning"]["code"], "api_usage_warning");
+    assert_eq!(
+        body["warning"]["message"],
+        "'input' key missing from the request"
+    );
+    // v0: undefined is a 404.
+    let response = client()
+        .post(d.url("/v0/data/no/such/rule"))
+        .body("{}")
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+    let body: Value = response.json().unwrap();
+    assert_eq!(
+        body,
+        json!({"code": "undefined_document", "message": "document missing: data.no.such.rule"})
+    );
+    // v0 with rules at the path but an undefined value.
+    let response = client()
+        .post(d.url("/v0/data/system/main"))
+        .body("{}")
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+    let body: Value = response.json().unwrap();
+    assert_eq!(body["message"], "document undefined: data.system.main");
+    // v0 defined: the bare value.
+    let response = client()
+        .post(d.url("/v0/data/payment/allow"))
+        .body(r#"{"caller": {"service": "order-service"}, "action": "initiate"}"#)
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.text().unwrap(), "true\n");
+}
+
+#[test]
+fn default_decision_on_post_root() {
+    let d = Daemon::start(&[]);
+    let response = client()
+        .post(d.url("/"))
+        .body(r#"{"service": "payment", "action": "refund", "subject": {"id": "40001"}}"#)
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(
+        response.json::<Value>().unwrap(),
+        json!({"allow": true, "reasons": []})
+    );
+    // A configured default decision.
+    let d = Daemon::start(&["--default-decision", "inventory/allow"]);
+    let response = client()
+        .post(d.url("/"))
+        .body(r#"{"subject": {"id": "1"}, "action": "read"}"#)
+        .send()
+        .unwrap();
+    assert_eq!(response.text().unwrap(), "true\n");
+}
+
+#[test]
+fn malformed_json_is_400_and_the_daemon_keeps_serving() {
+    let d = Daemon::start(&[]);
+    for bad in [r#"{"input": @}"#, r#"{"input": {"a": 1"#, "[1, 2]"] {
+        let response = client()
+            .post(d.url("/v1/data/orders/allow"))
+            .body(bad)
+            .send()
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 400, "{bad}");
+        let body: Value = response.json().unwrap();
+        assert_eq!(body["code"], "invalid_parameter");
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("body contains malformed input document: ")
+        );
+    }
+    // Deep nesting is refused, not a stack overflow.
+    let deep = format!(
+        "{{\"input\": {}{}}}",
+        "[".repeat(50_000),
+        "]".repeat(50_000)
+    );
+    let response = client()
+        .post(d.url("/v1/data/orders/allow"))
+        .body(deep)
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    assert_eq!(
+        result(
+            &d,
+            "/v1/data/inventory/allow",
+            json!({"subject": {"id": "1"}, "action": "read"})
+        ),
+        json!(true)
+    );
+}
+
+#[test]
+fn oversized_and_gzip_bodies() {
+    let d = Daemon::start(&["--max-request-bytes", "4096"]);
+    let big = json!({"input": {"pad": "x".repeat(10_000)}}).to_string();
+    let response = client()
+        .post(d.url("/v1/data/orders/allow"))
+        .body(big.clone())
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 413);
+    assert_eq!(
+        response.json::<Value>().unwrap()["code"],
+        "invalid_parameter"
+    );
+    // A gzip body is decoded...
+    let input = json!({"input": {"subject": {"id": "1"}, "action": "read"}}).to_string();
+    let response = client()
+        .post(d.url("/v1/data/inventory/allow"))
+        .header("Content-Encoding", "gzip")
+        .body(gzip(input.as_bytes()))
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.json::<Value>().unwrap()["result"], json!(true));
+    // ...and the limit applies to what it expands to.
+    let response = client()
+        .post(d.url("/v1/data/inventory/allow"))
+        .header("Content-Encoding", "gzip")
+        .body(gzip(big.as_bytes()))
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 413);
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(bytes).unwrap();
+    gz.finish().unwrap()
+}
+
+#[test]
+fn conflicting_rule_values_are_500_internal_error() {
+    let d = Daemon::start(&["--bundle", "tests/bundles/conflict"]);
+    let (status, body) = post(&d, "/v1/data/conflict/x", &json!({"input": {"both": true}}));
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(body["code"], "internal_error");
+    assert_eq!(body["message"], "error(s) occurred while evaluating query");
+    let error = &body["errors"][0];
+    assert_eq!(error["code"], "eval_conflict_error");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("complete rules must not produce multiple outputs")
+    );
+    assert!(
+        error["location"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("tests/bundles/conflict/policy.rego")
+    );
+    assert_eq!(error["location"]["row"], 6);
+    // The same rule without a conflict still answers.
+    assert_eq!(
+        result(&d, "/v1/data/conflict/x", json!({"both": false})),
+        Value::Null
+    );
+}
+
+#[test]
+fn query_parameters_pretty_provenance_metrics_strict() {
+    let d = Daemon::start(&[]);
+    let input = json!({"input": {"subject": {"id": "1"}, "action": "read"}});
+    let text = client()
+        .post(d.url("/v1/data/inventory/allow?pretty&provenance&metrics=true"))
+        .json(&input)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(text.contains("\n  \"result\": true"), "{text}");
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        body["provenance"]["bundles"]["policies"]["revision"],
+        "example-2026-11-23"
+    );
+    assert_eq!(body["provenance"]["version"], env!("CARGO_PKG_VERSION"));
+    for timer in [
+        "timer_rego_input_parse_ns",
+        "timer_rego_query_eval_ns",
+        "timer_server_handler_ns",
+    ] {
+        assert!(
+            body["metrics"][timer].as_u64().is_some(),
+            "{timer} missing: {body}"
+        );
+    }
+    // Without the parameters: none of that.
+    let (_, body) = post(&d, "/v1/data/inventory/allow?pretty=false", &input);
+    assert!(body.get("provenance").is_none() && body.get("metrics").is_none());
+}
+
+#[test]
+fn health_method_and_routing() {
+    let d = Daemon::start(&[]);
+    let response = client().get(d.url("/health")).send().unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.text().unwrap(), "{}\n");
+    let response = client().get(d.url("/health?bundles")).send().unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let response = client()
+        .delete(d.url("/v1/data/orders/allow"))
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 405);
+    let response = client().get(d.url("/v0/data/orders/allow")).send().unwrap();
+    assert_eq!(response.status().as_u16(), 405);
+    let response = client().get(d.url("/nothing")).send().unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+    // The whole data document, without `system`.
+    let body: Value = client()
+        .get(d.url("/v1/data"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(
+        body["result"]["orders"].is_object() && body["result"]["system"].is_null(),
+        "{body}"
+    );
+    // Plain data, with an integer-looking key.
+    let body: Value = client()
+        .get(d.url("/v1/data/rbac/bindings/30001/0"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(body["result"], "admin");
+}
+
+#[test]
+fn data_outside_roots_fails_to_start_with_a_clear_message() {
+    let err = match Daemon::try_start(&["--bundle", "tests/bundles/outside_roots"], &[]) {
+        Ok(_) => panic!("a bundle with data outside its roots must not start"),
+        Err(log) => log,
+    };
+    assert!(err.contains("data.json"), "{err}");
+    assert!(err.contains("\"payment\""), "{err}");
+    assert!(err.contains("outside the bundle's roots"), "{err}");
+    let (status, _, stderr) = run_cli(&[
+        "run",
+        "--addr",
+        "127.0.0.1:0",
+        "--bundle",
+        "tests/bundles/broken_rego",
+    ]);
+    assert!(!status.success());
+    assert!(stderr.contains("policy.rego:5"), "{stderr}");
+}
+
+#[test]
+fn tarball_serves_the_same_decisions_as_its_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let tar = dir.path().join("policies.tar.gz");
+    common::tarball(&repo().join("policies"), &tar);
+    let from_dir = Daemon::start(&[]);
+    let from_tar = Daemon::start(&["--bundle", tar.to_str().unwrap()]);
+    let inputs = [
+        (
+            "/v1/data/orders/decision",
+            json!({"subject": {"id": "10002"}, "action": "view", "resource": {"owner": "10001"}}),
+        ),
+        (
+            "/v1/data/orders/allow",
+            json!({"subject": {"id": "20001"}, "action": "process"}),
+        ),
+        (
+            "/v1/data/payment/decision",
+            json!({"caller": {"service": "x"}, "action": "initiate"}),
+        ),
+        (
+            "/v1/data/inventory/allow",
+            json!({"subject": {"id": "1"}, "action": "read"}),
+        ),
+        ("/v1/data/rbac", json!({})),
+    ];
+    for (path, input) in inputs {
+        assert_eq!(
+            result(&from_dir, path, input.clone()),
+            result(&from_tar, path, input),
+            "{path}"
+        );
+    }
+    let (_, body) = post(
+        &from_tar,
+        "/v1/data/orders/allow?provenance",
+        &json!({"input": {}}),
+    );
+    assert_eq!(
+        body["provenance"]["bundles"]["policies"]["revision"],
+        "example-2026-11-23"
+    );
+}
+
+#[test]
+fn unix_socket_listener() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("authzd.sock");
+    let addr = format!("unix://{}", sock.display());
+    let _d = Daemon::try_start(&["--addr", &addr], &[]).unwrap();
+    let mut stream = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+    let body = r#"{"input": {"subject": {"id": "1"}, "action": "read"}}"#;
+    write!(
+        stream,
+        "POST /v1/data/inventory/allow HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("\"result\":true"), "{response}");
+}
+
+#[test]
+fn configured_from_environment_variables() {
+    let d = Daemon::try_start(
+        &[],
+        &[
+            ("AUTHZD_ADDR", "127.0.0.1:0"),
+            ("AUTHZD_BUNDLE", "tests/bundles/conflict"),
+        ],
+    )
+    .unwrap();
+    let (status, _) = post(&d, "/v1/data/conflict/x", &json!({"input": {"both": true}}));
+    assert_eq!(status, 500);
+}
+
+#[test]
+fn sigterm_drains_and_exits_zero() {
+    let d = Daemon::start(&[]);
+    assert_eq!(
+        result(
+            &d,
+            "/v1/data/inventory/allow",
+            json!({"subject": {"id": "1"}, "action": "read"})
+        ),
+        json!(true)
+    );
+    let log = d.log.clone();
+    let status = d.terminate();
+    assert!(status.success(), "exit status {status:?}");
+    log.wait_for("stopped");
+    let log = log.text();
+    assert!(log.contains("shutdown requested"), "{log}");
+}
+
+#[test]
+fn rego_v0_bundle_when_the_manifest_says_so() {
+    let d = Daemon::start(&["--bundle", "tests/bundles/rego_v0"]);
+    assert_eq!(
+        result(&d, "/v1/data/legacy/allow", json!({"user": "alice"})),
+        json!(true)
+    );
+    assert_eq!(
+        result(&d, "/v1/data/legacy/allow", json!({"user": "bob"})),
+        json!(false)
+    );
+    assert_eq!(
+        result(&d, "/v1/data/legacy/admins", json!({})),
+        json!(["alice"])
+    );
+    // The same file is a syntax error as Rego v1.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        repo().join("tests/bundles/rego_v0/policy.rego"),
+        dir.path().join("policy.rego"),
+    )
+    .unwrap();
+    let (status, _, stderr) = run_cli(&[
+        "eval",
+        "--bundle",
+        dir.path().to_str().unwrap(),
+        "legacy/allow",
+    ]);
+    assert!(!status.success(), "v0 syntax must not load as v1");
+    assert!(stderr.contains("policy.rego:"), "{stderr}");
+}
+
+#[test]
+fn sigterm_lets_an_in_flight_request_finish() {
+    let d = Daemon::start(&[
+        "--bundle",
+        "tests/bundles/slow",
+        "--max-instructions",
+        "1000000000",
+        "--eval-timeout-ms",
+        "60000",
+        "--log-level",
+        "authzd=trace",
+    ]);
+    let url = d.url("/v1/data/slow/n");
+    let size = 3_000_000;
+    let request = std::thread::spawn(move || {
+        client()
+            .post(url)
+            .json(&json!({"input": {"size": size}}))
+            .send()
+            .map(|r| (r.status().as_u16(), r.json::<Value>().ok()))
+    });
+    // SIGTERM only once the daemon is evaluating the request (its trace line says so).
+    d.wait_for_log("evaluating");
+    let status = d.terminate();
+    let (code, body) = request
+        .join()
+        .unwrap()
+        .expect("in-flight request must complete");
+    assert_eq!(code, 200);
+    assert_eq!(body.unwrap()["result"], json!(size));
+    assert!(status.success(), "{status:?}");
+}
