@@ -5,23 +5,23 @@
 //! whole (`store`). Readiness latches: once every configured bundle was active, it stays ready.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use arc_swap::{ArcSwap, Guard};
+use tokio::sync::watch;
 
 use crate::policy::Snapshot;
 
 /// Shared by every listener and the reload loop.
 pub struct PolicyStore {
     current: ArcSwap<Snapshot>,
-    ready: AtomicBool,
+    ready: watch::Sender<bool>,
 }
 
 impl PolicyStore {
     pub fn new(initial: Snapshot) -> Self {
         Self {
             current: ArcSwap::from_pointee(initial),
-            ready: AtomicBool::new(false),
+            ready: watch::Sender::new(false),
         }
     }
 
@@ -42,10 +42,16 @@ impl PolicyStore {
 
     /// Latches readiness: every configured bundle has been activated at least once.
     pub fn mark_ready(&self) {
-        self.ready.store(true, Ordering::Release);
+        self.ready
+            .send_if_modified(|ready| !std::mem::replace(ready, true));
     }
 
     pub fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::Acquire)
+        *self.ready.borrow()
+    }
+
+    /// Follows readiness (for gRPC health).
+    pub fn ready_watch(&self) -> watch::Receiver<bool> {
+        self.ready.subscribe()
     }
 }

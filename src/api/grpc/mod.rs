@@ -1,0 +1,93 @@
+//! The gRPC listener: authzd's own `authzd.v1.Authorizer`, Envoy's `Authorization/Check`,
+//! `grpc.health.v1` and server reflection, all on one tonic server.
+//!
+//! Owns: assembling those services with their message size limits, and keeping the health
+//! status in step with the policy store's readiness latch.
+
+mod authorizer;
+pub mod convert;
+
+use std::sync::Arc;
+
+use tonic::service::Routes;
+use tonic_health::ServingStatus;
+
+use crate::api::envoy::EnvoyAuthorizer;
+use crate::store::PolicyStore;
+
+/// Generated from `proto/authzd/v1/authzd.proto`.
+#[allow(clippy::all, missing_docs)]
+pub mod pb {
+    tonic::include_proto!("authzd.v1");
+}
+
+pub use authorizer::AuthorizerService;
+
+/// Every file descriptor served by reflection (authzd's API and Envoy's ext_authz).
+pub const REFLECTION_DESCRIPTORS: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/reflection_descriptor.bin"));
+
+/// Settings of the gRPC services.
+#[derive(Debug, Clone)]
+pub struct GrpcSettings {
+    /// Largest request message accepted.
+    pub max_recv_bytes: usize,
+    /// Largest response message sent.
+    pub max_send_bytes: usize,
+    /// Envoy `Check`: the decision path and dry-run switch.
+    pub envoy: crate::api::envoy::EnvoySettings,
+}
+
+/// The names health reports on, besides the whole server ("").
+const SERVICE_NAMES: [&str; 2] = [
+    "authzd.v1.Authorizer",
+    "envoy.service.auth.v3.Authorization",
+];
+
+/// Builds every gRPC service. Health says NOT_SERVING until the store is ready (a bundle is
+/// active), then SERVING for good; the returned task keeps that in step.
+pub fn routes(
+    store: Arc<PolicyStore>,
+    settings: &GrpcSettings,
+) -> Result<(Routes, tokio::task::JoinHandle<()>), tonic_reflection::server::Error> {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    let mut ready = store.ready_watch();
+    let health_task = tokio::spawn(async move {
+        set_all(&reporter, ServingStatus::NotServing).await;
+        if ready.wait_for(|ready| *ready).await.is_ok() {
+            set_all(&reporter, ServingStatus::Serving).await;
+        }
+    });
+
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(REFLECTION_DESCRIPTORS)
+        .build_v1()?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(REFLECTION_DESCRIPTORS)
+        .build_v1alpha()?;
+
+    let authorizer =
+        pb::authorizer_server::AuthorizerServer::new(AuthorizerService::new(store.clone()))
+            .max_decoding_message_size(settings.max_recv_bytes)
+            .max_encoding_message_size(settings.max_send_bytes);
+    let envoy = envoy_types::ext_authz::v3::pb::AuthorizationServer::new(EnvoyAuthorizer::new(
+        store,
+        settings.envoy.clone(),
+    ))
+    .max_decoding_message_size(settings.max_recv_bytes)
+    .max_encoding_message_size(settings.max_send_bytes);
+
+    let routes = Routes::new(authorizer)
+        .add_service(envoy)
+        .add_service(health)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha);
+    Ok((routes, health_task))
+}
+
+async fn set_all(reporter: &tonic_health::server::HealthReporter, status: ServingStatus) {
+    reporter.set_service_status("", status).await;
+    for name in SERVICE_NAMES {
+        reporter.set_service_status(name, status).await;
+    }
+}
