@@ -1,0 +1,34 @@
+package test.envoy.authz
+
+import data.envoy.authz
+
+request(method, path, headers) := {
+	"attributes": {"request": {"http": {"method": method, "path": path, "headers": headers}}},
+	"parsed_path": array.slice(split(path, "/"), 1, count(split(path, "/"))),
+}
+
+test_health_needs_no_identity if {
+	authz.allow with input as request("GET", "/health", {})
+}
+
+test_reading_orders_needs_a_subject if {
+	authz.allow with input as request("GET", "/orders/42", {"x-subject-id": "10001"})
+	not authz.allow with input as request("GET", "/orders/42", {})
+}
+
+test_creating_an_order_for_someone_else_is_denied if {
+	r := object.union(request("POST", "/orders", {"x-subject-id": "10001"}), {"parsed_body": {"customer_id": "10002"}})
+	not authz.allow with input as r
+}
+
+test_only_the_order_service_initiates_payments if {
+	authz.allow with input as request("POST", "/payments", {"x-caller-service": "order-service"})
+	not authz.allow with input as request("POST", "/payments", {"x-caller-service": "api-gateway"})
+}
+
+test_denial_is_a_403_with_a_json_body if {
+	r := authz.result with input as request("DELETE", "/orders/42", {"x-subject-id": "10001"})
+	r.allowed == false
+	r.http_status == 403
+	json.unmarshal(r.body) == {"error": "forbidden", "path": "/orders/42"}
+}
