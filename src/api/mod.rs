@@ -1,11 +1,15 @@
-//! The HTTP API: OPA's REST Data API, `/health`, and what is not found.
+//! The APIs: OPA's REST Data API over HTTP (with the batch API), authzd's gRPC API and Envoy's
+//! ext_authz.
 //!
-//! Owns: the routes and the state they share. Decoding, responses and errors live in the
-//! submodules; evaluation lives in [`crate::decide`].
+//! Owns: the HTTP routes and the state they share. Decoding, responses and errors live in the
+//! submodules; the gRPC services in [`grpc`] and [`envoy`]; evaluation in [`crate::decide`].
 
+mod batch;
 mod body;
 mod data;
+pub mod envoy;
 pub mod error;
+pub mod grpc;
 mod health;
 pub mod listener;
 mod params;
@@ -31,6 +35,8 @@ pub fn router(api: Arc<Api>) -> Router {
     Router::new()
         .route("/v1/data", get(data::v1_get).post(data::v1_post))
         .route("/v1/data/{*path}", get(data::v1_get).post(data::v1_post))
+        .route("/v1/batch/data", post(batch::batch_post))
+        .route("/v1/batch/data/{*path}", post(batch::batch_post))
         .route("/v0/data", post(data::v0_post))
         .route("/v0/data/{*path}", post(data::v0_post))
         .route("/", post(data::default_decision_post))

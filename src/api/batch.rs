@@ -1,0 +1,189 @@
+//! `POST /v1/batch/data/{path}`: many inputs for one path, OPA's batch API (as OPA's TypeScript
+//! SDK `evaluateBatch` calls it).
+//!
+//! Owns: the batch request and response shapes: `inputs` keyed by id, `common_input` merged
+//! into each, `responses` keyed by id, and 200 (all succeeded) / 207 (mixed, each item with
+//! `http_status_code`) / 500 (all failed). Every item is decided on one snapshot.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use regorus::Value;
+use serde::{Deserialize, Serialize};
+
+use super::Api;
+use super::body::{is_yaml, read_body};
+use super::error::ApiError;
+use super::params::DataParams;
+use super::response::json_response;
+use crate::decide::{DecideOptions, EvalError, decide_target};
+use crate::decision_id::DecisionId;
+use crate::input::merge_common;
+use crate::policy::split_path;
+
+#[derive(Deserialize)]
+struct BatchRequest {
+    #[serde(default)]
+    inputs: Option<BTreeMap<String, Value>>,
+    #[serde(default)]
+    common_input: Option<Value>,
+}
+
+#[derive(Serialize)]
+struct Warning {
+    code: &'static str,
+    message: &'static str,
+}
+
+const INPUTS_MISSING: Warning = Warning {
+    code: "api_usage_warning",
+    message: "'inputs' key missing from the request",
+};
+
+#[derive(Serialize)]
+struct BatchResponse<'a> {
+    batch_decision_id: &'a str,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    responses: BTreeMap<&'a str, Item>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warning: Option<&'a Warning>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Item {
+    Decided {
+        #[serde(skip_serializing_if = "is_undefined")]
+        result: Value,
+        decision_id: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        http_status_code: Option<&'static str>,
+    },
+    Failed {
+        decision_id: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        http_status_code: Option<&'static str>,
+        code: &'static str,
+        message: String,
+    },
+}
+
+fn is_undefined(value: &Value) -> bool {
+    *value == Value::Undefined
+}
+
+/// `POST /v1/batch/data[/{path}]`
+pub async fn batch_post(State(api): State<Arc<Api>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let params = DataParams::parse(parts.uri.query());
+    let raw_path = parts
+        .uri
+        .path()
+        .strip_prefix("/v1/batch/data")
+        .unwrap_or("")
+        .to_string();
+    let result = async {
+        let bytes = read_body(&parts.headers, body, api.max_request_bytes).await?;
+        let request: BatchRequest = if bytes.iter().all(u8::is_ascii_whitespace) {
+            BatchRequest {
+                inputs: None,
+                common_input: None,
+            }
+        } else if is_yaml(&parts.headers) {
+            yaml_serde::from_slice(&bytes).map_err(|e| malformed(&e.to_string()))?
+        } else {
+            serde_json::from_slice(&bytes).map_err(|e| malformed(&e.to_string()))?
+        };
+        let segments = split_path(&raw_path).map_err(EvalError::from)?;
+        Ok::<_, ApiError>(respond(&api, segments, request, &params))
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+fn malformed(error: &str) -> ApiError {
+    ApiError::InvalidParameter(format!("body contains malformed input document: {error}"))
+}
+
+fn respond(
+    api: &Api,
+    segments: Vec<String>,
+    request: BatchRequest,
+    params: &DataParams,
+) -> Response {
+    let batch_id = DecisionId::new();
+    if request.inputs.is_none() && request.common_input.is_none() {
+        let body = BatchResponse {
+            batch_decision_id: batch_id.as_str(),
+            responses: BTreeMap::new(),
+            warning: Some(&INPUTS_MISSING),
+        };
+        return json_response(StatusCode::OK, &body, params.pretty);
+    }
+    let inputs = request.inputs.unwrap_or_default();
+    let common = request.common_input.unwrap_or(Value::Undefined);
+    let options = DecideOptions {
+        strict_builtin_errors: params.strict_builtin_errors,
+    };
+    // One snapshot for the whole batch: every item sees the same revisions.
+    let snapshot = api.store.load();
+    let mut outcomes = Vec::with_capacity(inputs.len());
+    for (id, input) in &inputs {
+        let input = merge_common(&common, input.clone());
+        let target = snapshot.resolve_segments(segments.clone());
+        outcomes.push((
+            id.as_str(),
+            decide_target(&snapshot, target, &input, options),
+        ));
+    }
+    let failed = outcomes.iter().filter(|(_, o)| o.is_err()).count();
+    let (status, mark) = match failed {
+        0 => (StatusCode::OK, false),
+        n if n == outcomes.len() => (StatusCode::INTERNAL_SERVER_ERROR, false),
+        _ => (StatusCode::MULTI_STATUS, true),
+    };
+    let responses = outcomes
+        .into_iter()
+        .map(|(id, outcome)| {
+            let decision_id = DecisionId::new().to_string();
+            let item = match outcome {
+                Ok(decision) => Item::Decided {
+                    result: decision.result,
+                    decision_id,
+                    http_status_code: mark.then_some("200"),
+                },
+                Err(error) => Item::Failed {
+                    decision_id,
+                    http_status_code: mark.then_some("500"),
+                    code: "internal_error",
+                    message: flatten(&error),
+                },
+            };
+            (id, item)
+        })
+        .collect();
+    let body = BatchResponse {
+        batch_decision_id: batch_id.as_str(),
+        responses,
+        warning: None,
+    };
+    json_response(status, &body, params.pretty)
+}
+
+/// OPA's one-line form of an evaluation error: `file:row: code: message`.
+fn flatten(error: &EvalError) -> String {
+    match error {
+        EvalError::Path(e) => e.to_string(),
+        EvalError::Eval {
+            code,
+            message,
+            location,
+        } => match location {
+            Some(l) => format!("{}:{}: {code}: {message}", l.file, l.row),
+            None => format!("{code}: {message}"),
+        },
+    }
+}
