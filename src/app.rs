@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::{error, info, warn};
 
+use crate::api::grpc;
 use crate::api::listener::{self, BoundListener};
 use crate::api::{self, Api};
 use crate::bundle::{Bundle, BundleError};
@@ -35,6 +36,8 @@ pub enum StartError {
     },
     #[error("start-up task failed: {0}")]
     Join(String),
+    #[error("cannot set up gRPC reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
 }
 
 /// A daemon whose bundles are active and whose sockets are bound.
@@ -42,6 +45,8 @@ pub struct App {
     config: Config,
     store: Arc<PolicyStore>,
     http: Vec<(ListenAddr, BoundListener)>,
+    grpc: Vec<(ListenAddr, BoundListener)>,
+    grpc_routes: Option<(tonic::service::Routes, tokio::task::JoinHandle<()>)>,
 }
 
 impl App {
@@ -79,21 +84,13 @@ impl App {
         let store = Arc::new(PolicyStore::new(snapshot));
         store.mark_ready();
 
-        let mut http = Vec::with_capacity(config.http_addrs.len());
-        for addr in &config.http_addrs {
-            let bound = BoundListener::bind(addr)
-                .await
-                .map_err(|source| StartError::Bind {
-                    addr: addr.clone(),
-                    source,
-                })?;
-            let local = bound.local_addr().map_err(|source| StartError::Bind {
-                addr: addr.clone(),
-                source,
-            })?;
-            info!(addr = %local, "HTTP listener ready");
-            http.push((local, bound));
-        }
+        let http = bind_all(&config.http_addrs, "HTTP").await?;
+        let grpc = bind_all(&config.grpc_addrs, "gRPC").await?;
+        let grpc_routes = if grpc.is_empty() {
+            None
+        } else {
+            Some(grpc::routes(store.clone(), &config.grpc)?)
+        };
         info!(
             elapsed_ms = started.elapsed().as_millis() as u64,
             "authzd ready"
@@ -102,12 +99,19 @@ impl App {
             config,
             store,
             http,
+            grpc,
+            grpc_routes,
         })
     }
 
     /// The addresses the HTTP listeners actually bound.
     pub fn http_addrs(&self) -> Vec<ListenAddr> {
         self.http.iter().map(|(addr, _)| addr.clone()).collect()
+    }
+
+    /// The addresses the gRPC listeners actually bound.
+    pub fn grpc_addrs(&self) -> Vec<ListenAddr> {
+        self.grpc.iter().map(|(addr, _)| addr.clone()).collect()
     }
 
     /// The store serving decisions.
@@ -127,12 +131,9 @@ impl App {
         let mut servers = JoinSet::new();
         let mut addrs = Vec::new();
         for (addr, bound) in self.http {
-            let mut stop = stop_rx.clone();
-            let stopped = async move {
-                let _ = stop.wait_for(|stop| *stop).await;
-            };
+            let stopped = stop_signal(&stop_rx);
             let router = router.clone();
-            let label = addr.to_string();
+            let label = format!("HTTP {addr}");
             addrs.push(addr);
             match bound {
                 BoundListener::Tcp(tcp) => {
@@ -144,7 +145,7 @@ impl App {
                         let result = axum::serve(tcp, router)
                             .with_graceful_shutdown(stopped)
                             .await;
-                        (label, result)
+                        (label, result.map_err(|e| e.to_string()))
                     });
                 }
                 BoundListener::Unix(unix, _) => {
@@ -152,8 +153,41 @@ impl App {
                         let result = axum::serve(unix, router)
                             .with_graceful_shutdown(stopped)
                             .await;
-                        (label, result)
+                        (label, result.map_err(|e| e.to_string()))
                     });
+                }
+            }
+        }
+        let health_task = self
+            .grpc_routes
+            .as_ref()
+            .map(|(_, task)| task.abort_handle());
+        if let Some((routes, _)) = self.grpc_routes {
+            for (addr, bound) in self.grpc {
+                let stopped = stop_signal(&stop_rx);
+                let server = tonic::transport::Server::builder()
+                    .accept_http1(false)
+                    .add_routes(routes.clone());
+                let label = format!("gRPC {addr}");
+                addrs.push(addr);
+                match bound {
+                    BoundListener::Tcp(tcp) => {
+                        let incoming = tonic::transport::server::TcpIncoming::from(tcp)
+                            .with_nodelay(Some(true));
+                        servers.spawn(async move {
+                            let result =
+                                server.serve_with_incoming_shutdown(incoming, stopped).await;
+                            (label, result.map_err(|e| e.to_string()))
+                        });
+                    }
+                    BoundListener::Unix(unix, _) => {
+                        let incoming = tokio_stream::wrappers::UnixListenerStream::new(unix);
+                        servers.spawn(async move {
+                            let result =
+                                server.serve_with_incoming_shutdown(incoming, stopped).await;
+                            (label, result.map_err(|e| e.to_string()))
+                        });
+                    }
                 }
             }
         }
@@ -163,9 +197,9 @@ impl App {
             Some(ended) = servers.join_next() => {
                 // A server only ends early on a fatal error; stop the others too.
                 match ended {
-                    Ok((addr, Err(e))) => error!(addr = %addr, error = %e, "HTTP server failed"),
-                    Ok((addr, Ok(()))) => warn!(addr = %addr, "HTTP server stopped"),
-                    Err(e) => error!(error = %e, "HTTP server task failed"),
+                    Ok((server, Err(e))) => error!(server = %server, error = %e, "server failed"),
+                    Ok((server, Ok(()))) => warn!(server = %server, "server stopped"),
+                    Err(e) => error!(error = %e, "server task failed"),
                 }
             }
         }
@@ -182,9 +216,43 @@ impl App {
             );
             servers.abort_all();
         }
+        if let Some(task) = health_task {
+            task.abort();
+        }
         for addr in &addrs {
             listener::cleanup(addr);
         }
         info!("stopped");
     }
+}
+
+/// Resolves when the shutdown flag is raised.
+fn stop_signal(stop: &watch::Receiver<bool>) -> impl Future<Output = ()> + Send + 'static {
+    let mut stop = stop.clone();
+    async move {
+        let _ = stop.wait_for(|stop| *stop).await;
+    }
+}
+
+/// Binds every address in `addrs`, logging each real address (tests read it).
+async fn bind_all(
+    addrs: &[ListenAddr],
+    kind: &str,
+) -> Result<Vec<(ListenAddr, BoundListener)>, StartError> {
+    let mut bound = Vec::with_capacity(addrs.len());
+    for addr in addrs {
+        let listener = BoundListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: addr.clone(),
+                source,
+            })?;
+        let local = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
+        info!(addr = %local, "{kind} listener ready");
+        bound.push((local, listener));
+    }
+    Ok(bound)
 }

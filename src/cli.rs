@@ -8,10 +8,12 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::api::envoy::{DEFAULT_PATH as DEFAULT_ENVOY_PATH, EnvoySettings};
+use crate::api::grpc::GrpcSettings;
 use crate::bundle::DEFAULT_MAX_BUNDLE_BYTES;
 use crate::config::{
-    BundleSource, Config, DEFAULT_DECISION, DEFAULT_HTTP_ADDR, ListenAddr, LogFormat,
-    default_threads,
+    BundleSource, Config, DEFAULT_DECISION, DEFAULT_GRPC_ADDR, DEFAULT_HTTP_ADDR, ListenAddr,
+    LogFormat, default_threads,
 };
 use crate::policy::EvalLimits;
 
@@ -63,6 +65,8 @@ pub struct RunArgs {
     #[arg(long, env = "AUTHZD_DEFAULT_DECISION", default_value = DEFAULT_DECISION)]
     pub default_decision: String,
     #[command(flatten)]
+    pub grpc: GrpcArgs,
+    #[command(flatten)]
     pub eval: EvalLimitArgs,
     /// Largest request body, in bytes (also after gzip decoding).
     #[arg(long, env = "AUTHZD_MAX_REQUEST_BYTES", default_value_t = 8 << 20)]
@@ -76,6 +80,46 @@ pub struct RunArgs {
     /// Runtime worker threads (default: available cores, at most 8).
     #[arg(long, env = "AUTHZD_THREADS")]
     pub threads: Option<usize>,
+}
+
+/// The gRPC listener and Envoy ext_authz.
+#[derive(Debug, Args)]
+pub struct GrpcArgs {
+    /// gRPC listen address: host:port or unix:///path. Repeatable.
+    #[arg(long = "grpc-addr", env = "AUTHZD_GRPC_ADDR", value_delimiter = ',', default_value = DEFAULT_GRPC_ADDR)]
+    pub grpc_addrs: Vec<ListenAddr>,
+    /// Do not serve gRPC at all.
+    #[arg(long, env = "AUTHZD_NO_GRPC")]
+    pub no_grpc: bool,
+    /// Largest gRPC request message, in bytes.
+    #[arg(long, env = "AUTHZD_GRPC_MAX_RECV_BYTES", default_value_t = 4 << 20)]
+    pub grpc_max_recv_bytes: usize,
+    /// Largest gRPC response message, in bytes.
+    #[arg(long, env = "AUTHZD_GRPC_MAX_SEND_BYTES", default_value_t = 64 << 20)]
+    pub grpc_max_send_bytes: usize,
+    /// Data path Envoy's Check evaluates (a boolean or an object with `allowed`).
+    #[arg(long, env = "AUTHZD_ENVOY_PATH", default_value = DEFAULT_ENVOY_PATH)]
+    pub envoy_path: String,
+    /// Answer Envoy with OK even when the policy denies (the real decision is still logged).
+    #[arg(long, env = "AUTHZD_ENVOY_DRY_RUN")]
+    pub envoy_dry_run: bool,
+    /// Leave `parsed_body` and `truncated_body` out of Envoy inputs.
+    #[arg(long, env = "AUTHZD_ENVOY_SKIP_REQUEST_BODY_PARSE")]
+    pub envoy_skip_request_body_parse: bool,
+}
+
+impl GrpcArgs {
+    fn settings(&self) -> GrpcSettings {
+        GrpcSettings {
+            max_recv_bytes: self.grpc_max_recv_bytes,
+            max_send_bytes: self.grpc_max_send_bytes,
+            envoy: EnvoySettings {
+                path: self.envoy_path.trim_matches('/').to_string(),
+                dry_run: self.envoy_dry_run,
+                skip_body_parse: self.envoy_skip_request_body_parse,
+            },
+        }
+    }
 }
 
 /// Limits shared by `run` and `eval`.
@@ -128,9 +172,17 @@ pub struct TestArgs {
 impl RunArgs {
     pub fn into_config(self) -> Config {
         let default_decision = format!("/{}", self.default_decision.trim_matches('/'));
+        let grpc = self.grpc.settings();
+        let grpc_addrs = if self.grpc.no_grpc {
+            Vec::new()
+        } else {
+            self.grpc.grpc_addrs
+        };
         Config {
             bundles: self.bundles,
             http_addrs: self.addrs,
+            grpc_addrs,
+            grpc,
             default_decision,
             limits: self.eval.limits(),
             max_request_bytes: self.max_request_bytes,

@@ -11,6 +11,8 @@ use crate::policy::EvalLimits;
 
 /// Default HTTP listener: OPA's port, loopback only.
 pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:8181";
+/// Default gRPC listener: opa-envoy-plugin's port, loopback only.
+pub const DEFAULT_GRPC_ADDR: &str = "127.0.0.1:9191";
 /// OPA's default decision for `POST /`.
 pub const DEFAULT_DECISION: &str = "/system/main";
 
@@ -110,6 +112,9 @@ pub enum LogFormat {
 pub struct Config {
     pub bundles: Vec<BundleSource>,
     pub http_addrs: Vec<ListenAddr>,
+    /// gRPC listeners (authzd.v1, Envoy ext_authz, health, reflection); empty disables gRPC.
+    pub grpc_addrs: Vec<ListenAddr>,
+    pub grpc: crate::api::grpc::GrpcSettings,
     /// Data path evaluated by `POST /` (slash form, `/system/main`).
     pub default_decision: String,
     pub limits: EvalLimits,

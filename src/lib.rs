@@ -14,10 +14,12 @@
 //!   programs) and resolving a `/v1/data` path to what evaluates it.
 //! - [`decide`]: evaluating one decision against one snapshot (the hot path).
 //! - [`store`]: the atomically swapped current snapshot and the readiness latch.
-//! - [`api`]: HTTP (OPA's REST Data API) listeners, request decoding and error mapping.
+//! - [`api`]: HTTP (OPA's REST Data API and batch API), gRPC (`authzd.v1.Authorizer`) and
+//!   Envoy ext_authz; request decoding and error mapping.
+//! - [`input`]: preparing an input document before a decision (merging a batch's common input).
 //! - [`app`]: binding every listener, spawning the servers, draining on shutdown.
 //! - [`commands`]: the one-shot subcommands `eval` and `test`.
-//! - [`decision_id`], [`logging`], [`shutdown`]: small shared pieces.
+//! - [`decision_id`], [`logging`], [`shutdown`], [`rfc3339`]: small shared pieces.
 
 #![cfg_attr(
     not(test),
@@ -32,7 +34,9 @@ pub mod commands;
 pub mod config;
 pub mod decide;
 pub mod decision_id;
+pub mod input;
 pub mod logging;
 pub mod policy;
+pub mod rfc3339;
 pub mod shutdown;
 pub mod store;

@@ -618,3 +618,74 @@ fn sigterm_lets_an_in_flight_request_finish() {
     assert_eq!(body.unwrap()["result"], json!(size));
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn batch_api_statuses_and_common_input() {
+    let d = Daemon::start(&["--bundle", "policies", "--bundle", "tests/bundles/conflict"]);
+    // All succeed: 200, no http_status_code; common_input merged under each input.
+    let (status, body) = post(
+        &d,
+        "/v1/batch/data/orders/allow",
+        &json!({
+            "inputs": {
+                "own": {"subject": {"id": "10001"}, "resource": {"owner": "10001"}},
+                "other": {"subject": {"id": "10002"}, "resource": {"owner": "10001"}}
+            },
+            "common_input": {"action": "view", "resource": {"type": "order"}}
+        }),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["responses"]["own"]["result"], json!(true));
+    assert_eq!(body["responses"]["other"]["result"], json!(false));
+    assert!(body["responses"]["own"].get("http_status_code").is_none());
+    assert_eq!(body["batch_decision_id"].as_str().unwrap().len(), 36);
+    assert_eq!(
+        body["responses"]["own"]["decision_id"]
+            .as_str()
+            .unwrap()
+            .len(),
+        36
+    );
+
+    // Mixed: 207, every item says its own status.
+    let (status, body) = post(
+        &d,
+        "/v1/batch/data/conflict/x",
+        &json!({"inputs": {"ok": {"both": false}, "bad": {"both": true}}}),
+    );
+    assert_eq!(status, 207, "{body}");
+    assert_eq!(body["responses"]["ok"]["http_status_code"], "200");
+    assert_eq!(body["responses"]["bad"]["http_status_code"], "500");
+    assert_eq!(body["responses"]["bad"]["code"], "internal_error");
+    assert!(
+        body["responses"]["bad"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("eval_conflict_error"),
+        "{body}"
+    );
+
+    // All failed: 500.
+    let (status, _) = post(
+        &d,
+        "/v1/batch/data/conflict/x",
+        &json!({"inputs": {"a": {"both": true}}}),
+    );
+    assert_eq!(status, 500);
+
+    // No inputs: OPA's warning.
+    let (status, body) = post(&d, "/v1/batch/data/orders/allow", &json!({}));
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["warning"]["message"],
+        "'inputs' key missing from the request"
+    );
+
+    // Malformed body.
+    let response = client()
+        .post(d.url("/v1/batch/data/orders/allow"))
+        .body("{")
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+}

@@ -75,6 +75,8 @@ pub struct Daemon {
     child: Child,
     /// `127.0.0.1:port` of the first HTTP listener.
     pub addr: String,
+    /// Address of the first gRPC listener (`127.0.0.1:port` or `unix:///path`).
+    pub grpc_addr: Option<String>,
     /// Every log line so far, and a signal for each new one.
     pub log: Arc<Log>,
 }
@@ -92,6 +94,12 @@ impl Daemon {
         if !args.contains(&"--addr") && !env.iter().any(|(k, _)| *k == "AUTHZD_ADDR") {
             cmd.args(["--addr", "127.0.0.1:0"]);
         }
+        let grpc_configured = args.contains(&"--grpc-addr")
+            || args.contains(&"--no-grpc")
+            || env.iter().any(|(k, _)| *k == "AUTHZD_GRPC_ADDR");
+        if !grpc_configured {
+            cmd.args(["--grpc-addr", "127.0.0.1:0"]);
+        }
         cmd.args(args)
             .envs(env.iter().copied())
             .env_remove("RUST_LOG")
@@ -103,21 +111,30 @@ impl Daemon {
         let (tx, rx) = mpsc::channel();
         let sink = log.clone();
         std::thread::spawn(move || {
+            let (mut http, mut grpc) = (None, None);
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
-                if let Some(addr) = line
-                    .contains("HTTP listener ready")
-                    .then(|| field(&line, "addr"))
-                    .flatten()
-                {
-                    let _ = tx.send(addr);
+                if line.contains("HTTP listener ready") && http.is_none() {
+                    http = field(&line, "addr");
+                }
+                if line.contains("gRPC listener ready") && grpc.is_none() {
+                    grpc = field(&line, "addr");
+                }
+                if line.contains("authzd ready") {
+                    let _ = tx.send((http.clone(), grpc.clone()));
                 }
                 sink.push(line);
             }
             sink.close();
         });
         match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(addr) => Ok(Daemon { child, addr, log }),
+            Ok((Some(addr), grpc_addr)) => Ok(Daemon {
+                child,
+                addr,
+                grpc_addr,
+                log,
+            }),
+            Ok((None, _)) => Err(format!("no HTTP listener in the log:\n{}", log.text())),
             Err(_) => {
                 let _ = child.kill();
                 let _ = child.wait();
