@@ -1,8 +1,9 @@
 //! Reading a bundle's raw files from a directory or a `.tar.gz`, in memory and under a size cap.
 //!
-//! Owns: which files belong to a bundle (`*.rego`, `data.json`, `data.yaml`/`data.yml`,
-//! `.manifest`, `.signatures.json`), path normalisation, the Kubernetes ConfigMap `..data` layout,
-//! and rejecting hostile archives (`../` paths, links, gzip bombs). Does not parse any file.
+//! Owns: reading every regular file of a bundle (a signature covers all of them), path
+//! normalisation, the Kubernetes ConfigMap `..data` layout, rejecting hostile archives (`../`
+//! paths, links, gzip bombs), and saying which files carry policy or data
+//! ([`is_bundle_file`]). Does not parse any file.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -101,9 +102,6 @@ impl BundleFiles {
                 entry: raw_path.clone(),
                 reason: "paths must stay inside the bundle (no '..')",
             })?;
-            if !is_bundle_file(&rel) {
-                continue;
-            }
             let remaining = max_bytes.saturating_sub(total);
             let mut content = Vec::new();
             (&mut entry)
@@ -137,7 +135,8 @@ impl BundleFiles {
     }
 }
 
-/// True for the files a bundle is made of; everything else (READMEs, editor files) is ignored.
+/// True for the files that carry policy or data; the others (READMEs, ...) are read only so a
+/// signature can cover them.
 pub fn is_bundle_file(rel: &str) -> bool {
     let name = rel.rsplit('/').next().unwrap_or(rel);
     if rel == MANIFEST_FILE || rel == SIGNATURES_FILE {
@@ -189,7 +188,7 @@ fn walk(
         let meta = fs::metadata(&path).map_err(|e| io_err(&path, e))?;
         if meta.is_dir() {
             walk(&path, &rel, depth + 1, max_bytes, total, out)?;
-        } else if meta.is_file() && is_bundle_file(&rel) {
+        } else if meta.is_file() {
             let remaining = max_bytes.saturating_sub(*total);
             let content = read_capped(&path, remaining)?;
             *total += content.len() as u64;

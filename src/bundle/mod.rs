@@ -1,13 +1,17 @@
 //! Bundles: a named set of Rego modules and data, read from a directory or a `.tar.gz`.
 //!
 //! Owns: turning a bundle's raw files into a [`Bundle`] (modules with their packages, one merged
-//! data document, the manifest) and enforcing the manifest's roots. Every failure is a
-//! [`BundleError`] naming the file (and line, where there is one). Compiling and evaluating
-//! belong to [`crate::policy`].
+//! data document, the manifest), enforcing the manifest's roots, and verifying signatures
+//! ([`sign`]). Every failure is a [`BundleError`] naming the file (and line, where there is
+//! one). Compiling and evaluating belong to [`crate::policy`]; fetching from a bundle server to
+//! [`crate::reload`].
 
+mod canonical;
 mod files;
 mod manifest;
 mod package;
+pub mod remote;
+pub mod sign;
 
 use std::path::{Path, PathBuf};
 
@@ -70,6 +74,8 @@ pub enum BundleError {
     DataConflict { file: String, path: String },
     #[error("{file}: not valid UTF-8 text")]
     NotUtf8 { file: String },
+    #[error("bundle signature: {message}")]
+    Signature { message: String },
 }
 
 /// One Rego source file of a bundle.
@@ -143,7 +149,7 @@ impl Bundle {
                     package,
                     rego_v0: manifest.rego_v0,
                 });
-            } else {
+            } else if is_bundle_file(rel) {
                 let value = parse_data_file(rel, file_name, content)?;
                 check_data_roots(&manifest, rel, &dir_path, &value)?;
                 place_data(&mut data, &dir_path, value, rel)?;
