@@ -1,4 +1,4 @@
-//! The command line: `authzd run`, `authzd eval`, `authzd test`.
+//! The command line: `authzd run`, `authzd eval`, `authzd test`, `authzd build`.
 //!
 //! Owns: flags, their `AUTHZD_*` environment variables (sidecars are configured that way) and
 //! their defaults, and turning `run`'s flags into a [`Config`]. Does not start anything.
@@ -11,10 +11,12 @@ use clap::{Args, Parser, Subcommand};
 use crate::api::envoy::{DEFAULT_PATH as DEFAULT_ENVOY_PATH, EnvoySettings};
 use crate::api::grpc::GrpcSettings;
 use crate::bundle::DEFAULT_MAX_BUNDLE_BYTES;
+use crate::bundle::sign::{Verification, VerificationKey};
 use crate::config::{
-    BundleSource, Config, DEFAULT_DECISION, DEFAULT_GRPC_ADDR, DEFAULT_HTTP_ADDR, ListenAddr,
-    LogFormat, default_threads,
+    BundleLocation, BundleSource, BundleSpec, Config, DEFAULT_DECISION, DEFAULT_GRPC_ADDR,
+    DEFAULT_HTTP_ADDR, ListenAddr, LogFormat, WatchSettings, default_threads,
 };
+use crate::config_file::{ConfigError, FileConfig};
 use crate::policy::EvalLimits;
 
 /// authzd: a policy decision sidecar with OPA's REST API.
@@ -40,24 +42,33 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve decisions over HTTP (OPA's REST Data API).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Evaluate one decision and print it as JSON.
     Eval(EvalArgs),
     /// Run the `test_*` rules of bundles.
     Test(TestArgs),
+    /// Package a bundle directory as a deterministic .tar.gz, optionally signed.
+    Build(BuildArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Bundle to serve: a directory or .tar.gz, optionally named (`NAME=PATH`). Repeatable.
+    /// Without any bundle here or in the config file, `policies` is served.
     #[arg(
         long = "bundle",
         short = 'b',
         env = "AUTHZD_BUNDLE",
-        value_delimiter = ',',
-        default_value = "policies"
+        value_delimiter = ','
     )]
     pub bundles: Vec<BundleSource>,
+    /// YAML config file: bundles (local or from a bundle server), services, keys, persistence.
+    #[arg(long, env = "AUTHZD_CONFIG_FILE")]
+    pub config_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub signing: SigningArgs,
+    #[command(flatten)]
+    pub watch: WatchArgs,
     /// HTTP listen address: host:port or unix:///path. Repeatable.
     #[arg(long = "addr", short = 'a', env = "AUTHZD_ADDR", value_delimiter = ',', default_value = DEFAULT_HTTP_ADDR)]
     pub addrs: Vec<ListenAddr>,
@@ -80,6 +91,44 @@ pub struct RunArgs {
     /// Runtime worker threads (default: available cores, at most 8).
     #[arg(long, env = "AUTHZD_THREADS")]
     pub threads: Option<usize>,
+}
+
+/// Verifying signed bundles given with `--bundle` (OPA's flags).
+#[derive(Debug, Args)]
+pub struct SigningArgs {
+    /// Public key (PEM file) or shared secret that bundles must be signed with.
+    #[arg(long, env = "AUTHZD_VERIFICATION_KEY")]
+    pub verification_key: Option<String>,
+    /// Id of that key (matched against the JWT's `kid`).
+    #[arg(long, env = "AUTHZD_VERIFICATION_KEY_ID", default_value = "default")]
+    pub verification_key_id: String,
+    /// Signature algorithm of that key: RS256, ES256, HS256, ...
+    #[arg(long, env = "AUTHZD_SIGNING_ALG", default_value = "RS256")]
+    pub signing_alg: String,
+    /// Scope the signature must carry.
+    #[arg(long, env = "AUTHZD_SCOPE")]
+    pub scope: Option<String>,
+    /// Files (glob) a signature need not cover. Repeatable.
+    #[arg(
+        long = "exclude-files-verify",
+        env = "AUTHZD_EXCLUDE_FILES_VERIFY",
+        value_delimiter = ','
+    )]
+    pub exclude_files_verify: Vec<String>,
+}
+
+/// Watching local bundles.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Quiet time after the last file change before reloading, in milliseconds (default 200).
+    #[arg(long, env = "AUTHZD_WATCH_DEBOUNCE_MS")]
+    pub watch_debounce_ms: Option<u64>,
+    /// Re-read local bundles this often even without file events, in seconds (default 30).
+    #[arg(long, env = "AUTHZD_RECHECK_INTERVAL_SECONDS")]
+    pub recheck_interval_seconds: Option<f64>,
+    /// Where bundles downloaded with `persist: true` are kept (default `.authzd`).
+    #[arg(long, env = "AUTHZD_PERSISTENCE_DIR")]
+    pub persistence_dir: Option<PathBuf>,
 }
 
 /// The gRPC listener and Envoy ext_authz.
@@ -169,8 +218,102 @@ pub struct TestArgs {
     pub verbose: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The bundle directory.
+    pub path: PathBuf,
+    /// Where to write the tarball.
+    #[arg(long, short = 'o', default_value = "bundle.tar.gz")]
+    pub output: PathBuf,
+    /// Private key (PEM file) or shared secret to sign the bundle with.
+    #[arg(long)]
+    pub signing_key: Option<String>,
+    /// Signature algorithm: RS256, PS256, ES256, HS256, ...
+    #[arg(long, default_value = "RS256")]
+    pub signing_alg: String,
+    /// Key id written in the JWT header (`kid`).
+    #[arg(long)]
+    pub signing_key_id: Option<String>,
+    /// Scope claim of the signature.
+    #[arg(long)]
+    pub scope: Option<String>,
+}
+
 impl RunArgs {
-    pub fn into_config(self) -> Config {
+    /// Validates the flags and the config file into a [`Config`].
+    pub fn into_config(self) -> Result<Config, ConfigError> {
+        let file = match &self.config_file {
+            Some(path) => FileConfig::load(path)?,
+            None => FileConfig::default(),
+        };
+        let mut keys = file.verification_keys()?;
+        let cli_verification = match &self.signing.verification_key {
+            None => None,
+            Some(key) => {
+                // A path to a PEM file, or the secret itself (as OPA's flag).
+                let material = match std::fs::read(key) {
+                    Ok(bytes) => bytes,
+                    Err(_) => key.clone().into_bytes(),
+                };
+                let parsed = VerificationKey::new(&self.signing.signing_alg, &material, None)
+                    .map_err(|e| ConfigError(format!("--verification-key: {e}")))?;
+                keys.insert(self.signing.verification_key_id.clone(), parsed);
+                Some(Verification {
+                    key_id: Some(self.signing.verification_key_id.clone()),
+                    scope: self.signing.scope.clone(),
+                    exclude_files: self.signing.exclude_files_verify.clone(),
+                })
+            }
+        };
+        let mut bundles = file.bundle_specs(!keys.is_empty())?;
+        let cli_bundles = if self.bundles.is_empty() && bundles.is_empty() {
+            vec![BundleSource {
+                name: "policies".into(),
+                path: PathBuf::from("policies"),
+            }]
+        } else {
+            self.bundles
+        };
+        for source in cli_bundles {
+            let verification = cli_verification
+                .clone()
+                .or_else(|| (!keys.is_empty()).then(Verification::default));
+            bundles.push(BundleSpec {
+                name: source.name,
+                location: BundleLocation::Local(source.path),
+                verification,
+            });
+        }
+        let mut names = std::collections::HashSet::new();
+        for bundle in &bundles {
+            if !names.insert(bundle.name.clone()) {
+                return Err(ConfigError(format!(
+                    "two bundles are named {:?}; name them apart (NAME=PATH)",
+                    bundle.name
+                )));
+            }
+        }
+        let file_watch = file.watch.as_ref();
+        let defaults = WatchSettings::default();
+        let watch = WatchSettings {
+            debounce: self
+                .watch
+                .watch_debounce_ms
+                .or_else(|| file_watch.and_then(|w| w.debounce_ms))
+                .map_or(defaults.debounce, Duration::from_millis),
+            recheck: self
+                .watch
+                .recheck_interval_seconds
+                .or_else(|| file_watch.and_then(|w| w.recheck_seconds))
+                .filter(|s| *s > 0.0)
+                .map_or(defaults.recheck, Duration::from_secs_f64),
+        };
+        let persistence_dir = self
+            .watch
+            .persistence_dir
+            .or(file.persistence_directory)
+            .unwrap_or_else(|| PathBuf::from(".authzd"));
+
         let default_decision = format!("/{}", self.default_decision.trim_matches('/'));
         let grpc = self.grpc.settings();
         let grpc_addrs = if self.grpc.no_grpc {
@@ -178,8 +321,11 @@ impl RunArgs {
         } else {
             self.grpc.grpc_addrs
         };
-        Config {
-            bundles: self.bundles,
+        Ok(Config {
+            bundles,
+            keys,
+            watch,
+            persistence_dir,
             http_addrs: self.addrs,
             grpc_addrs,
             grpc,
@@ -193,7 +339,7 @@ impl RunArgs {
                 .filter(|n| *n > 0)
                 .unwrap_or_else(default_threads),
             use_rvm: !self.eval.no_rvm,
-        }
+        })
     }
 }
 
@@ -207,8 +353,11 @@ mod tests {
         let Command::Run(args) = cli.command else {
             panic!("not run")
         };
-        let config = args.into_config();
-        assert_eq!(config.bundles[0].path, PathBuf::from("policies"));
+        let config = args.into_config().unwrap();
+        assert_eq!(config.bundles[0].name, "policies");
+        assert!(
+            matches!(&config.bundles[0].location, BundleLocation::Local(p) if p == &PathBuf::from("policies"))
+        );
         assert_eq!(config.http_addrs, vec!["127.0.0.1:8181".parse().unwrap()]);
         assert_eq!(config.default_decision, "/system/main");
     }

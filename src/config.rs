@@ -100,6 +100,89 @@ impl std::str::FromStr for BundleSource {
     }
 }
 
+/// A bundle the daemon serves and keeps up to date.
+#[derive(Debug, Clone)]
+pub struct BundleSpec {
+    pub name: String,
+    pub location: BundleLocation,
+    /// How it must be signed; `None` accepts unsigned bundles.
+    pub verification: Option<crate::bundle::sign::Verification>,
+}
+
+/// Where a bundle comes from.
+#[derive(Debug, Clone)]
+pub enum BundleLocation {
+    /// A directory (a ConfigMap volume, say) or a `.tar.gz`, watched for changes.
+    Local(PathBuf),
+    /// A bundle server, polled.
+    Remote(RemoteSpec),
+}
+
+impl BundleLocation {
+    /// The path or URL, for status and logs.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Local(path) => path.display().to_string(),
+            Self::Remote(remote) => remote.url.clone(),
+        }
+    }
+}
+
+/// A bundle on a bundle server (OPA's download protocol).
+#[derive(Debug, Clone)]
+pub struct RemoteSpec {
+    /// The bundle's full URL (service URL + resource).
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub credentials: Option<Bearer>,
+    pub polling: Polling,
+    /// Keep the last good download on disk, so a restarted pod serves before the server answers.
+    pub persist: bool,
+}
+
+/// `Authorization: <scheme> <token>`, the token given or read from a file on every request.
+#[derive(Clone)]
+pub struct Bearer {
+    pub token: Option<String>,
+    pub token_path: Option<PathBuf>,
+    pub scheme: String,
+}
+
+impl std::fmt::Debug for Bearer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bearer")
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("token_path", &self.token_path)
+            .field("scheme", &self.scheme)
+            .finish()
+    }
+}
+
+/// Delay between polls after a success: random between the two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Polling {
+    pub min_delay: Duration,
+    pub max_delay: Duration,
+}
+
+/// How local bundles are watched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WatchSettings {
+    /// Quiet time after the last file event before reloading (trailing edge).
+    pub debounce: Duration,
+    /// Re-read every local bundle this often anyway (for filesystems without inotify).
+    pub recheck: Duration,
+}
+
+impl Default for WatchSettings {
+    fn default() -> Self {
+        Self {
+            debounce: Duration::from_millis(200),
+            recheck: Duration::from_secs(30),
+        }
+    }
+}
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
@@ -110,7 +193,12 @@ pub enum LogFormat {
 /// Everything `authzd run` needs.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub bundles: Vec<BundleSource>,
+    pub bundles: Vec<BundleSpec>,
+    /// Keys that may sign bundles, by key id.
+    pub keys: std::collections::HashMap<String, crate::bundle::sign::VerificationKey>,
+    pub watch: WatchSettings,
+    /// Where downloaded bundles with `persist: true` are kept.
+    pub persistence_dir: PathBuf,
     pub http_addrs: Vec<ListenAddr>,
     /// gRPC listeners (authzd.v1, Envoy ext_authz, health, reflection); empty disables gRPC.
     pub grpc_addrs: Vec<ListenAddr>,

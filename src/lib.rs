@@ -7,13 +7,16 @@
 //! # Layout
 //!
 //! - [`cli`]: the command line (`run`, `eval`, `test`) and its environment variables.
-//! - [`config`]: the daemon's settings as plain data, validated once.
+//! - [`config`]: the daemon's settings as plain data, validated once; [`config_file`]: the YAML
+//!   config file (bundles, bundle servers, keys).
 //! - [`bundle`]: reading a bundle (directory or `.tar.gz`) into files, its manifest, and placing its
 //!   modules and data; never evaluates anything.
 //! - [`policy`]: compiling bundles into an immutable [`policy::Snapshot`] (interpreter + RVM
 //!   programs) and resolving a `/v1/data` path to what evaluates it.
 //! - [`decide`]: evaluating one decision against one snapshot (the hot path).
 //! - [`store`]: the atomically swapped current snapshot and the readiness latch.
+//! - [`reload`]: keeping bundles current: watching files, polling bundle servers, SIGHUP,
+//!   compiling off the request path and swapping; bundle status.
 //! - [`api`]: HTTP (OPA's REST Data API and batch API), gRPC (`authzd.v1.Authorizer`) and
 //!   Envoy ext_authz; request decoding and error mapping.
 //! - [`input`]: preparing an input document before a decision (merging a batch's common input).
@@ -32,11 +35,13 @@ pub mod bundle;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod config_file;
 pub mod decide;
 pub mod decision_id;
 pub mod input;
 pub mod logging;
 pub mod policy;
+pub mod reload;
 pub mod rfc3339;
 pub mod shutdown;
 pub mod store;

@@ -15,9 +15,16 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init(cli.log_format, &cli.log_level);
     match cli.command {
-        Command::Run(args) => run(args.into_config()),
+        Command::Run(args) => match args.into_config() {
+            Ok(config) => run(config),
+            Err(e) => {
+                tracing::error!("invalid configuration: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Eval(args) => commands::eval::run(args),
         Command::Test(args) => commands::test::run(args),
+        Command::Build(args) => commands::build::run(args),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Shutdown signals: SIGTERM (Kubernetes) and SIGINT (Ctrl-C).
 //!
-//! Owns: turning either signal into one future that resolves once.
+//! Owns: turning either signal into one future that resolves once, and the stop flag every
+//! background task waits on.
 
 use tracing::warn;
 
@@ -21,4 +22,10 @@ pub async fn signal() {
             let _ = tokio::signal::ctrl_c().await;
         }
     }
+}
+
+/// Resolves once `stop` turns true (or its sender is gone): the shutdown path of every
+/// background task.
+pub async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await.map(|_| ());
 }

@@ -1,0 +1,271 @@
+//! Downloading bundles from a bundle server with OPA's protocol.
+//!
+//! Owns: `GET {url}` with `If-None-Match` (a `304` keeps the current bundle), the delay between
+//! polls (random between min and max), exponential backoff with jitter on errors, bearer
+//! credentials, the size cap on downloads, and persisting the last good download so a
+//! restarted pod serves before the server answers. Activation is
+//! [`crate::reload::BundleManager`]'s job.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use tokio::sync::{Notify, watch};
+use tracing::{debug, warn};
+
+use crate::config::RemoteSpec;
+use crate::reload::{BundleManager, Outcome};
+
+/// First retry delay after an error; grows by [`BACKOFF_FACTOR`] up to the max polling delay.
+const BACKOFF_BASE: Duration = Duration::from_millis(100);
+const BACKOFF_FACTOR: f64 = 1.6;
+const JITTER: f64 = 0.2;
+
+/// Polls one bundle on a bundle server until stopped.
+pub struct Downloader {
+    pub name: String,
+    pub spec: RemoteSpec,
+    pub client: reqwest::Client,
+    pub manager: Arc<BundleManager>,
+    pub max_bytes: u64,
+    /// Where the last good download is kept, when `persist` is on.
+    pub persist_path: Option<PathBuf>,
+}
+
+/// The file a persisted bundle lives in.
+pub fn persist_path(dir: &Path, name: &str) -> PathBuf {
+    dir.join(name).join("bundle.tar.gz")
+}
+
+/// A client for bundle servers (rustls, the system's and Mozilla's roots).
+pub fn http_client() -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(120))
+        .user_agent(concat!("authzd/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// Why one poll failed.
+#[derive(Debug)]
+struct PollError {
+    message: String,
+    http_code: Option<u16>,
+    /// The manager already recorded it (a bundle that downloaded but did not activate).
+    recorded: bool,
+}
+
+impl PollError {
+    fn new(message: String, http_code: Option<u16>) -> Self {
+        Self {
+            message,
+            http_code,
+            recorded: false,
+        }
+    }
+}
+
+impl Downloader {
+    /// Polls until `stop` turns true; `wake` polls now (SIGHUP).
+    pub async fn run(self, wake: Arc<Notify>, mut stop: watch::Receiver<bool>) {
+        // The ETag of the last bundle that activated: a failed download or activation must not
+        // make the server believe we have a newer one.
+        let mut etag: Option<String> = None;
+        let mut retries = 0u32;
+        loop {
+            let delay = match self.poll_once(&mut etag).await {
+                Ok(()) => {
+                    retries = 0;
+                    polling_delay(self.spec.polling.min_delay, self.spec.polling.max_delay)
+                }
+                Err(e) => {
+                    retries = retries.saturating_add(1);
+                    if !e.recorded {
+                        warn!(bundle = %self.name, error = %e.message, "bundle download failed");
+                        self.manager.status.update(&self.name, |s| {
+                            s.error = Some(e.message.clone());
+                            s.http_code = e.http_code;
+                            s.failures += 1;
+                        });
+                    }
+                    backoff(retries, self.spec.polling.max_delay)
+                }
+            };
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                () = wake.notified() => {}
+                () = crate::shutdown::stopped(&mut stop) => return,
+            }
+        }
+    }
+
+    async fn poll_once(&self, etag: &mut Option<String>) -> Result<(), PollError> {
+        let now = SystemTime::now();
+        self.manager
+            .status
+            .update(&self.name, |s| s.last_request = Some(now));
+        let mut request = self.client.get(&self.spec.url);
+        for (key, value) in &self.spec.headers {
+            request = request.header(key, value);
+        }
+        if let Some(tag) = etag.as_deref() {
+            request = request.header(reqwest::header::IF_NONE_MATCH, tag);
+        }
+        if let Some(bearer) = &self.spec.credentials {
+            let token = match (&bearer.token, &bearer.token_path) {
+                (Some(token), _) => token.clone(),
+                (None, Some(path)) => std::fs::read_to_string(path)
+                    .map_err(|e| {
+                        PollError::new(
+                            format!("cannot read the bearer token {}: {e}", path.display()),
+                            None,
+                        )
+                    })?
+                    .trim()
+                    .to_string(),
+                (None, None) => String::new(),
+            };
+            request = request.header(
+                reqwest::header::AUTHORIZATION,
+                format!("{} {token}", bearer.scheme),
+            );
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| PollError::new(format!("request failed: {e}"), None))?;
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_MODIFIED {
+            debug!(bundle = %self.name, "bundle not modified");
+            self.manager.status.update(&self.name, |s| {
+                s.last_successful_request = Some(now);
+                s.error = None;
+                s.http_code = None;
+            });
+            return Ok(());
+        }
+        if !status.is_success() {
+            return Err(PollError::new(
+                format!(
+                    "server replied with {}",
+                    status.canonical_reason().unwrap_or(status.as_str())
+                ),
+                Some(status.as_u16()),
+            ));
+        }
+        let new_etag = response
+            .headers()
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = self.read_capped(response).await?;
+        self.manager.status.update(&self.name, |s| {
+            s.last_successful_request = Some(now);
+            s.last_successful_download = Some(now);
+        });
+        let outcome = self
+            .manager
+            .activate_tarball(&self.name, &self.spec.url, body.clone())
+            .await
+            .map_err(|e| PollError {
+                message: e.to_string(),
+                http_code: None,
+                recorded: true,
+            })?;
+        *etag = new_etag;
+        if let (Outcome::Activated { .. }, Some(path)) = (&outcome, &self.persist_path)
+            && let Err(e) = persist(path, &body).await
+        {
+            warn!(bundle = %self.name, path = %path.display(), error = %e, "cannot persist the bundle; keeping the previous copy");
+        }
+        Ok(())
+    }
+
+    async fn read_capped(&self, mut response: reqwest::Response) -> Result<Bytes, PollError> {
+        let too_large = || {
+            PollError::new(
+                format!(
+                    "bundle exceeds the size limit of {} bytes; raise --max-bundle-bytes",
+                    self.max_bytes
+                ),
+                None,
+            )
+        };
+        if response
+            .content_length()
+            .is_some_and(|len| len > self.max_bytes)
+        {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| PollError::new(format!("request failed: {e}"), None))?
+        {
+            body.extend_from_slice(&chunk);
+            if body.len() as u64 > self.max_bytes {
+                return Err(too_large());
+            }
+        }
+        Ok(Bytes::from(body))
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, so a crash never leaves a
+/// half-written bundle behind.
+async fn persist(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    tokio::fs::create_dir_all(dir).await?;
+    let tmp = dir.join(format!(".bundle.tar.gz.{}.tmp", std::process::id()));
+    tokio::fs::write(&tmp, bytes).await?;
+    tokio::fs::rename(&tmp, path).await
+}
+
+/// Uniformly random between `min` and `max`.
+fn polling_delay(min: Duration, max: Duration) -> Duration {
+    let spread = max.saturating_sub(min);
+    min + spread.mul_f64(rand::random::<f64>())
+}
+
+/// OPA's backoff: 100 ms growing by 1.6 per retry up to `max`, then ±20 % jitter.
+fn backoff(retries: u32, max: Duration) -> Duration {
+    let mut delay = BACKOFF_BASE.as_secs_f64();
+    for _ in 1..retries.min(64) {
+        delay *= BACKOFF_FACTOR;
+        if delay >= max.as_secs_f64() {
+            break;
+        }
+    }
+    let capped = delay.min(max.as_secs_f64().max(BACKOFF_BASE.as_secs_f64()));
+    let jitter = 1.0 + JITTER * (rand::random::<f64>() * 2.0 - 1.0);
+    Duration::from_secs_f64(capped * jitter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        let max = Duration::from_secs(2);
+        let first = backoff(1, max);
+        assert!(
+            first >= Duration::from_millis(80) && first <= Duration::from_millis(120),
+            "{first:?}"
+        );
+        let fifth = backoff(5, max);
+        assert!(fifth > Duration::from_millis(400), "{fifth:?}");
+        let late = backoff(40, max);
+        assert!(late <= Duration::from_millis(2400), "{late:?}");
+    }
+
+    #[test]
+    fn polling_delay_stays_in_range() {
+        for _ in 0..100 {
+            let d = polling_delay(Duration::from_secs(1), Duration::from_secs(2));
+            assert!(d >= Duration::from_secs(1) && d <= Duration::from_secs(2));
+        }
+    }
+}

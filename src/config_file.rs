@@ -1,0 +1,342 @@
+//! The YAML config file (`--config-file`): bundles, bundle servers (services), verification keys,
+//! persistence and watching, everything that does not fit flags. Modelled on OPA's config.
+//!
+//! Owns: the file's schema (unknown fields are errors, so a typo is not silently ignored) and
+//! turning it into [`crate::config`] types. Reading key files happens here, once, at start-up.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::bundle::sign::{Verification, VerificationKey};
+use crate::config::{Bearer, BundleLocation, BundleSpec, Polling, RemoteSpec};
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    #[serde(default)]
+    pub bundles: BTreeMap<String, FileBundle>,
+    #[serde(default)]
+    pub services: BTreeMap<String, FileService>,
+    #[serde(default)]
+    pub keys: BTreeMap<String, FileKey>,
+    #[serde(default)]
+    pub persistence_directory: Option<PathBuf>,
+    #[serde(default)]
+    pub watch: Option<FileWatch>,
+    /// Read by the decision log's own settings.
+    #[serde(default)]
+    pub decision_logs: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileBundle {
+    /// A local directory or `.tar.gz`.
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// A service (bundle server) to download from.
+    #[serde(default)]
+    pub service: Option<String>,
+    /// Path below the service URL; default `bundles/<name>`.
+    #[serde(default)]
+    pub resource: Option<String>,
+    #[serde(default)]
+    pub polling: Option<FilePolling>,
+    #[serde(default)]
+    pub persist: bool,
+    #[serde(default)]
+    pub signing: Option<FileSigning>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilePolling {
+    pub min_delay_seconds: f64,
+    pub max_delay_seconds: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSigning {
+    #[serde(default)]
+    pub keyid: Option<String>,
+    #[serde(default)]
+    pub scope: Option<String>,
+    #[serde(default)]
+    pub exclude_files: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileService {
+    pub url: String,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub credentials: Option<FileCredentials>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileCredentials {
+    pub bearer: FileBearer,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileBearer {
+    #[serde(default)]
+    pub token: Option<String>,
+    #[serde(default)]
+    pub token_path: Option<PathBuf>,
+    #[serde(default)]
+    pub scheme: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileKey {
+    #[serde(default = "default_algorithm")]
+    pub algorithm: String,
+    /// PEM public key, or the shared secret for HS256/384/512.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// A file holding the same.
+    #[serde(default)]
+    pub key_path: Option<PathBuf>,
+    #[serde(default)]
+    pub scope: Option<String>,
+}
+
+fn default_algorithm() -> String {
+    "RS256".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileWatch {
+    #[serde(default)]
+    pub debounce_ms: Option<u64>,
+    #[serde(default)]
+    pub recheck_seconds: Option<f64>,
+}
+
+/// OPA's default polling delays.
+pub const DEFAULT_POLLING: Polling = Polling {
+    min_delay: Duration::from_secs(60),
+    max_delay: Duration::from_secs(120),
+};
+
+impl FileConfig {
+    /// Reads and parses `path`.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
+        yaml_serde::from_str(&text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))
+    }
+
+    /// The verification keys, read (and PEM-parsed) now.
+    pub fn verification_keys(&self) -> Result<HashMap<String, VerificationKey>, ConfigError> {
+        let mut keys = HashMap::new();
+        for (id, key) in &self.keys {
+            let material = match (&key.key, &key.key_path) {
+                (Some(text), None) => text.clone().into_bytes(),
+                (None, Some(path)) => std::fs::read(path).map_err(|e| {
+                    ConfigError(format!("keys.{id}.key_path {}: {e}", path.display()))
+                })?,
+                _ => {
+                    return Err(ConfigError(format!(
+                        "keys.{id}: set exactly one of `key` and `key_path`"
+                    )));
+                }
+            };
+            let parsed = VerificationKey::new(&key.algorithm, &material, key.scope.clone())
+                .map_err(|e| ConfigError(format!("keys.{id}: {e}")))?;
+            keys.insert(id.clone(), parsed);
+        }
+        Ok(keys)
+    }
+
+    /// The bundles of the file. Every bundle is verified when any key is configured.
+    pub fn bundle_specs(&self, keys_configured: bool) -> Result<Vec<BundleSpec>, ConfigError> {
+        let mut specs = Vec::new();
+        for (name, bundle) in &self.bundles {
+            let location = match (&bundle.path, &bundle.service) {
+                (Some(path), None) => BundleLocation::Local(path.clone()),
+                (None, Some(service)) => {
+                    BundleLocation::Remote(self.remote(name, bundle, service)?)
+                }
+                _ => {
+                    return Err(ConfigError(format!(
+                        "bundles.{name}: set exactly one of `path` (a local bundle) and `service` (a bundle server)"
+                    )));
+                }
+            };
+            let verification = match &bundle.signing {
+                Some(signing) => {
+                    if !keys_configured {
+                        return Err(ConfigError(format!(
+                            "bundles.{name}.signing: no verification keys are configured (add `keys`)"
+                        )));
+                    }
+                    Some(Verification {
+                        key_id: signing.keyid.clone(),
+                        scope: signing.scope.clone(),
+                        exclude_files: signing.exclude_files.clone(),
+                    })
+                }
+                None if keys_configured => Some(Verification::default()),
+                None => None,
+            };
+            specs.push(BundleSpec {
+                name: name.clone(),
+                location,
+                verification,
+            });
+        }
+        Ok(specs)
+    }
+
+    fn remote(
+        &self,
+        name: &str,
+        bundle: &FileBundle,
+        service: &str,
+    ) -> Result<RemoteSpec, ConfigError> {
+        let svc = self.services.get(service).ok_or_else(|| {
+            ConfigError(format!(
+                "bundles.{name}.service: no service named {service:?} under `services`"
+            ))
+        })?;
+        if !(svc.url.starts_with("http://") || svc.url.starts_with("https://")) {
+            return Err(ConfigError(format!(
+                "services.{service}.url: {:?} must start with http:// or https://",
+                svc.url
+            )));
+        }
+        let resource = bundle
+            .resource
+            .clone()
+            .unwrap_or_else(|| format!("bundles/{name}"));
+        let url = format!(
+            "{}/{}",
+            svc.url.trim_end_matches('/'),
+            resource.trim_matches('/')
+        );
+        let polling = match &bundle.polling {
+            None => DEFAULT_POLLING,
+            Some(p) => {
+                if !(p.min_delay_seconds >= 0.0 && p.max_delay_seconds >= p.min_delay_seconds) {
+                    return Err(ConfigError(format!(
+                        "bundles.{name}.polling: need 0 <= min_delay_seconds <= max_delay_seconds"
+                    )));
+                }
+                Polling {
+                    min_delay: Duration::from_secs_f64(p.min_delay_seconds),
+                    max_delay: Duration::from_secs_f64(p.max_delay_seconds),
+                }
+            }
+        };
+        let credentials = match &svc.credentials {
+            None => None,
+            Some(c) => {
+                if c.bearer.token.is_some() == c.bearer.token_path.is_some() {
+                    return Err(ConfigError(format!(
+                        "services.{service}.credentials.bearer: set exactly one of `token` and `token_path`"
+                    )));
+                }
+                Some(Bearer {
+                    token: c.bearer.token.clone(),
+                    token_path: c.bearer.token_path.clone(),
+                    scheme: c.bearer.scheme.clone().unwrap_or_else(|| "Bearer".into()),
+                })
+            }
+        };
+        Ok(RemoteSpec {
+            url,
+            headers: svc.headers.clone().into_iter().collect(),
+            credentials,
+            polling,
+            persist: bundle.persist,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(yaml: &str) -> FileConfig {
+        yaml_serde::from_str(yaml).unwrap()
+    }
+
+    #[test]
+    fn bundles_services_and_keys() {
+        let config = parse(
+            r#"
+bundles:
+  main:
+    path: /policies
+  orders:
+    service: bundles
+    resource: /v1/orders.tar.gz
+    polling: {min_delay_seconds: 0.5, max_delay_seconds: 1}
+    persist: true
+    signing: {keyid: k, scope: write}
+services:
+  bundles:
+    url: https://bundles.example.com/
+    credentials: {bearer: {token: s3cret}}
+keys:
+  k: {algorithm: HS256, key: secret}
+"#,
+        );
+        let keys = config.verification_keys().unwrap();
+        assert!(keys.contains_key("k"));
+        let specs = config.bundle_specs(true).unwrap();
+        let orders = specs.iter().find(|s| s.name == "orders").unwrap();
+        let BundleLocation::Remote(remote) = &orders.location else {
+            panic!("not remote")
+        };
+        assert_eq!(remote.url, "https://bundles.example.com/v1/orders.tar.gz");
+        assert_eq!(remote.polling.min_delay, Duration::from_millis(500));
+        assert!(remote.persist);
+        assert_eq!(
+            orders.verification.as_ref().unwrap().scope.as_deref(),
+            Some("write")
+        );
+        // With keys configured, the local bundle must be signed too.
+        assert!(
+            specs
+                .iter()
+                .find(|s| s.name == "main")
+                .unwrap()
+                .verification
+                .is_some()
+        );
+        // Secrets stay out of debug output.
+        assert!(!format!("{remote:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let err = yaml_serde::from_str::<FileConfig>("bundles:\n  a:\n    pth: x\n").unwrap_err();
+        assert!(err.to_string().contains("pth"), "{err}");
+        let err = parse("bundles:\n  a: {service: nope}\n")
+            .bundle_specs(false)
+            .unwrap_err();
+        assert!(err.0.contains("no service named \"nope\""), "{}", err.0);
+        let err = parse("bundles:\n  a: {path: x, signing: {}}\n")
+            .bundle_specs(false)
+            .unwrap_err();
+        assert!(err.0.contains("no verification keys"), "{}", err.0);
+    }
+}

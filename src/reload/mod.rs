@@ -1,0 +1,319 @@
+//! Keeping the served bundles current: the reload path, never on a request thread.
+//!
+//! Owns: activation (read or receive a bundle, skip it when its content is unchanged, verify,
+//! assemble, compile together with the other active bundles, swap the snapshot) and its
+//! bookkeeping (status, readiness, log lines). A bundle that fails leaves the previous snapshot
+//! serving. The triggers live in [`watch`] (file events, periodic re-checks, SIGHUP) and in
+//! [`crate::bundle::remote`] (bundle servers).
+
+pub mod status;
+pub mod watch;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime};
+
+use tracing::{error, info};
+
+use crate::bundle::sign::{self, VerificationKey};
+use crate::bundle::{Bundle, BundleError, BundleFiles};
+use crate::config::{BundleLocation, BundleSpec, Config};
+use crate::policy::{CompileError, CompileOptions, Snapshot};
+use crate::store::PolicyStore;
+pub use status::{BundleStatus, StatusTable};
+
+/// Why a bundle was not activated.
+#[derive(Debug, thiserror::Error)]
+pub enum ActivationError {
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    #[error(transparent)]
+    Compile(#[from] CompileError),
+    #[error("no bundle named {0:?} is configured")]
+    Unknown(String),
+    #[error("{0:?} is not a local bundle")]
+    NotLocal(String),
+    #[error("the reload task failed: {0}")]
+    Task(String),
+}
+
+/// What an activation attempt did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A new revision is serving.
+    Activated { revision: String },
+    /// The bundle's files are the same as the active ones; nothing was compiled.
+    Unchanged,
+}
+
+struct State {
+    specs: Vec<BundleSpec>,
+    keys: HashMap<String, VerificationKey>,
+    options: CompileOptions,
+    max_bytes: u64,
+    /// The active version of each bundle, with the digest of its files.
+    active: BTreeMap<String, (Arc<Bundle>, [u8; 32])>,
+}
+
+/// Activates bundles one at a time (a lock serialises reloads; requests never take it).
+pub struct BundleManager {
+    state: Mutex<State>,
+    store: Arc<PolicyStore>,
+    pub status: StatusTable,
+}
+
+impl BundleManager {
+    pub fn new(config: &Config, store: Arc<PolicyStore>) -> Self {
+        let status = StatusTable::new(
+            config
+                .bundles
+                .iter()
+                .map(|b| (b.name.as_str(), b.location.describe())),
+        );
+        Self {
+            state: Mutex::new(State {
+                specs: config.bundles.clone(),
+                keys: config.keys.clone(),
+                options: CompileOptions {
+                    limits: config.limits,
+                    use_rvm: config.use_rvm,
+                },
+                max_bytes: config.max_bundle_bytes,
+                active: BTreeMap::new(),
+            }),
+            store,
+            status,
+        }
+    }
+
+    /// The configured bundles.
+    pub fn specs(&self) -> Vec<BundleSpec> {
+        self.lock().specs.clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        match self.state.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Re-reads a local bundle and activates it if it changed (always, with `force`). Blocks:
+    /// call it from a blocking thread.
+    pub fn reload_local_blocking(
+        &self,
+        name: &str,
+        force: bool,
+    ) -> Result<Outcome, ActivationError> {
+        let path = {
+            let state = self.lock();
+            let spec = state
+                .specs
+                .iter()
+                .find(|s| s.name == name)
+                .ok_or_else(|| ActivationError::Unknown(name.to_string()))?;
+            match &spec.location {
+                BundleLocation::Local(path) => path.clone(),
+                BundleLocation::Remote(_) => {
+                    return Err(ActivationError::NotLocal(name.to_string()));
+                }
+            }
+        };
+        let read = BundleFiles::read(&path, self.lock().max_bytes);
+        let result = read
+            .map_err(ActivationError::from)
+            .and_then(|files| self.activate_files(name, &path, files, force));
+        self.record(name, &result);
+        result
+    }
+
+    /// [`Self::reload_local_blocking`] on a blocking thread.
+    pub async fn reload_local(
+        self: &Arc<Self>,
+        name: &str,
+        force: bool,
+    ) -> Result<Outcome, ActivationError> {
+        let this = self.clone();
+        let name = name.to_string();
+        tokio::task::spawn_blocking(move || this.reload_local_blocking(&name, force))
+            .await
+            .map_err(|e| ActivationError::Task(e.to_string()))?
+    }
+
+    /// Activates a downloaded (or persisted) `.tar.gz`. Blocks.
+    pub fn activate_tarball_blocking(
+        &self,
+        name: &str,
+        origin: &Path,
+        bytes: &[u8],
+    ) -> Result<Outcome, ActivationError> {
+        let max_bytes = self.lock().max_bytes;
+        let result = BundleFiles::from_tarball_bytes(origin, bytes, max_bytes)
+            .map_err(ActivationError::from)
+            .and_then(|files| self.activate_files(name, origin, files, false));
+        self.record(name, &result);
+        result
+    }
+
+    /// [`Self::activate_tarball_blocking`] on a blocking thread.
+    pub async fn activate_tarball(
+        self: &Arc<Self>,
+        name: &str,
+        origin: &str,
+        bytes: bytes::Bytes,
+    ) -> Result<Outcome, ActivationError> {
+        let this = self.clone();
+        let name = name.to_string();
+        let origin = origin.to_string();
+        tokio::task::spawn_blocking(move || {
+            this.activate_tarball_blocking(&name, Path::new(&origin), &bytes)
+        })
+        .await
+        .map_err(|e| ActivationError::Task(e.to_string()))?
+    }
+
+    fn activate_files(
+        &self,
+        name: &str,
+        source: &Path,
+        files: BundleFiles,
+        force: bool,
+    ) -> Result<Outcome, ActivationError> {
+        let started = Instant::now();
+        let mut state = self.lock();
+        let hash = files.content_hash();
+        if !force
+            && state
+                .active
+                .get(name)
+                .is_some_and(|(_, active)| *active == hash)
+        {
+            return Ok(Outcome::Unchanged);
+        }
+        let spec = state
+            .specs
+            .iter()
+            .find(|s| s.name == name)
+            .cloned()
+            .ok_or_else(|| ActivationError::Unknown(name.to_string()))?;
+        if let Some(verification) = &spec.verification {
+            sign::verify(&files, &state.keys, verification)?;
+        }
+        let size = files.files.values().map(|c| c.len() as u64).sum();
+        let bundle = Arc::new(Bundle::from_files(name, source, &files)?);
+        // Compile the new bundle together with every other active one, in configured order.
+        let candidate: Vec<Arc<Bundle>> = state
+            .specs
+            .iter()
+            .filter_map(|s| {
+                if s.name == name {
+                    Some(bundle.clone())
+                } else {
+                    state.active.get(&s.name).map(|(b, _)| b.clone())
+                }
+            })
+            .collect();
+        let snapshot = Snapshot::compile(&candidate, state.options)?;
+        for (rule, reason) in &snapshot.interpreter_rules {
+            tracing::debug!(rule = %rule, reason = %reason, "rule evaluated by the interpreter");
+        }
+        self.store.store(snapshot);
+        let revision = bundle.manifest.revision.clone();
+        state.active.insert(name.to_string(), (bundle, hash));
+        drop(state);
+        self.status.update(name, |s| {
+            s.active_revision = Some(revision.clone());
+            s.last_successful_activation = Some(SystemTime::now());
+            s.size = size;
+        });
+        if self.status.all_active() {
+            self.store.mark_ready();
+        }
+        info!(
+            bundle = name,
+            revision = %revision,
+            duration_ms = started.elapsed().as_millis() as u64,
+            "bundle activated"
+        );
+        Ok(Outcome::Activated { revision })
+    }
+
+    /// Records the outcome of an attempt in the status table and the log.
+    fn record(&self, name: &str, result: &Result<Outcome, ActivationError>) {
+        match result {
+            Ok(_) => self.status.update(name, |s| {
+                s.error = None;
+                s.http_code = None;
+                s.activations += 1;
+            }),
+            Err(e) => {
+                let serving = self
+                    .lock()
+                    .active
+                    .get(name)
+                    .map(|(b, _)| b.manifest.revision.clone());
+                error!(
+                    bundle = name,
+                    error = %e,
+                    still_serving = serving.as_deref().unwrap_or("nothing"),
+                    "bundle rejected; the previous revision keeps serving"
+                );
+                self.status.update(name, |s| {
+                    s.error = Some(e.to_string());
+                    s.failures += 1;
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn manager(dir: &Path) -> Arc<BundleManager> {
+        let cli =
+            Cli::try_parse_from(["authzd", "run", "--bundle", &format!("b={}", dir.display())])
+                .unwrap();
+        let Command::Run(args) = cli.command else {
+            panic!("not run")
+        };
+        let config = args.into_config().unwrap();
+        let store = Arc::new(PolicyStore::new(Snapshot::empty(config.limits)));
+        Arc::new(BundleManager::new(&config, store))
+    }
+
+    #[test]
+    fn unchanged_bundles_are_not_recompiled_and_broken_ones_keep_the_old() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("p.rego"), "package p\nx := 1\n").unwrap();
+        let m = manager(dir.path());
+        assert!(matches!(
+            m.reload_local_blocking("b", false).unwrap(),
+            Outcome::Activated { .. }
+        ));
+        assert_eq!(
+            m.reload_local_blocking("b", false).unwrap(),
+            Outcome::Unchanged
+        );
+        assert!(m.store.is_ready());
+
+        std::fs::write(dir.path().join("p.rego"), "package p\nx := \n").unwrap();
+        let err = m.reload_local_blocking("b", false).unwrap_err();
+        assert!(err.to_string().contains("p.rego"), "{err}");
+        let status = &m.status.snapshot()[0];
+        assert!(status.error.is_some() && status.is_active());
+        let snapshot = m.store.load_full();
+        let d = crate::decide::decide(
+            &snapshot,
+            "p/x",
+            &regorus::Value::Undefined,
+            Default::default(),
+        )
+        .unwrap();
+        assert_eq!(d.result, regorus::Value::from(1));
+    }
+}
