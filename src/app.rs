@@ -17,18 +17,20 @@ use tracing::{error, info, warn};
 use crate::api::grpc;
 use crate::api::listener::{self, BoundListener};
 use crate::api::{self, Api};
-use crate::bundle::{Bundle, BundleError};
-use crate::config::{Config, ListenAddr};
-use crate::policy::{CompileError, CompileOptions, Snapshot};
+use crate::bundle::remote::{self, Downloader};
+use crate::config::{BundleLocation, Config, ListenAddr};
+use crate::policy::Snapshot;
+use crate::reload::{self, ActivationError, BundleManager};
 use crate::store::PolicyStore;
 
 /// Why the daemon could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("bundle {name:?}: {source}")]
-    Bundle { name: String, source: BundleError },
-    #[error("cannot compile the bundles: {0}")]
-    Compile(#[from] CompileError),
+    Bundle {
+        name: String,
+        source: ActivationError,
+    },
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: ListenAddr,
@@ -38,51 +40,75 @@ pub enum StartError {
     Join(String),
     #[error("cannot set up gRPC reflection: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
+    #[error("cannot watch the bundles: {0}")]
+    Watch(#[from] notify::Error),
+    #[error("cannot create the bundle server client: {0}")]
+    HttpClient(#[from] reqwest::Error),
 }
 
-/// A daemon whose bundles are active and whose sockets are bound.
+/// A daemon whose local bundles are active and whose sockets are bound.
 pub struct App {
     config: Config,
     store: Arc<PolicyStore>,
+    manager: Arc<BundleManager>,
     http: Vec<(ListenAddr, BoundListener)>,
     grpc: Vec<(ListenAddr, BoundListener)>,
     grpc_routes: Option<(tonic::service::Routes, tokio::task::JoinHandle<()>)>,
+    /// Watchers, pollers and signal handlers; they end when `stop` turns true.
+    background: Vec<tokio::task::JoinHandle<()>>,
+    stop: watch::Sender<bool>,
 }
 
 impl App {
-    /// Loads and compiles every bundle, then binds every listener.
+    /// Activates the bundles, starts keeping them current, and binds every listener. A local
+    /// bundle that does not load fails the start (a broken deployment should not look healthy);
+    /// a bundle server that does not answer yet does not.
     pub async fn build(config: Config) -> Result<Self, StartError> {
         let started = Instant::now();
-        let sources = config.bundles.clone();
-        let max_bytes = config.max_bundle_bytes;
-        let options = CompileOptions {
-            limits: config.limits,
-            use_rvm: config.use_rvm,
-        };
-        let snapshot = tokio::task::spawn_blocking(move || -> Result<Snapshot, StartError> {
-            let mut bundles = Vec::with_capacity(sources.len());
-            for source in &sources {
-                let bundle =
-                    Bundle::load(&source.name, &source.path, max_bytes).map_err(|source_err| {
-                        StartError::Bundle {
-                            name: source.name.clone(),
-                            source: source_err,
-                        }
-                    })?;
-                bundles.push(Arc::new(bundle));
+        let store = Arc::new(PolicyStore::new(Snapshot::empty(config.limits)));
+        let manager = Arc::new(BundleManager::new(&config, store.clone()));
+        let persistence_dir = config.persistence_dir.clone();
+        {
+            let manager = manager.clone();
+            tokio::task::spawn_blocking(move || initial_load(&manager, &persistence_dir))
+                .await
+                .map_err(|e| StartError::Join(e.to_string()))??;
+        }
+
+        let (stop, stop_rx) = watch::channel(false);
+        let wake_remote = Arc::new(tokio::sync::Notify::new());
+        let mut background = reload::watch::spawn(
+            manager.clone(),
+            config.watch,
+            wake_remote.clone(),
+            stop_rx.clone(),
+        )?;
+        let remotes: Vec<_> = config
+            .bundles
+            .iter()
+            .filter_map(|spec| match &spec.location {
+                BundleLocation::Remote(remote) => Some((spec.name.clone(), remote.clone())),
+                BundleLocation::Local(_) => None,
+            })
+            .collect();
+        if !remotes.is_empty() {
+            let client = remote::http_client()?;
+            for (name, spec) in remotes {
+                let downloader = Downloader {
+                    persist_path: spec
+                        .persist
+                        .then(|| remote::persist_path(&config.persistence_dir, &name)),
+                    name,
+                    spec,
+                    client: client.clone(),
+                    manager: manager.clone(),
+                    max_bytes: config.max_bundle_bytes,
+                };
+                background.push(tokio::spawn(
+                    downloader.run(wake_remote.clone(), stop_rx.clone()),
+                ));
             }
-            Ok(Snapshot::compile(&bundles, options)?)
-        })
-        .await
-        .map_err(|e| StartError::Join(e.to_string()))??;
-        for bundle in &snapshot.bundles {
-            info!(bundle = %bundle.name, revision = %bundle.revision, "bundle activated");
         }
-        for (rule, reason) in &snapshot.interpreter_rules {
-            tracing::debug!(rule = %rule, reason = %reason, "rule evaluated by the interpreter");
-        }
-        let store = Arc::new(PolicyStore::new(snapshot));
-        store.mark_ready();
 
         let http = bind_all(&config.http_addrs, "HTTP").await?;
         let grpc = bind_all(&config.grpc_addrs, "gRPC").await?;
@@ -93,14 +119,18 @@ impl App {
         };
         info!(
             elapsed_ms = started.elapsed().as_millis() as u64,
+            bundles_ready = store.is_ready(),
             "authzd ready"
         );
         Ok(Self {
             config,
             store,
+            manager,
             http,
             grpc,
             grpc_routes,
+            background,
+            stop,
         })
     }
 
@@ -123,11 +153,13 @@ impl App {
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let api = Arc::new(Api {
             store: self.store.clone(),
+            status: self.manager.status.clone(),
             default_decision: self.config.default_decision.clone(),
             max_request_bytes: self.config.max_request_bytes,
         });
         let router = api::router(api);
-        let (stop_tx, stop_rx) = watch::channel(false);
+        let stop_tx = self.stop;
+        let stop_rx = stop_tx.subscribe();
         let mut servers = JoinSet::new();
         let mut addrs = Vec::new();
         for (addr, bound) in self.http {
@@ -219,6 +251,9 @@ impl App {
         if let Some(task) = health_task {
             task.abort();
         }
+        for task in self.background {
+            task.abort();
+        }
         for addr in &addrs {
             listener::cleanup(addr);
         }
@@ -229,9 +264,7 @@ impl App {
 /// Resolves when the shutdown flag is raised.
 fn stop_signal(stop: &watch::Receiver<bool>) -> impl Future<Output = ()> + Send + 'static {
     let mut stop = stop.clone();
-    async move {
-        let _ = stop.wait_for(|stop| *stop).await;
-    }
+    async move { crate::shutdown::stopped(&mut stop).await }
 }
 
 /// Binds every address in `addrs`, logging each real address (tests read it).
@@ -255,4 +288,38 @@ async fn bind_all(
         bound.push((local, listener));
     }
     Ok(bound)
+}
+
+/// Activates every local bundle (fatal on failure) and every persisted download (not fatal).
+fn initial_load(
+    manager: &BundleManager,
+    persistence_dir: &std::path::Path,
+) -> Result<(), StartError> {
+    for spec in manager.specs() {
+        match &spec.location {
+            BundleLocation::Local(_) => {
+                manager
+                    .reload_local_blocking(&spec.name, true)
+                    .map_err(|source| StartError::Bundle {
+                        name: spec.name.clone(),
+                        source,
+                    })?;
+            }
+            BundleLocation::Remote(remote) if remote.persist => {
+                let path = remote::persist_path(persistence_dir, &spec.name);
+                if let Ok(bytes) = std::fs::read(&path) {
+                    match manager.activate_tarball_blocking(&spec.name, &path, &bytes) {
+                        Ok(_) => {
+                            info!(bundle = %spec.name, path = %path.display(), "serving the persisted bundle until the server answers")
+                        }
+                        Err(e) => {
+                            warn!(bundle = %spec.name, error = %e, "the persisted bundle does not load; waiting for the server")
+                        }
+                    }
+                }
+            }
+            BundleLocation::Remote(_) => {}
+        }
+    }
+    Ok(())
 }

@@ -3,6 +3,7 @@
 //! Owns: liveness (`200 {}` while serving) and readiness (`?bundles`: 200 only once every
 //! configured bundle has been activated; a latch, it never flaps back).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -12,11 +13,15 @@ use serde::Serialize;
 
 use super::Api;
 use super::response::json_response;
+use crate::reload::status::BundleStatusView;
 
 #[derive(Serialize, Default)]
-struct HealthBody {
+struct HealthBody<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'static str>,
+    /// When unhealthy: each bundle's status, so the cause is one request away.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    bundles: BTreeMap<&'a str, BundleStatusView<'a>>,
 }
 
 /// `GET /health[?bundles][&plugins]`
@@ -27,10 +32,15 @@ pub async fn health(State(api): State<Arc<Api>>, uri: Uri) -> Response {
         })
     });
     if wants_bundles && !api.store.is_ready() {
+        let statuses = api.status.snapshot();
         return json_response(
             StatusCode::INTERNAL_SERVER_ERROR,
             &HealthBody {
                 error: Some("one or more bundles are not activated"),
+                bundles: statuses
+                    .iter()
+                    .map(|s| (s.name.as_str(), s.view()))
+                    .collect(),
             },
             false,
         );

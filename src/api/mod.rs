@@ -14,6 +14,7 @@ mod health;
 pub mod listener;
 mod params;
 pub mod response;
+mod status;
 
 use std::sync::Arc;
 
@@ -25,6 +26,8 @@ use crate::store::PolicyStore;
 /// What every HTTP handler shares.
 pub struct Api {
     pub store: Arc<PolicyStore>,
+    /// Bundle status, for `/v1/status` and `/health`.
+    pub status: crate::reload::StatusTable,
     /// Path evaluated by `POST /`, slash form (`/system/main`).
     pub default_decision: String,
     pub max_request_bytes: usize,
@@ -41,6 +44,7 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/v0/data/{*path}", post(data::v0_post))
         .route("/", post(data::default_decision_post))
         .route("/health", get(health::health))
+        .route("/v1/status", get(status::status))
         .fallback(health::not_found)
         .with_state(api)
 }
