@@ -52,3 +52,59 @@ fn eval_prints_the_decision() {
     assert!(status.success());
     assert_eq!(stdout.trim(), "{}");
 }
+
+#[test]
+fn build_makes_a_deterministic_signed_bundle_the_daemon_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = common::repo().join("tests/keys");
+    let out = |name: &str| dir.path().join(name);
+    let build = |output: &std::path::Path| {
+        run_cli(&[
+            "build",
+            "policies",
+            "-o",
+            output.to_str().unwrap(),
+            "--signing-key",
+            keys.join("rsa_private.pem").to_str().unwrap(),
+            "--signing-key-id",
+            "default",
+        ])
+    };
+    let (status, stdout, stderr) = build(&out("a.tar.gz"));
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.contains("signed"), "{stdout}");
+    let (status, _, _) = build(&out("b.tar.gz"));
+    assert!(status.success());
+    assert_eq!(
+        std::fs::read(out("a.tar.gz")).unwrap(),
+        std::fs::read(out("b.tar.gz")).unwrap()
+    );
+
+    let d = common::Daemon::start(&[
+        "--bundle",
+        &format!("policies={}", out("a.tar.gz").display()),
+        "--verification-key",
+        keys.join("rsa_public.pem").to_str().unwrap(),
+    ]);
+    let body: serde_json::Value = common::client()
+        .post(d.url("/v1/data/inventory/allow"))
+        .json(&serde_json::json!({"input": {"subject": {"id": "1"}, "action": "read"}}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(body["result"], serde_json::json!(true));
+}
+
+#[test]
+fn build_refuses_a_bundle_that_does_not_compile() {
+    let dir = tempfile::tempdir().unwrap();
+    let (status, _, stderr) = run_cli(&[
+        "build",
+        "tests/bundles/broken_rego",
+        "-o",
+        dir.path().join("x.tar.gz").to_str().unwrap(),
+    ]);
+    assert!(!status.success());
+    assert!(stderr.contains("policy.rego:5"), "{stderr}");
+}

@@ -1,8 +1,9 @@
-//! The one-shot subcommands (`eval`, `test`); `run` lives in [`crate::app`].
+//! The one-shot subcommands (`eval`, `test`, `build`); `run` lives in [`crate::app`].
 //!
 //! Owns: what the subcommands share: loading bundles from the command line and reading a path
 //! written either as `orders/allow` or as `data.orders.allow`.
 
+pub mod build;
 pub mod eval;
 pub mod test;
 
