@@ -266,3 +266,159 @@ pub fn minutes_ago(minutes: u64) -> String {
         .unwrap();
     String::from_utf8(output.stdout).unwrap().trim().to_string()
 }
+
+impl Daemon {
+    /// Sends `signal` (e.g. "HUP") to the daemon.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    }
+
+    /// `GET /v1/status` as JSON.
+    pub fn status(&self) -> serde_json::Value {
+        client()
+            .get(self.url("/v1/status"))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    }
+}
+
+/// A Kubernetes ConfigMap volume, updated the way kubelet's atomic writer does it: a new
+/// timestamped directory, a `..data_tmp` symlink renamed over `..data`, top-level symlinks into
+/// `..data`, the old directory removed.
+pub struct ConfigMapVolume {
+    pub dir: PathBuf,
+    generation: u32,
+    current: Option<String>,
+}
+
+impl ConfigMapVolume {
+    pub fn new(dir: &Path) -> Self {
+        std::fs::create_dir_all(dir).unwrap();
+        Self {
+            dir: dir.to_path_buf(),
+            generation: 0,
+            current: None,
+        }
+    }
+
+    /// Publishes `files` (ConfigMap keys are flat file names) as the volume's new content.
+    pub fn publish(&mut self, files: &[(&str, &str)]) {
+        let bytes: Vec<(&str, &[u8])> = files.iter().map(|(k, v)| (*k, v.as_bytes())).collect();
+        self.publish_bytes(&bytes);
+    }
+
+    /// Like `publish`, for binary values (ConfigMap `binaryData`).
+    pub fn publish_bytes(&mut self, files: &[(&str, &[u8])]) {
+        self.generation += 1;
+        let stamp = format!(
+            "..2026_11_23_10_00_{:02}.{:09}",
+            self.generation % 60,
+            self.generation
+        );
+        let new_dir = self.dir.join(&stamp);
+        std::fs::create_dir(&new_dir).unwrap();
+        for (name, content) in files {
+            std::fs::write(new_dir.join(name), content).unwrap();
+        }
+        let tmp = self.dir.join("..data_tmp");
+        let _ = std::fs::remove_file(&tmp);
+        std::os::unix::fs::symlink(&stamp, &tmp).unwrap();
+        std::fs::rename(&tmp, self.dir.join("..data")).unwrap();
+        for (name, _) in files {
+            let link = self.dir.join(name);
+            if std::fs::symlink_metadata(&link).is_err() {
+                std::os::unix::fs::symlink(format!("..data/{name}"), &link).unwrap();
+            }
+        }
+        if let Some(old) = self.current.replace(stamp) {
+            std::fs::remove_dir_all(self.dir.join(old)).unwrap();
+        }
+    }
+}
+
+/// A gzip-compressed tarball of `files`, as a bundle server would serve it.
+pub fn tarball_bytes(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut builder = tar::Builder::new(gz);
+    for (name, content) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(content.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder.append_data(&mut header, name, *content).unwrap();
+    }
+    builder.into_inner().unwrap().finish().unwrap()
+}
+
+/// One scripted answer of [`BundleServer`].
+#[derive(Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub etag: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// A tiny HTTP bundle server on 127.0.0.1 that answers from a script (the last answer
+/// repeats) and records every request's head.
+pub struct BundleServer {
+    pub url: String,
+    pub requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl BundleServer {
+    pub fn start(script: Vec<Reply>) -> Self {
+        use std::io::Write;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        std::thread::spawn(move || {
+            let mut index = 0usize;
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut head = String::new();
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    head.push_str(&line);
+                }
+                if head.is_empty() {
+                    continue;
+                }
+                seen.lock().unwrap().push(head);
+                let reply = script[index.min(script.len() - 1)].clone();
+                index += 1;
+                let reason = match reply.status {
+                    200 => "OK",
+                    304 => "Not Modified",
+                    404 => "Not Found",
+                    _ => "Internal Server Error",
+                };
+                let mut response = format!(
+                    "HTTP/1.1 {} {reason}\r\nConnection: close\r\n",
+                    reply.status
+                );
+                if let Some(etag) = &reply.etag {
+                    response.push_str(&format!("ETag: {etag}\r\n"));
+                }
+                response.push_str(&format!("Content-Length: {}\r\n", reply.body.len()));
+                if reply.status == 200 {
+                    response.push_str("Content-Type: application/gzip\r\n");
+                }
+                response.push_str("\r\n");
+                let _ = stream.write_all(response.as_bytes());
+                let _ = stream.write_all(&reply.body);
+            }
+        });
+        Self { url, requests }
+    }
+}
