@@ -430,6 +430,37 @@ mod tests {
     }
 
     #[test]
+    fn rsa_and_ec_keys_from_pem() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keys");
+        let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
+        for (alg, private, public, encoding) in [
+            (
+                Algorithm::RS256,
+                "rsa_private.pem",
+                "rsa_public.pem",
+                EncodingKey::from_rsa_pem as fn(&[u8]) -> jsonwebtoken::errors::Result<EncodingKey>,
+            ),
+            (
+                Algorithm::ES256,
+                "ec_private.pem",
+                "ec_public.pem",
+                EncodingKey::from_ec_pem as fn(&[u8]) -> jsonwebtoken::errors::Result<EncodingKey>,
+            ),
+        ] {
+            let key = encoding(&read(private)).unwrap();
+            let sig = sign(&bundle(), &key, alg, Some("k1"), None).unwrap();
+            let mut files = bundle();
+            files.files.insert(SIGNATURES_FILE.into(), sig);
+            let name = format!("{alg:?}");
+            let keys = HashMap::from([(
+                "k1".to_string(),
+                VerificationKey::new(&name, &read(public), None).unwrap(),
+            )]);
+            verify(&files, &keys, &Verification::default()).unwrap();
+        }
+    }
+
+    #[test]
     fn globs_match_like_filepath_match() {
         assert!(glob_match("docs/*", "docs/a.md"));
         assert!(!glob_match("docs/*", "docs/x/a.md"));
