@@ -1,0 +1,96 @@
+//! One decision-log event: captured cheaply on the decision path, rendered as OPA's event JSON
+//! on the log worker.
+//!
+//! Owns: what an event holds (the decision id, path, input and result, the error, the bundle
+//! revisions, who asked, when, how long it took) and its JSON shape.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use regorus::Value;
+use serde_json::{Map, Value as Json, json};
+
+use crate::decision_id::DecisionId;
+use crate::metrics::ApiKind;
+use crate::policy::BundleRevision;
+
+/// A decision as the decision path hands it over. Every field is cheap to fill: values are
+/// reference-counted, the revisions are the snapshot's shared list.
+#[derive(Debug, Clone)]
+pub struct DecisionEvent {
+    pub decision_id: DecisionId,
+    pub timestamp: SystemTime,
+    pub api: ApiKind,
+    /// The data path, slash-separated, without a leading slash (`orders/allow`).
+    pub path: String,
+    /// `Value::Undefined` when the request had no input.
+    pub input: Value,
+    /// `Value::Undefined` when the document was undefined.
+    pub result: Value,
+    /// OPA's error code and message, when the decision failed.
+    pub error: Option<(&'static str, String)>,
+    pub bundles: Arc<[BundleRevision]>,
+    /// The peer: `127.0.0.1:41234`, or `unix:pid=..,uid=..`.
+    pub requested_by: Option<Arc<str>>,
+    pub eval_ns: u64,
+}
+
+impl DecisionEvent {
+    /// The event without `metrics` and `error`: what the drop and mask policies see (as in
+    /// OPA).
+    pub fn base_json(&self, labels: &BTreeMap<String, String>) -> Map<String, Json> {
+        let mut event = Map::new();
+        event.insert("labels".into(), json!(labels));
+        event.insert(
+            "decision_id".into(),
+            Json::String(self.decision_id.to_string()),
+        );
+        let bundles: Map<String, Json> = self
+            .bundles
+            .iter()
+            .map(|b| (b.name.clone(), json!({ "revision": b.revision })))
+            .collect();
+        if !bundles.is_empty() {
+            event.insert("bundles".into(), Json::Object(bundles));
+        }
+        event.insert("path".into(), Json::String(self.path.clone()));
+        if self.input != Value::Undefined
+            && let Ok(input) = serde_json::to_value(&self.input)
+        {
+            event.insert("input".into(), input);
+        }
+        if self.result != Value::Undefined
+            && let Ok(result) = serde_json::to_value(&self.result)
+        {
+            event.insert("result".into(), result);
+        }
+        if let Some(peer) = &self.requested_by {
+            event.insert("requested_by".into(), Json::String(peer.to_string()));
+        }
+        let since_epoch = self
+            .timestamp
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default();
+        event.insert(
+            "timestamp".into(),
+            Json::String(crate::rfc3339::format(
+                since_epoch.as_secs() as i64,
+                since_epoch.subsec_nanos(),
+            )),
+        );
+        event.insert("api".into(), Json::String(self.api.as_str().into()));
+        event
+    }
+
+    /// Adds what the policies do not see: the error and the metrics.
+    pub fn finish(&self, event: &mut Map<String, Json>) {
+        if let Some((code, message)) = &self.error {
+            event.insert("error".into(), json!({ "code": code, "message": message }));
+        }
+        event.insert(
+            "metrics".into(),
+            json!({ "timer_rego_query_eval_ns": self.eval_ns }),
+        );
+    }
+}

@@ -1,0 +1,164 @@
+//! The HTTP decision-log sink: OPA's upload format, a gzip-compressed JSON array POSTed to the
+//! collector, in batches.
+//!
+//! Owns: batching (up to `max_batch_events`, or whatever arrived within `flush_interval`), the
+//! POST, and retrying the same batch with backoff until the collector accepts it, so a healthy
+//! collector gets every event exactly once. While it retries, new events wait in a bounded
+//! queue; when that is full they are dropped and counted, never blocking a decision.
+
+use std::io::Write;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+use tracing::warn;
+
+use super::SinkStatus;
+use crate::config::Bearer;
+
+/// Where and how batches are uploaded.
+#[derive(Debug, Clone)]
+pub struct UploadSettings {
+    /// The collector's URL (service URL + resource, OPA's default resource is `/logs`).
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub credentials: Option<Bearer>,
+    pub max_batch_events: usize,
+    pub flush_interval: Duration,
+    /// Encoded events waiting for the uploader.
+    pub buffer_size: usize,
+    pub timeout: Duration,
+    pub max_retry_delay: Duration,
+}
+
+pub(super) async fn run(
+    settings: UploadSettings,
+    mut events: mpsc::Receiver<Vec<u8>>,
+    status: SinkStatus,
+    mut stop: watch::Receiver<bool>,
+) {
+    let client = match reqwest::Client::builder()
+        .timeout(settings.timeout)
+        .user_agent(concat!("authzd/", env!("CARGO_PKG_VERSION")))
+        .build()
+    {
+        Ok(client) => client,
+        Err(e) => {
+            status.update(|s| {
+                s.state = "ERROR";
+                s.message = Some(format!("cannot create the HTTP client: {e}"));
+            });
+            return;
+        }
+    };
+    let mut batch: Vec<Vec<u8>> = Vec::new();
+    loop {
+        if batch.is_empty() {
+            tokio::select! {
+                event = events.recv() => match event {
+                    Some(event) => batch.push(event),
+                    None => return,
+                },
+                () = crate::shutdown::stopped(&mut stop) => {
+                    // Stopping: take what is already queued and send it once.
+                    while let Ok(event) = events.try_recv() {
+                        batch.push(event);
+                    }
+                    if !batch.is_empty() {
+                        let _ = post(&client, &settings, &batch).await;
+                    }
+                    return;
+                }
+            }
+        }
+        let deadline = tokio::time::Instant::now() + settings.flush_interval;
+        while batch.len() < settings.max_batch_events {
+            match tokio::time::timeout_at(deadline, events.recv()).await {
+                Ok(Some(event)) => batch.push(event),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        let mut retries = 0u32;
+        loop {
+            match post(&client, &settings, &batch).await {
+                Ok(()) => {
+                    let sent = batch.len() as u64;
+                    status.update(|s| {
+                        s.state = "OK";
+                        s.message = None;
+                        s.http_code = None;
+                        s.delivered += sent;
+                    });
+                    batch.clear();
+                    break;
+                }
+                Err((message, http_code)) => {
+                    retries = retries.saturating_add(1);
+                    warn!(error = %message, events = batch.len(), "decision-log upload failed; retrying");
+                    status.update(|s| {
+                        s.state = "ERROR";
+                        s.message = Some(message);
+                        s.http_code = http_code;
+                    });
+                    let delay = crate::backoff::backoff(retries, settings.max_retry_delay);
+                    tokio::select! {
+                        () = tokio::time::sleep(delay) => {}
+                        () = crate::shutdown::stopped(&mut stop) => {
+                            warn!(events = batch.len(), "stopping with decision-log events not uploaded");
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One POST of `batch` as a gzip-compressed JSON array.
+async fn post(
+    client: &reqwest::Client,
+    settings: &UploadSettings,
+    batch: &[Vec<u8>],
+) -> Result<(), (String, Option<u16>)> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let encoded = (|| {
+        gz.write_all(b"[")?;
+        for (i, event) in batch.iter().enumerate() {
+            if i > 0 {
+                gz.write_all(b",")?;
+            }
+            gz.write_all(event)?;
+        }
+        gz.write_all(b"]")?;
+        gz.finish()
+    })()
+    .map_err(|e| (format!("cannot compress the batch: {e}"), None))?;
+    let mut request = client
+        .post(&settings.url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(reqwest::header::CONTENT_ENCODING, "gzip")
+        .body(encoded);
+    for (key, value) in &settings.headers {
+        request = request.header(key, value);
+    }
+    if let Some(bearer) = &settings.credentials {
+        let value = bearer.header_value().map_err(|e| (e, None))?;
+        request = request.header(reqwest::header::AUTHORIZATION, value);
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|e| (format!("log upload failed: {e}"), None))?;
+    let status = response.status();
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err((
+            format!(
+                "log upload failed, server replied with HTTP {} {}",
+                status.as_u16(),
+                status.canonical_reason().unwrap_or("")
+            ),
+            Some(status.as_u16()),
+        ))
+    }
+}
