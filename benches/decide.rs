@@ -8,9 +8,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use authzd::audit::{Audit, Record};
 use authzd::bundle::Bundle;
 use authzd::decide::{DecideOptions, Evaluator, decide};
+use authzd::decision_id::DecisionId;
+use authzd::decision_log::{DecisionLog, DecisionLogSettings};
+use authzd::metrics::{ApiKind, Metrics};
 use authzd::policy::{CompileOptions, Snapshot};
+use authzd::store::PolicyStore;
 use criterion::{Criterion, criterion_group, criterion_main};
 use regorus::Value;
 
@@ -149,6 +154,51 @@ fn bench(c: &mut Criterion) {
             )
         })
     });
+    group.finish();
+
+    // What the decision path pays for metrics and the decision log: a decision plus its
+    // recording, with logging off and on (events written by the log thread to /dev/null).
+    let _recorder = authzd::metrics::recorder();
+    let metrics = Metrics::new();
+    let store = Arc::new(PolicyStore::new(snapshot(true)));
+    let log = DecisionLog::start(
+        &DecisionLogSettings {
+            file: Some("/dev/null".into()),
+            ..DecisionLogSettings::default()
+        },
+        store.clone(),
+        metrics.clone(),
+    )
+    .expect("decision log");
+    let off = Audit {
+        metrics: metrics.clone(),
+        log: None,
+    };
+    let on = Audit {
+        metrics,
+        log: Some(log.logger.clone()),
+    };
+    let (_, input, _) = &cases[0];
+    let mut group = c.benchmark_group("orders/allow rvm + audit");
+    for (label, audit) in [("decision log off", &off), ("decision log on", &on)] {
+        group.bench_function(label, |b| {
+            b.iter(|| {
+                let snapshot = store.load();
+                let outcome = decide(&snapshot, "orders/allow", input, options);
+                audit.record(Record {
+                    api: ApiKind::Http,
+                    decision_id: DecisionId::new(),
+                    path: "orders/allow",
+                    input,
+                    outcome: outcome.as_ref().map(|d| &d.result),
+                    snapshot: &snapshot,
+                    peer: None,
+                    eval: std::time::Duration::from_micros(1),
+                });
+                outcome
+            })
+        });
+    }
     group.finish();
 }
 

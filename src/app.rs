@@ -1,24 +1,27 @@
-//! Wiring: load the bundles, bind every listener, serve, drain on shutdown.
+//! Wiring: activate the bundles, start keeping them current, bind every listener, serve, drain
+//! on shutdown.
 //!
 //! Owns: the daemon's lifecycle. [`App::build`] does everything that can fail at start-up
-//! (bundles, sockets) and returns an `App` that knows its real addresses; [`App::run`] serves
-//! until the shutdown future resolves, then stops accepting and lets in-flight requests finish
-//! within the grace period.
+//! (bundles, sockets, sinks) and returns an `App` that knows its real addresses; [`App::run`]
+//! serves until the shutdown future resolves, then stops accepting, lets in-flight requests
+//! finish within the grace period, and flushes the decision log.
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use axum::serve::ListenerExt;
 use tokio::sync::watch;
-use tokio::task::JoinSet;
+use tokio::task::{JoinHandle, JoinSet};
 use tracing::{error, info, warn};
 
 use crate::api::grpc;
-use crate::api::listener::{self, BoundListener};
+use crate::api::listener::{self, BoundListener, NoDelayTcp, Peer};
 use crate::api::{self, Api};
+use crate::audit::Audit;
 use crate::bundle::remote::{self, Downloader};
 use crate::config::{BundleLocation, Config, ListenAddr};
+use crate::decision_log::DecisionLog;
+use crate::metrics::Metrics;
 use crate::policy::Snapshot;
 use crate::reload::{self, ActivationError, BundleManager};
 use crate::store::PolicyStore;
@@ -44,6 +47,8 @@ pub enum StartError {
     Watch(#[from] notify::Error),
     #[error("cannot create the bundle server client: {0}")]
     HttpClient(#[from] reqwest::Error),
+    #[error("cannot start the decision log: {0}")]
+    DecisionLog(String),
 }
 
 /// A daemon whose local bundles are active and whose sockets are bound.
@@ -51,11 +56,15 @@ pub struct App {
     config: Config,
     store: Arc<PolicyStore>,
     manager: Arc<BundleManager>,
+    audit: Audit,
+    prometheus: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    decision_log: Option<DecisionLog>,
     http: Vec<(ListenAddr, BoundListener)>,
+    diagnostic: Vec<(ListenAddr, BoundListener)>,
     grpc: Vec<(ListenAddr, BoundListener)>,
-    grpc_routes: Option<(tonic::service::Routes, tokio::task::JoinHandle<()>)>,
-    /// Watchers, pollers and signal handlers; they end when `stop` turns true.
-    background: Vec<tokio::task::JoinHandle<()>>,
+    grpc_routes: Option<tonic::service::Routes>,
+    /// Watchers, pollers, health and metrics upkeep; they end when `stop` turns true.
+    background: Vec<JoinHandle<()>>,
     stop: watch::Sender<bool>,
 }
 
@@ -65,8 +74,10 @@ impl App {
     /// a bundle server that does not answer yet does not.
     pub async fn build(config: Config) -> Result<Self, StartError> {
         let started = Instant::now();
+        let prometheus = crate::metrics::recorder();
+        let metrics = Metrics::new();
         let store = Arc::new(PolicyStore::new(Snapshot::empty(config.limits)));
-        let manager = Arc::new(BundleManager::new(&config, store.clone()));
+        let manager = Arc::new(BundleManager::new(&config, store.clone(), metrics.clone()));
         let persistence_dir = config.persistence_dir.clone();
         {
             let manager = manager.clone();
@@ -83,39 +94,38 @@ impl App {
             wake_remote.clone(),
             stop_rx.clone(),
         )?;
-        let remotes: Vec<_> = config
-            .bundles
-            .iter()
-            .filter_map(|spec| match &spec.location {
-                BundleLocation::Remote(remote) => Some((spec.name.clone(), remote.clone())),
-                BundleLocation::Local(_) => None,
-            })
-            .collect();
-        if !remotes.is_empty() {
-            let client = remote::http_client()?;
-            for (name, spec) in remotes {
-                let downloader = Downloader {
-                    persist_path: spec
-                        .persist
-                        .then(|| remote::persist_path(&config.persistence_dir, &name)),
-                    name,
-                    spec,
-                    client: client.clone(),
-                    manager: manager.clone(),
-                    max_bytes: config.max_bundle_bytes,
-                };
-                background.push(tokio::spawn(
-                    downloader.run(wake_remote.clone(), stop_rx.clone()),
-                ));
-            }
+        background.extend(spawn_downloaders(
+            &config,
+            &manager,
+            &wake_remote,
+            &stop_rx,
+        )?);
+        if let Some(handle) = prometheus.clone() {
+            background.push(tokio::spawn(metrics_upkeep(handle, stop_rx.clone())));
         }
 
+        let decision_log = if config.decision_logs.enabled() {
+            Some(
+                DecisionLog::start(&config.decision_logs, store.clone(), metrics.clone())
+                    .map_err(StartError::DecisionLog)?,
+            )
+        } else {
+            None
+        };
+        let audit = Audit {
+            metrics,
+            log: decision_log.as_ref().map(|d| d.logger.clone()),
+        };
+
         let http = bind_all(&config.http_addrs, "HTTP").await?;
+        let diagnostic = bind_all(&config.diagnostic_addrs, "diagnostic").await?;
         let grpc = bind_all(&config.grpc_addrs, "gRPC").await?;
         let grpc_routes = if grpc.is_empty() {
             None
         } else {
-            Some(grpc::routes(store.clone(), &config.grpc)?)
+            let (routes, health) = grpc::routes(store.clone(), &config.grpc, audit.clone())?;
+            background.push(health);
+            Some(routes)
         };
         info!(
             elapsed_ms = started.elapsed().as_millis() as u64,
@@ -126,7 +136,11 @@ impl App {
             config,
             store,
             manager,
+            audit,
+            prometheus,
+            decision_log,
             http,
+            diagnostic,
             grpc,
             grpc_routes,
             background,
@@ -156,71 +170,39 @@ impl App {
             status: self.manager.status.clone(),
             default_decision: self.config.default_decision.clone(),
             max_request_bytes: self.config.max_request_bytes,
+            audit: self.audit.clone(),
+            prometheus: self.prometheus.clone(),
+            decision_log: self.decision_log.as_ref().map(|d| d.status.clone()),
+            log_requests: self.config.log_requests,
         });
-        let router = api::router(api);
-        let stop_tx = self.stop;
-        let stop_rx = stop_tx.subscribe();
+        let stop_rx = self.stop.subscribe();
         let mut servers = JoinSet::new();
         let mut addrs = Vec::new();
-        for (addr, bound) in self.http {
-            let stopped = stop_signal(&stop_rx);
-            let router = router.clone();
-            let label = format!("HTTP {addr}");
-            addrs.push(addr);
-            match bound {
-                BoundListener::Tcp(tcp) => {
-                    let tcp = tcp.tap_io(|stream| {
-                        // Without it a client waits ~40 ms for delayed ACKs on small responses.
-                        let _ = stream.set_nodelay(true);
-                    });
-                    servers.spawn(async move {
-                        let result = axum::serve(tcp, router)
-                            .with_graceful_shutdown(stopped)
-                            .await;
-                        (label, result.map_err(|e| e.to_string()))
-                    });
-                }
-                BoundListener::Unix(unix, _) => {
-                    servers.spawn(async move {
-                        let result = axum::serve(unix, router)
-                            .with_graceful_shutdown(stopped)
-                            .await;
-                        (label, result.map_err(|e| e.to_string()))
-                    });
-                }
+        for (routes, listeners) in [
+            (api::router(api.clone()), self.http),
+            (api::diagnostic_router(api), self.diagnostic),
+        ] {
+            for (addr, bound) in listeners {
+                let label = format!("HTTP {addr}");
+                addrs.push(addr);
+                servers.spawn(serve_http(
+                    bound,
+                    routes.clone(),
+                    stop_signal(&stop_rx),
+                    label,
+                ));
             }
         }
-        let health_task = self
-            .grpc_routes
-            .as_ref()
-            .map(|(_, task)| task.abort_handle());
-        if let Some((routes, _)) = self.grpc_routes {
+        if let Some(routes) = self.grpc_routes {
             for (addr, bound) in self.grpc {
-                let stopped = stop_signal(&stop_rx);
-                let server = tonic::transport::Server::builder()
-                    .accept_http1(false)
-                    .add_routes(routes.clone());
                 let label = format!("gRPC {addr}");
                 addrs.push(addr);
-                match bound {
-                    BoundListener::Tcp(tcp) => {
-                        let incoming = tonic::transport::server::TcpIncoming::from(tcp)
-                            .with_nodelay(Some(true));
-                        servers.spawn(async move {
-                            let result =
-                                server.serve_with_incoming_shutdown(incoming, stopped).await;
-                            (label, result.map_err(|e| e.to_string()))
-                        });
-                    }
-                    BoundListener::Unix(unix, _) => {
-                        let incoming = tokio_stream::wrappers::UnixListenerStream::new(unix);
-                        servers.spawn(async move {
-                            let result =
-                                server.serve_with_incoming_shutdown(incoming, stopped).await;
-                            (label, result.map_err(|e| e.to_string()))
-                        });
-                    }
-                }
+                servers.spawn(serve_grpc(
+                    bound,
+                    routes.clone(),
+                    stop_signal(&stop_rx),
+                    label,
+                ));
             }
         }
 
@@ -235,7 +217,7 @@ impl App {
                 }
             }
         }
-        let _ = stop_tx.send(true);
+        let _ = self.stop.send(true);
         let grace = self.config.shutdown_grace;
         let drained = tokio::time::timeout(grace, async {
             while servers.join_next().await.is_some() {}
@@ -248,8 +230,8 @@ impl App {
             );
             servers.abort_all();
         }
-        if let Some(task) = health_task {
-            task.abort();
+        if let Some(log) = self.decision_log {
+            log.shutdown(grace).await;
         }
         for task in self.background {
             task.abort();
@@ -259,6 +241,103 @@ impl App {
         }
         info!("stopped");
     }
+}
+
+type ServerResult = (String, Result<(), String>);
+
+async fn serve_http(
+    bound: BoundListener,
+    router: axum::Router,
+    stopped: impl Future<Output = ()> + Send + 'static,
+    label: String,
+) -> ServerResult {
+    let service = router.into_make_service_with_connect_info::<Peer>();
+    let result = match bound {
+        BoundListener::Tcp(tcp) => {
+            axum::serve(NoDelayTcp(tcp), service)
+                .with_graceful_shutdown(stopped)
+                .await
+        }
+        BoundListener::Unix(unix, _) => {
+            axum::serve(unix, service)
+                .with_graceful_shutdown(stopped)
+                .await
+        }
+    };
+    (label, result.map_err(|e| e.to_string()))
+}
+
+async fn serve_grpc(
+    bound: BoundListener,
+    routes: tonic::service::Routes,
+    stopped: impl Future<Output = ()> + Send + 'static,
+    label: String,
+) -> ServerResult {
+    let server = tonic::transport::Server::builder()
+        .accept_http1(false)
+        .add_routes(routes);
+    let result = match bound {
+        BoundListener::Tcp(tcp) => {
+            let incoming =
+                tonic::transport::server::TcpIncoming::from(tcp).with_nodelay(Some(true));
+            server.serve_with_incoming_shutdown(incoming, stopped).await
+        }
+        BoundListener::Unix(unix, _) => {
+            let incoming = tokio_stream::wrappers::UnixListenerStream::new(unix);
+            server.serve_with_incoming_shutdown(incoming, stopped).await
+        }
+    };
+    (label, result.map_err(|e| e.to_string()))
+}
+
+/// Histograms keep samples until rendered; drain them even when nobody scrapes.
+async fn metrics_upkeep(
+    handle: metrics_exporter_prometheus::PrometheusHandle,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut interval = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tokio::select! {
+            _ = interval.tick() => handle.run_upkeep(),
+            () = crate::shutdown::stopped(&mut stop) => return,
+        }
+    }
+}
+
+fn spawn_downloaders(
+    config: &Config,
+    manager: &Arc<BundleManager>,
+    wake: &Arc<tokio::sync::Notify>,
+    stop: &watch::Receiver<bool>,
+) -> Result<Vec<JoinHandle<()>>, StartError> {
+    let remotes: Vec<_> = config
+        .bundles
+        .iter()
+        .filter_map(|spec| match &spec.location {
+            BundleLocation::Remote(remote) => Some((spec.name.clone(), remote.clone())),
+            BundleLocation::Local(_) => None,
+        })
+        .collect();
+    if remotes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let client = remote::http_client()?;
+    Ok(remotes
+        .into_iter()
+        .map(|(name, spec)| {
+            let downloader = Downloader {
+                persist_path: spec
+                    .persist
+                    .then(|| remote::persist_path(&config.persistence_dir, &name)),
+                name,
+                spec,
+                client: client.clone(),
+                manager: manager.clone(),
+                max_bytes: config.max_bundle_bytes,
+            };
+            tokio::spawn(downloader.run(wake.clone(), stop.clone()))
+        })
+        .collect())
 }
 
 /// Resolves when the shutdown flag is raised.

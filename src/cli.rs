@@ -69,6 +69,8 @@ pub struct RunArgs {
     pub signing: SigningArgs,
     #[command(flatten)]
     pub watch: WatchArgs,
+    #[command(flatten)]
+    pub observe: ObserveArgs,
     /// HTTP listen address: host:port or unix:///path. Repeatable.
     #[arg(long = "addr", short = 'a', env = "AUTHZD_ADDR", value_delimiter = ',', default_value = DEFAULT_HTTP_ADDR)]
     pub addrs: Vec<ListenAddr>,
@@ -115,6 +117,67 @@ pub struct SigningArgs {
         value_delimiter = ','
     )]
     pub exclude_files_verify: Vec<String>,
+}
+
+/// Metrics, request logs and decision logs.
+#[derive(Debug, Args)]
+pub struct ObserveArgs {
+    /// A listener serving only /health and /metrics (host:port or unix:///path). Repeatable.
+    #[arg(
+        long = "diagnostic-addr",
+        env = "AUTHZD_DIAGNOSTIC_ADDR",
+        value_delimiter = ','
+    )]
+    pub diagnostic_addrs: Vec<ListenAddr>,
+    /// Log one line per HTTP request (method, path, status, duration; never bodies).
+    #[arg(long, env = "AUTHZD_LOG_REQUESTS")]
+    pub log_requests: bool,
+    /// Write decision-log events to standard output, one JSON line each.
+    #[arg(long, env = "AUTHZD_DECISION_LOGS_CONSOLE")]
+    pub decision_logs_console: bool,
+    /// Append decision-log events to this file, one JSON line each.
+    #[arg(long, env = "AUTHZD_DECISION_LOGS_FILE")]
+    pub decision_logs_file: Option<PathBuf>,
+    /// A label added to every decision-log event (KEY=VALUE). Repeatable.
+    #[arg(
+        long = "decision-logs-label",
+        env = "AUTHZD_DECISION_LOGS_LABELS",
+        value_delimiter = ','
+    )]
+    pub decision_logs_labels: Vec<String>,
+    /// Fraction of decisions logged, in (0, 1].
+    #[arg(long, env = "AUTHZD_DECISION_LOGS_SAMPLE_RATE")]
+    pub decision_logs_sample_rate: Option<f64>,
+}
+
+impl ObserveArgs {
+    /// Applies the flags over the config file's decision-log settings.
+    fn apply(
+        &self,
+        settings: &mut crate::decision_log::DecisionLogSettings,
+    ) -> Result<(), ConfigError> {
+        settings.console |= self.decision_logs_console;
+        if let Some(file) = &self.decision_logs_file {
+            settings.file = Some(file.clone());
+        }
+        for label in &self.decision_logs_labels {
+            let (key, value) = label.split_once('=').ok_or_else(|| {
+                ConfigError(format!(
+                    "--decision-logs-label {label:?}: expected KEY=VALUE"
+                ))
+            })?;
+            settings.labels.insert(key.to_string(), value.to_string());
+        }
+        if let Some(rate) = self.decision_logs_sample_rate {
+            if !(rate > 0.0 && rate <= 1.0) {
+                return Err(ConfigError(
+                    "--decision-logs-sample-rate must be in (0, 1]".into(),
+                ));
+            }
+            settings.sample_rate = rate;
+        }
+        Ok(())
+    }
 }
 
 /// Watching local bundles.
@@ -311,9 +374,11 @@ impl RunArgs {
         let persistence_dir = self
             .watch
             .persistence_dir
-            .or(file.persistence_directory)
+            .or(file.persistence_directory.clone())
             .unwrap_or_else(|| PathBuf::from(".authzd"));
 
+        let mut decision_logs = file.decision_logs()?;
+        self.observe.apply(&mut decision_logs)?;
         let default_decision = format!("/{}", self.default_decision.trim_matches('/'));
         let grpc = self.grpc.settings();
         let grpc_addrs = if self.grpc.no_grpc {
@@ -327,6 +392,9 @@ impl RunArgs {
             watch,
             persistence_dir,
             http_addrs: self.addrs,
+            diagnostic_addrs: self.observe.diagnostic_addrs,
+            decision_logs,
+            log_requests: self.observe.log_requests,
             grpc_addrs,
             grpc,
             default_decision,

@@ -148,6 +148,21 @@ pub struct Bearer {
     pub scheme: String,
 }
 
+impl Bearer {
+    /// The `Authorization` header value; a `token_path` is read now (tokens rotate).
+    pub fn header_value(&self) -> Result<String, String> {
+        let token = match (&self.token, &self.token_path) {
+            (Some(token), _) => token.clone(),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read the bearer token {}: {e}", path.display()))?
+                .trim()
+                .to_string(),
+            (None, None) => String::new(),
+        };
+        Ok(format!("{} {token}", self.scheme))
+    }
+}
+
 impl std::fmt::Debug for Bearer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Bearer")
@@ -200,6 +215,12 @@ pub struct Config {
     /// Where downloaded bundles with `persist: true` are kept.
     pub persistence_dir: PathBuf,
     pub http_addrs: Vec<ListenAddr>,
+    /// Listeners serving only `/health` and `/metrics`.
+    pub diagnostic_addrs: Vec<ListenAddr>,
+    /// Decision-log sinks, labels, sampling and policies.
+    pub decision_logs: crate::decision_log::DecisionLogSettings,
+    /// One log line per HTTP request.
+    pub log_requests: bool,
     /// gRPC listeners (authzd.v1, Envoy ext_authz, health, reflection); empty disables gRPC.
     pub grpc_addrs: Vec<ListenAddr>,
     pub grpc: crate::api::grpc::GrpcSettings,

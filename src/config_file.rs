@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use crate::bundle::sign::{Verification, VerificationKey};
 use crate::config::{Bearer, BundleLocation, BundleSpec, Polling, RemoteSpec};
+use crate::decision_log::{DecisionLogSettings, UploadSettings};
 
 /// Why the configuration cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -31,9 +32,50 @@ pub struct FileConfig {
     pub persistence_directory: Option<PathBuf>,
     #[serde(default)]
     pub watch: Option<FileWatch>,
-    /// Read by the decision log's own settings.
     #[serde(default)]
-    pub decision_logs: Option<serde_json::Value>,
+    pub decision_logs: Option<FileDecisionLogs>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileDecisionLogs {
+    #[serde(default)]
+    pub console: bool,
+    #[serde(default)]
+    pub file: Option<PathBuf>,
+    /// A service (collector) to upload batches to.
+    #[serde(default)]
+    pub service: Option<String>,
+    /// Path below the service URL; default `logs`.
+    #[serde(default)]
+    pub resource: Option<String>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub sample_rate: Option<f64>,
+    #[serde(default)]
+    pub buffer_size_events: Option<usize>,
+    #[serde(default)]
+    pub upload: Option<FileUpload>,
+    #[serde(default)]
+    pub mask_decision: Option<String>,
+    #[serde(default)]
+    pub drop_decision: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileUpload {
+    #[serde(default)]
+    pub max_batch_events: Option<usize>,
+    #[serde(default)]
+    pub flush_interval_seconds: Option<f64>,
+    #[serde(default)]
+    pub buffer_size_events: Option<usize>,
+    #[serde(default)]
+    pub timeout_seconds: Option<f64>,
+    #[serde(default)]
+    pub max_retry_delay_seconds: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -205,15 +247,77 @@ impl FileConfig {
         Ok(specs)
     }
 
-    fn remote(
+    /// The decision-log settings of the file, before command-line flags are applied.
+    pub fn decision_logs(&self) -> Result<DecisionLogSettings, ConfigError> {
+        let mut settings = DecisionLogSettings::default();
+        let Some(file) = &self.decision_logs else {
+            return Ok(settings);
+        };
+        settings.console = file.console;
+        settings.file = file.file.clone();
+        settings.labels = file.labels.clone();
+        if let Some(rate) = file.sample_rate {
+            if !(rate > 0.0 && rate <= 1.0) {
+                return Err(ConfigError(
+                    "decision_logs.sample_rate must be in (0, 1]".into(),
+                ));
+            }
+            settings.sample_rate = rate;
+        }
+        if let Some(size) = file.buffer_size_events {
+            settings.buffer_size = size.max(1);
+        }
+        if let Some(path) = &file.mask_decision {
+            settings.mask_path = path.trim_matches('/').to_string();
+        }
+        if let Some(path) = &file.drop_decision {
+            settings.drop_path = path.trim_matches('/').to_string();
+        }
+        match (&file.service, &file.upload) {
+            (Some(service), upload) => {
+                let resource = file.resource.as_deref().unwrap_or("logs");
+                let target = self.service_target(service, "decision_logs", resource)?;
+                let seconds = |v: Option<f64>, default: f64| {
+                    Duration::from_secs_f64(v.filter(|s| *s > 0.0).unwrap_or(default))
+                };
+                let upload = upload.as_ref();
+                settings.upload = Some(UploadSettings {
+                    url: target.url,
+                    headers: target.headers,
+                    credentials: target.credentials,
+                    max_batch_events: upload
+                        .and_then(|u| u.max_batch_events)
+                        .unwrap_or(500)
+                        .max(1),
+                    flush_interval: seconds(upload.and_then(|u| u.flush_interval_seconds), 1.0),
+                    buffer_size: upload
+                        .and_then(|u| u.buffer_size_events)
+                        .unwrap_or(10_000)
+                        .max(1),
+                    timeout: seconds(upload.and_then(|u| u.timeout_seconds), 10.0),
+                    max_retry_delay: seconds(upload.and_then(|u| u.max_retry_delay_seconds), 30.0),
+                });
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError(
+                    "decision_logs.upload needs decision_logs.service".into(),
+                ));
+            }
+            (None, None) => {}
+        }
+        Ok(settings)
+    }
+
+    /// The URL of `resource` on `service`, with its headers and credentials.
+    fn service_target(
         &self,
-        name: &str,
-        bundle: &FileBundle,
         service: &str,
-    ) -> Result<RemoteSpec, ConfigError> {
+        used_by: &str,
+        resource: &str,
+    ) -> Result<ServiceTarget, ConfigError> {
         let svc = self.services.get(service).ok_or_else(|| {
             ConfigError(format!(
-                "bundles.{name}.service: no service named {service:?} under `services`"
+                "{used_by}.service: no service named {service:?} under `services`"
             ))
         })?;
         if !(svc.url.starts_with("http://") || svc.url.starts_with("https://")) {
@@ -222,29 +326,6 @@ impl FileConfig {
                 svc.url
             )));
         }
-        let resource = bundle
-            .resource
-            .clone()
-            .unwrap_or_else(|| format!("bundles/{name}"));
-        let url = format!(
-            "{}/{}",
-            svc.url.trim_end_matches('/'),
-            resource.trim_matches('/')
-        );
-        let polling = match &bundle.polling {
-            None => DEFAULT_POLLING,
-            Some(p) => {
-                if !(p.min_delay_seconds >= 0.0 && p.max_delay_seconds >= p.min_delay_seconds) {
-                    return Err(ConfigError(format!(
-                        "bundles.{name}.polling: need 0 <= min_delay_seconds <= max_delay_seconds"
-                    )));
-                }
-                Polling {
-                    min_delay: Duration::from_secs_f64(p.min_delay_seconds),
-                    max_delay: Duration::from_secs_f64(p.max_delay_seconds),
-                }
-            }
-        };
         let credentials = match &svc.credentials {
             None => None,
             Some(c) => {
@@ -260,14 +341,57 @@ impl FileConfig {
                 })
             }
         };
-        Ok(RemoteSpec {
-            url,
+        Ok(ServiceTarget {
+            url: format!(
+                "{}/{}",
+                svc.url.trim_end_matches('/'),
+                resource.trim_matches('/')
+            ),
             headers: svc.headers.clone().into_iter().collect(),
             credentials,
+        })
+    }
+
+    fn remote(
+        &self,
+        name: &str,
+        bundle: &FileBundle,
+        service: &str,
+    ) -> Result<RemoteSpec, ConfigError> {
+        let resource = bundle
+            .resource
+            .clone()
+            .unwrap_or_else(|| format!("bundles/{name}"));
+        let target = self.service_target(service, &format!("bundles.{name}"), &resource)?;
+        let polling = match &bundle.polling {
+            None => DEFAULT_POLLING,
+            Some(p) => {
+                if !(p.min_delay_seconds >= 0.0 && p.max_delay_seconds >= p.min_delay_seconds) {
+                    return Err(ConfigError(format!(
+                        "bundles.{name}.polling: need 0 <= min_delay_seconds <= max_delay_seconds"
+                    )));
+                }
+                Polling {
+                    min_delay: Duration::from_secs_f64(p.min_delay_seconds),
+                    max_delay: Duration::from_secs_f64(p.max_delay_seconds),
+                }
+            }
+        };
+        Ok(RemoteSpec {
+            url: target.url,
+            headers: target.headers,
+            credentials: target.credentials,
             polling,
             persist: bundle.persist,
         })
     }
+}
+
+/// A resource on a configured service.
+struct ServiceTarget {
+    url: String,
+    headers: Vec<(String, String)>,
+    credentials: Option<Bearer>,
 }
 
 #[cfg(test)]

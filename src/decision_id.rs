@@ -1,6 +1,16 @@
-//! Decision IDs: a UUIDv4 per decision, formatted without touching the heap.
+//! Identifiers: a UUIDv4 per decision, formatted without touching the heap, and this process's
+//! instance id.
 //!
-//! Owns: the identifier that ties a response to its decision-log event.
+//! Owns: the identifier that ties a response to its decision-log event, and `labels.id` of
+//! status reports and decision logs.
+
+use std::sync::OnceLock;
+
+/// This process's identity (OPA's `labels.id`), fixed for its lifetime.
+pub fn instance_id() -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| uuid::Uuid::new_v4().to_string())
+}
 
 /// A hyphenated lower-case UUIDv4, stored inline.
 #[derive(Clone, Copy)]

@@ -14,6 +14,8 @@
 //! - [`policy`]: compiling bundles into an immutable [`policy::Snapshot`] (interpreter + RVM
 //!   programs) and resolving a `/v1/data` path to what evaluates it.
 //! - [`decide`]: evaluating one decision against one snapshot (the hot path).
+//! - [`audit`]: what follows every decision: [`metrics`] (Prometheus) and the
+//!   [`decision_log`] (OPA's audit events: drop and mask policies, console, file, HTTP sinks).
 //! - [`store`]: the atomically swapped current snapshot and the readiness latch.
 //! - [`reload`]: keeping bundles current: watching files, polling bundle servers, SIGHUP,
 //!   compiling off the request path and swapping; bundle status.
@@ -22,7 +24,7 @@
 //! - [`input`]: preparing an input document before a decision (merging a batch's common input).
 //! - [`app`]: binding every listener, spawning the servers, draining on shutdown.
 //! - [`commands`]: the one-shot subcommands `eval` and `test`.
-//! - [`decision_id`], [`logging`], [`shutdown`], [`rfc3339`]: small shared pieces.
+//! - [`decision_id`], [`logging`], [`shutdown`], [`rfc3339`], [`backoff`]: small shared pieces.
 
 #![cfg_attr(
     not(test),
@@ -31,6 +33,8 @@
 
 pub mod api;
 pub mod app;
+pub mod audit;
+pub mod backoff;
 pub mod bundle;
 pub mod cli;
 pub mod commands;
@@ -38,8 +42,10 @@ pub mod config;
 pub mod config_file;
 pub mod decide;
 pub mod decision_id;
+pub mod decision_log;
 pub mod input;
 pub mod logging;
+pub mod metrics;
 pub mod policy;
 pub mod reload;
 pub mod rfc3339;

@@ -19,9 +19,11 @@ use super::body::{is_yaml, read_body};
 use super::error::ApiError;
 use super::params::DataParams;
 use super::response::json_response;
+use crate::audit::Record;
 use crate::decide::{DecideOptions, EvalError, decide_target};
 use crate::decision_id::DecisionId;
 use crate::input::merge_common;
+use crate::metrics::ApiKind;
 use crate::policy::split_path;
 
 #[derive(Deserialize)]
@@ -98,7 +100,15 @@ pub async fn batch_post(State(api): State<Arc<Api>>, request: Request) -> Respon
             serde_json::from_slice(&bytes).map_err(|e| malformed(&e.to_string()))?
         };
         let segments = split_path(&raw_path).map_err(EvalError::from)?;
-        Ok::<_, ApiError>(respond(&api, segments, request, &params))
+        let peer = super::data::peer(&parts).cloned();
+        Ok::<_, ApiError>(respond(
+            &api,
+            &raw_path,
+            segments,
+            request,
+            &params,
+            peer.as_ref(),
+        ))
     }
     .await;
     result.unwrap_or_else(IntoResponse::into_response)
@@ -110,9 +120,11 @@ fn malformed(error: &str) -> ApiError {
 
 fn respond(
     api: &Api,
+    raw_path: &str,
     segments: Vec<String>,
     request: BatchRequest,
     params: &DataParams,
+    peer: Option<&std::sync::Arc<str>>,
 ) -> Response {
     let batch_id = DecisionId::new();
     if request.inputs.is_none() && request.common_input.is_none() {
@@ -134,12 +146,22 @@ fn respond(
     for (id, input) in &inputs {
         let input = merge_common(&common, input.clone());
         let target = snapshot.resolve_segments(segments.clone());
-        outcomes.push((
-            id.as_str(),
-            decide_target(&snapshot, target, &input, options),
-        ));
+        let started = std::time::Instant::now();
+        let outcome = decide_target(&snapshot, target, &input, options);
+        let decision_id = DecisionId::new();
+        api.audit.record(Record {
+            api: ApiKind::Http,
+            decision_id,
+            path: raw_path,
+            input: &input,
+            outcome: outcome.as_ref().map(|d| &d.result),
+            snapshot: &snapshot,
+            peer,
+            eval: started.elapsed(),
+        });
+        outcomes.push((id.as_str(), decision_id, outcome));
     }
-    let failed = outcomes.iter().filter(|(_, o)| o.is_err()).count();
+    let failed = outcomes.iter().filter(|(_, _, o)| o.is_err()).count();
     let (status, mark) = match failed {
         0 => (StatusCode::OK, false),
         n if n == outcomes.len() => (StatusCode::INTERNAL_SERVER_ERROR, false),
@@ -147,8 +169,8 @@ fn respond(
     };
     let responses = outcomes
         .into_iter()
-        .map(|(id, outcome)| {
-            let decision_id = DecisionId::new().to_string();
+        .map(|(id, decision_id, outcome)| {
+            let decision_id = decision_id.to_string();
             let item = match outcome {
                 Ok(decision) => Item::Decided {
                     result: decision.result,

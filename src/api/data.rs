@@ -14,10 +14,13 @@ use regorus::Value;
 use super::Api;
 use super::body::{is_yaml, query_input, raw_input, read_body, v1_input};
 use super::error::ApiError;
+use super::listener::Peer;
 use super::params::DataParams;
 use super::response::{DataResponse, Provenance, Timers, Warning, json_ok};
+use crate::audit::Record;
 use crate::decide::{DecideOptions, decide};
 use crate::decision_id::DecisionId;
+use crate::metrics::ApiKind;
 use crate::policy::{split_path, to_ref};
 
 /// `GET /v1/data/{path}?input=...`
@@ -77,17 +80,28 @@ fn respond_v1(
     let options = DecideOptions {
         strict_builtin_errors: params.strict_builtin_errors,
     };
-    let decision = match decide(&snapshot, raw_path, &input, options) {
+    let outcome = decide(&snapshot, raw_path, &input, options);
+    let eval = eval_started.elapsed();
+    let decision_id = DecisionId::new();
+    api.audit.record(Record {
+        api: ApiKind::Http,
+        decision_id,
+        path: raw_path,
+        input: &input,
+        outcome: outcome.as_ref().map(|d| &d.result),
+        snapshot: &snapshot,
+        peer: peer(parts),
+        eval,
+    });
+    let decision = match outcome {
         Ok(decision) => decision,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let eval_ns = eval_started.elapsed().as_nanos() as u64;
-    let decision_id = DecisionId::new();
     let body = DataResponse {
         provenance: params.provenance.then(|| Provenance::of(&snapshot)),
         metrics: params.metrics.then(|| Timers {
             timer_rego_input_parse_ns: parse_ns,
-            timer_rego_query_eval_ns: eval_ns,
+            timer_rego_query_eval_ns: eval.as_nanos() as u64,
             timer_server_handler_ns: started.elapsed().as_nanos() as u64,
         }),
         result: &decision.result,
@@ -95,6 +109,14 @@ fn respond_v1(
         decision_id: decision_id.as_str(),
     };
     json_ok(&body, params.pretty)
+}
+
+/// The peer of the connection a request came on.
+pub(super) fn peer(parts: &Parts) -> Option<&std::sync::Arc<str>> {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<Peer>>()
+        .map(|info| &info.0.0)
 }
 
 /// `POST /v0/data/{path}`: the body is the input, the reply is the bare value.
@@ -122,7 +144,19 @@ async fn v0(api: &Api, parts: Parts, body: axum::body::Body, raw_path: &str) -> 
         let bytes = read_body(&parts.headers, body, api.max_request_bytes).await?;
         let input = raw_input(&bytes, is_yaml(&parts.headers))?;
         let snapshot = api.store.load();
-        let decision = decide(&snapshot, raw_path, &input, DecideOptions::default())?;
+        let eval_started = Instant::now();
+        let outcome = decide(&snapshot, raw_path, &input, DecideOptions::default());
+        api.audit.record(Record {
+            api: ApiKind::Http,
+            decision_id: DecisionId::new(),
+            path: raw_path,
+            input: &input,
+            outcome: outcome.as_ref().map(|d| &d.result),
+            snapshot: &snapshot,
+            peer: peer(&parts),
+            eval: eval_started.elapsed(),
+        });
+        let decision = outcome?;
         if !decision.is_defined() {
             let segments = split_path(raw_path).map_err(crate::decide::EvalError::from)?;
             let kind = if snapshot.has_rules_for(&segments) {

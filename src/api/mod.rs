@@ -16,11 +16,15 @@ mod params;
 pub mod response;
 mod status;
 
+mod observe;
+
 use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::{get, post};
 
+use crate::audit::Audit;
+use crate::decision_log::SinkStatus;
 use crate::store::PolicyStore;
 
 /// What every HTTP handler shares.
@@ -31,6 +35,23 @@ pub struct Api {
     /// Path evaluated by `POST /`, slash form (`/system/main`).
     pub default_decision: String,
     pub max_request_bytes: usize,
+    /// Metrics and decision log, after every decision.
+    pub audit: Audit,
+    /// Renders `/metrics`; `None` when another recorder owns the process (embedding).
+    pub prometheus: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// The decision log's sink state, for `/v1/status`.
+    pub decision_log: Option<SinkStatus>,
+    /// One log line per HTTP request (off by default).
+    pub log_requests: bool,
+}
+
+/// The diagnostic routes only (`--diagnostic-addr`): `/health` and `/metrics`.
+pub fn diagnostic_router(api: Arc<Api>) -> Router {
+    Router::new()
+        .route("/health", get(health::health))
+        .route("/metrics", get(observe::metrics))
+        .fallback(health::not_found)
+        .with_state(api)
 }
 
 /// The HTTP routes. Wrong methods on a known route get OPA's bare 405.
@@ -45,6 +66,11 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/", post(data::default_decision_post))
         .route("/health", get(health::health))
         .route("/v1/status", get(status::status))
+        .route("/metrics", get(observe::metrics))
         .fallback(health::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            api.clone(),
+            observe::track,
+        ))
         .with_state(api)
 }

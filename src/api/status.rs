@@ -1,11 +1,11 @@
 //! `GET /v1/status`: OPA's status shape, with each bundle's active revision, last activation,
-//! last download and last error.
+//! last download and last error, and the decision log's sink state.
 //!
 //! Owns: presenting [`crate::reload::StatusTable`] over HTTP. Read-only; not on the decision
 //! path.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
@@ -17,12 +17,6 @@ use super::params::DataParams;
 use super::response::{build, json_response};
 use crate::reload::{BundleStatus, status::BundleStatusView};
 
-/// This process's identity in status reports and decision logs (OPA's `labels.id`).
-pub fn instance_id() -> &'static str {
-    static ID: OnceLock<String> = OnceLock::new();
-    ID.get_or_init(|| uuid::Uuid::new_v4().to_string())
-}
-
 #[derive(Serialize)]
 struct StatusResponse<'a> {
     result: StatusResult<'a>,
@@ -32,6 +26,8 @@ struct StatusResponse<'a> {
 struct StatusResult<'a> {
     labels: BTreeMap<&'static str, &'static str>,
     bundles: BTreeMap<&'a str, BundleStatusView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decision_logs: Option<crate::decision_log::SinkState>,
     plugins: BTreeMap<&'static str, PluginState>,
 }
 
@@ -75,11 +71,15 @@ pub async fn status(State(api): State<Arc<Api>>, uri: Uri) -> Response {
     let statuses = api.status.snapshot();
     let body = StatusResponse {
         result: StatusResult {
-            labels: BTreeMap::from([("id", instance_id()), ("version", build::VERSION)]),
+            labels: BTreeMap::from([
+                ("id", crate::decision_id::instance_id()),
+                ("version", build::VERSION),
+            ]),
             bundles: statuses
                 .iter()
                 .map(|s| (s.name.as_str(), s.view()))
                 .collect(),
+            decision_logs: api.decision_log.as_ref().map(|d| d.snapshot()),
             plugins: BTreeMap::from([("bundle", bundle_plugin_state(&statuses))]),
         },
     };

@@ -14,13 +14,9 @@ use bytes::Bytes;
 use tokio::sync::{Notify, watch};
 use tracing::{debug, warn};
 
+use crate::backoff;
 use crate::config::RemoteSpec;
 use crate::reload::{BundleManager, Outcome};
-
-/// First retry delay after an error; grows by [`BACKOFF_FACTOR`] up to the max polling delay.
-const BACKOFF_BASE: Duration = Duration::from_millis(100);
-const BACKOFF_FACTOR: f64 = 1.6;
-const JITTER: f64 = 0.2;
 
 /// Polls one bundle on a bundle server until stopped.
 pub struct Downloader {
@@ -77,7 +73,7 @@ impl Downloader {
             let delay = match self.poll_once(&mut etag).await {
                 Ok(()) => {
                     retries = 0;
-                    polling_delay(self.spec.polling.min_delay, self.spec.polling.max_delay)
+                    backoff::between(self.spec.polling.min_delay, self.spec.polling.max_delay)
                 }
                 Err(e) => {
                     retries = retries.saturating_add(1);
@@ -89,7 +85,7 @@ impl Downloader {
                             s.failures += 1;
                         });
                     }
-                    backoff(retries, self.spec.polling.max_delay)
+                    backoff::backoff(retries, self.spec.polling.max_delay)
                 }
             };
             tokio::select! {
@@ -113,23 +109,8 @@ impl Downloader {
             request = request.header(reqwest::header::IF_NONE_MATCH, tag);
         }
         if let Some(bearer) = &self.spec.credentials {
-            let token = match (&bearer.token, &bearer.token_path) {
-                (Some(token), _) => token.clone(),
-                (None, Some(path)) => std::fs::read_to_string(path)
-                    .map_err(|e| {
-                        PollError::new(
-                            format!("cannot read the bearer token {}: {e}", path.display()),
-                            None,
-                        )
-                    })?
-                    .trim()
-                    .to_string(),
-                (None, None) => String::new(),
-            };
-            request = request.header(
-                reqwest::header::AUTHORIZATION,
-                format!("{} {token}", bearer.scheme),
-            );
+            let value = bearer.header_value().map_err(|e| PollError::new(e, None))?;
+            request = request.header(reqwest::header::AUTHORIZATION, value);
         }
         let response = request
             .send()
@@ -221,51 +202,4 @@ async fn persist(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = dir.join(format!(".bundle.tar.gz.{}.tmp", std::process::id()));
     tokio::fs::write(&tmp, bytes).await?;
     tokio::fs::rename(&tmp, path).await
-}
-
-/// Uniformly random between `min` and `max`.
-fn polling_delay(min: Duration, max: Duration) -> Duration {
-    let spread = max.saturating_sub(min);
-    min + spread.mul_f64(rand::random::<f64>())
-}
-
-/// OPA's backoff: 100 ms growing by 1.6 per retry up to `max`, then ±20 % jitter.
-fn backoff(retries: u32, max: Duration) -> Duration {
-    let mut delay = BACKOFF_BASE.as_secs_f64();
-    for _ in 1..retries.min(64) {
-        delay *= BACKOFF_FACTOR;
-        if delay >= max.as_secs_f64() {
-            break;
-        }
-    }
-    let capped = delay.min(max.as_secs_f64().max(BACKOFF_BASE.as_secs_f64()));
-    let jitter = 1.0 + JITTER * (rand::random::<f64>() * 2.0 - 1.0);
-    Duration::from_secs_f64(capped * jitter)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_and_caps() {
-        let max = Duration::from_secs(2);
-        let first = backoff(1, max);
-        assert!(
-            first >= Duration::from_millis(80) && first <= Duration::from_millis(120),
-            "{first:?}"
-        );
-        let fifth = backoff(5, max);
-        assert!(fifth > Duration::from_millis(400), "{fifth:?}");
-        let late = backoff(40, max);
-        assert!(late <= Duration::from_millis(2400), "{late:?}");
-    }
-
-    #[test]
-    fn polling_delay_stays_in_range() {
-        for _ in 0..100 {
-            let d = polling_delay(Duration::from_secs(1), Duration::from_secs(2));
-            assert!(d >= Duration::from_secs(1) && d <= Duration::from_secs(2));
-        }
-    }
 }

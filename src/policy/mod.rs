@@ -113,7 +113,8 @@ static NEXT_SNAPSHOT_ID: AtomicU64 = AtomicU64::new(1);
 /// whole by the store, so a request never sees half of a bundle.
 pub struct Snapshot {
     id: u64,
-    pub bundles: Vec<BundleRevision>,
+    /// Shared so a decision-log event can keep it without copying.
+    pub bundles: Arc<[BundleRevision]>,
     pub(crate) engine: Engine,
     pub(crate) program: Option<Arc<Program>>,
     pub(crate) data: Value,
@@ -140,7 +141,7 @@ impl Snapshot {
     /// A snapshot with no policies and no data: every path is undefined.
     pub fn empty(limits: EvalLimits) -> Self {
         Self::assemble(
-            Vec::new(),
+            Arc::from(Vec::new()),
             new_engine(limits),
             None,
             Value::new_object(),
@@ -221,7 +222,7 @@ impl Snapshot {
                 (rules, plan.program, plan.fallbacks)
             }
         };
-        let revisions = bundles
+        let revisions: Arc<[BundleRevision]> = bundles
             .iter()
             .map(|b| BundleRevision {
                 name: b.name.clone(),
@@ -240,7 +241,7 @@ impl Snapshot {
     }
 
     fn assemble(
-        bundles: Vec<BundleRevision>,
+        bundles: Arc<[BundleRevision]>,
         engine: Engine,
         program: Option<Arc<Program>>,
         data: Value,

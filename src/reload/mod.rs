@@ -19,6 +19,7 @@ use tracing::{error, info};
 use crate::bundle::sign::{self, VerificationKey};
 use crate::bundle::{Bundle, BundleError, BundleFiles};
 use crate::config::{BundleLocation, BundleSpec, Config};
+use crate::metrics::Metrics;
 use crate::policy::{CompileError, CompileOptions, Snapshot};
 use crate::store::PolicyStore;
 pub use status::{BundleStatus, StatusTable};
@@ -60,11 +61,12 @@ struct State {
 pub struct BundleManager {
     state: Mutex<State>,
     store: Arc<PolicyStore>,
+    metrics: Arc<Metrics>,
     pub status: StatusTable,
 }
 
 impl BundleManager {
-    pub fn new(config: &Config, store: Arc<PolicyStore>) -> Self {
+    pub fn new(config: &Config, store: Arc<PolicyStore>, metrics: Arc<Metrics>) -> Self {
         let status = StatusTable::new(
             config
                 .bundles
@@ -83,6 +85,7 @@ impl BundleManager {
                 active: BTreeMap::new(),
             }),
             store,
+            metrics,
             status,
         }
     }
@@ -220,8 +223,14 @@ impl BundleManager {
         }
         self.store.store(snapshot);
         let revision = bundle.manifest.revision.clone();
-        state.active.insert(name.to_string(), (bundle, hash));
+        let previous = state
+            .active
+            .insert(name.to_string(), (bundle, hash))
+            .map(|(b, _)| b.manifest.revision.clone());
         drop(state);
+        self.metrics.bundle_load(name, true);
+        self.metrics
+            .bundle_active(name, previous.as_deref(), &revision);
         self.status.update(name, |s| {
             s.active_revision = Some(revision.clone());
             s.last_successful_activation = Some(SystemTime::now());
@@ -248,6 +257,7 @@ impl BundleManager {
                 s.activations += 1;
             }),
             Err(e) => {
+                self.metrics.bundle_load(name, false);
                 let serving = self
                     .lock()
                     .active
@@ -283,7 +293,7 @@ mod tests {
         };
         let config = args.into_config().unwrap();
         let store = Arc::new(PolicyStore::new(Snapshot::empty(config.limits)));
-        Arc::new(BundleManager::new(&config, store))
+        Arc::new(BundleManager::new(&config, store, Metrics::new()))
     }
 
     #[test]

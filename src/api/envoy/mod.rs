@@ -10,13 +10,19 @@ pub mod input;
 pub mod response;
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use envoy_types::ext_authz::v3::pb::{Authorization, CheckRequest, CheckResponse};
+use regorus::Value;
 use tonic::{Request, Response, Status};
 
-use crate::decide::{DecideOptions, decide};
+use crate::audit::{Audit, Record};
+use crate::decide::{DecideOptions, EvalError, decide};
 use crate::decision_id::DecisionId;
+use crate::metrics::ApiKind;
 use crate::store::PolicyStore;
+
+const CHECK: &str = "/envoy.service.auth.v3.Authorization/Check";
 
 /// opa-envoy-plugin's default decision path.
 pub const DEFAULT_PATH: &str = "envoy/authz/allow";
@@ -46,41 +52,77 @@ impl Default for EnvoySettings {
 pub struct EnvoyAuthorizer {
     store: Arc<PolicyStore>,
     settings: EnvoySettings,
+    audit: Audit,
 }
 
 impl EnvoyAuthorizer {
-    pub fn new(store: Arc<PolicyStore>, settings: EnvoySettings) -> Self {
-        Self { store, settings }
+    pub fn new(store: Arc<PolicyStore>, settings: EnvoySettings, audit: Audit) -> Self {
+        Self {
+            store,
+            settings,
+            audit,
+        }
     }
 
-    /// Decides one `Check` request.
-    pub fn check_request(&self, request: &CheckRequest) -> Result<CheckResponse, Status> {
+    /// Decides one `Check` request (`peer` is who sent it, for the decision log).
+    pub fn check_request(
+        &self,
+        request: &CheckRequest,
+        peer: Option<&Arc<str>>,
+    ) -> Result<CheckResponse, Status> {
         let input = match input::build(request, !self.settings.skip_body_parse) {
             Ok(input) => input,
             Err(e) => return Ok(response::parse_error_response(&e.0)),
         };
         let snapshot = self.store.load();
-        let decision = decide(
+        let started = Instant::now();
+        let outcome = decide(
             &snapshot,
             &self.settings.path,
             &input,
             DecideOptions::default(),
-        )
-        .map_err(|e| Status::unknown(format!("evaluation failed: {e}")))?;
-        if !decision.is_defined() {
-            return Err(Status::unknown(format!(
+        );
+        let eval = started.elapsed();
+        let decision_id = DecisionId::new();
+        // The result must be one Envoy understands; anything else fails the decision.
+        let verdict = match &outcome {
+            Ok(decision) if !decision.is_defined() => Err(Status::unknown(format!(
                 "undefined decision: data path {:?} has no value for this request (give the rule a default)",
                 self.settings.path
-            )));
-        }
-        let decision_id = DecisionId::new();
-        let verdict = response::check_response(
-            &decision.result,
-            decision_id.as_str(),
-            self.settings.dry_run,
-        )
-        .map_err(|e| Status::unknown(e.0))?;
-        Ok(verdict.response)
+            ))),
+            Ok(decision) => response::check_response(
+                &decision.result,
+                decision_id.as_str(),
+                self.settings.dry_run,
+            )
+            .map_err(|e| Status::unknown(e.0)),
+            Err(e) => Err(Status::unknown(format!("evaluation failed: {e}"))),
+        };
+        let illegal;
+        let recorded: Result<&Value, &EvalError> = match (&outcome, &verdict) {
+            (Ok(decision), Ok(_)) => Ok(&decision.result),
+            (Ok(decision), Err(_)) if !decision.is_defined() => Ok(&decision.result),
+            (Ok(_), Err(status)) => {
+                illegal = EvalError::Eval {
+                    code: "eval_type_error",
+                    message: status.message().to_string(),
+                    location: None,
+                };
+                Err(&illegal)
+            }
+            (Err(e), _) => Err(e),
+        };
+        self.audit.record(Record {
+            api: ApiKind::Envoy,
+            decision_id,
+            path: &self.settings.path,
+            input: &input,
+            outcome: recorded,
+            snapshot: &snapshot,
+            peer,
+            eval,
+        });
+        verdict.map(|v| v.response)
     }
 }
 
@@ -90,6 +132,19 @@ impl Authorization for EnvoyAuthorizer {
         &self,
         request: Request<CheckRequest>,
     ) -> Result<Response<CheckResponse>, Status> {
-        self.check_request(request.get_ref()).map(Response::new)
+        let started = Instant::now();
+        let peer = self
+            .audit
+            .log
+            .as_ref()
+            .and_then(|_| crate::api::grpc::peer(&request));
+        let result = self.check_request(request.get_ref(), peer.as_ref());
+        let code = result
+            .as_ref()
+            .map_or_else(Status::code, |_| tonic::Code::Ok);
+        self.audit
+            .metrics
+            .grpc_request(CHECK, code, started.elapsed());
+        result.map(Response::new)
     }
 }

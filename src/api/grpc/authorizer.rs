@@ -5,26 +5,65 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
 use regorus::Value;
 use tonic::{Request, Response, Status};
 
 use super::convert::{from_proto, to_proto};
-use super::pb;
+use super::{pb, peer};
+use crate::audit::{Audit, Record};
 use crate::decide::{DecideOptions, Decision, EvalError, decide, decide_target};
 use crate::decision_id::DecisionId;
 use crate::input::merge_common;
+use crate::metrics::ApiKind;
 use crate::policy::Snapshot;
+
+const DECIDE: &str = "/authzd.v1.Authorizer/Decide";
+const DECIDE_BATCH: &str = "/authzd.v1.Authorizer/DecideBatch";
 
 /// Serves `authzd.v1.Authorizer` from the policy store.
 pub struct AuthorizerService {
     store: Arc<crate::store::PolicyStore>,
+    audit: Audit,
 }
 
 impl AuthorizerService {
-    pub fn new(store: Arc<crate::store::PolicyStore>) -> Self {
-        Self { store }
+    pub fn new(store: Arc<crate::store::PolicyStore>, audit: Audit) -> Self {
+        Self { store, audit }
+    }
+
+    /// Decides one item on `snapshot` and records it.
+    fn decide_one(
+        &self,
+        snapshot: &Snapshot,
+        path: &str,
+        input: &Value,
+        options: DecideOptions,
+        peer: Option<&Arc<str>>,
+    ) -> (DecisionId, Result<Decision, ItemError>) {
+        let started = Instant::now();
+        let outcome = decide_path(snapshot, path, input, options);
+        let decision_id = DecisionId::new();
+        let recorded = match &outcome {
+            Ok(d) => Some(Ok(&d.result)),
+            Err(ItemError { eval: Some(e), .. }) => Some(Err(e.as_ref())),
+            Err(_) => None,
+        };
+        if let Some(recorded) = recorded {
+            self.audit.record(Record {
+                api: ApiKind::Grpc,
+                decision_id,
+                path,
+                input,
+                outcome: recorded,
+                snapshot,
+                peer,
+                eval: started.elapsed(),
+            });
+        }
+        (decision_id, outcome)
     }
 }
 
@@ -34,6 +73,8 @@ struct ItemError {
     message: String,
     location: Option<pb::Location>,
     status: tonic::Code,
+    /// The evaluation error behind it, for the decision log.
+    eval: Option<Box<EvalError>>,
 }
 
 impl ItemError {
@@ -43,6 +84,7 @@ impl ItemError {
             message,
             location: None,
             status: tonic::Code::InvalidArgument,
+            eval: None,
         }
     }
 
@@ -68,21 +110,25 @@ impl ItemError {
 
 impl From<EvalError> for ItemError {
     fn from(error: EvalError) -> Self {
-        match error {
-            EvalError::Path(e) => Self::invalid(e.to_string()),
+        match &error {
+            EvalError::Path(e) => Self {
+                eval: Some(Box::new(error.clone())),
+                ..Self::invalid(e.to_string())
+            },
             EvalError::Eval {
                 code,
                 message,
                 location,
             } => Self {
                 code: code.to_string(),
-                message,
-                location: location.map(|l| pb::Location {
-                    file: l.file,
+                message: message.clone(),
+                location: location.as_ref().map(|l| pb::Location {
+                    file: l.file.clone(),
                     row: l.row,
                     col: l.col,
                 }),
                 status: tonic::Code::Internal,
+                eval: Some(Box::new(error)),
             },
         }
     }
@@ -141,6 +187,7 @@ fn revisions(snapshot: &Snapshot) -> HashMap<String, String> {
 }
 
 fn decision_message(
+    decision_id: DecisionId,
     decision: Decision,
     want_value: bool,
     revisions: HashMap<String, String>,
@@ -152,6 +199,7 @@ fn decision_message(
             message: format!("cannot encode the result: {e}"),
             location: None,
             status: tonic::Code::Internal,
+            eval: None,
         })?)
     } else {
         Bytes::new()
@@ -160,7 +208,7 @@ fn decision_message(
         defined,
         result_json,
         result_value: (want_value && defined).then(|| to_proto(&decision.result)),
-        decision_id: DecisionId::new().to_string(),
+        decision_id: decision_id.to_string(),
         revisions,
     })
 }
@@ -171,24 +219,59 @@ impl pb::authorizer_server::Authorizer for AuthorizerService {
         &self,
         request: Request<pb::DecideRequest>,
     ) -> Result<Response<pb::DecideResponse>, Status> {
+        let started = Instant::now();
+        let peer = self.audit.log.as_ref().and_then(|_| peer(&request));
         let request = request.into_inner();
-        let input = request_input(&request.input).map_err(ItemError::into_status)?;
-        let options = DecideOptions {
-            strict_builtin_errors: request.strict_builtin_errors,
-        };
-        let snapshot = self.store.load();
-        let decision = decide_path(&snapshot, &request.path, &input, options)
-            .map_err(ItemError::into_status)?;
-        decision_message(decision, request.want_value, revisions(&snapshot))
-            .map(Response::new)
-            .map_err(ItemError::into_status)
+        let result = (|| {
+            let input = request_input(&request.input)?;
+            let options = DecideOptions {
+                strict_builtin_errors: request.strict_builtin_errors,
+            };
+            let snapshot = self.store.load();
+            let (decision_id, decision) =
+                self.decide_one(&snapshot, &request.path, &input, options, peer.as_ref());
+            decision_message(
+                decision_id,
+                decision?,
+                request.want_value,
+                revisions(&snapshot),
+            )
+        })()
+        .map(Response::new)
+        .map_err(ItemError::into_status);
+        let code = result
+            .as_ref()
+            .map_or_else(Status::code, |_| tonic::Code::Ok);
+        self.audit
+            .metrics
+            .grpc_request(DECIDE, code, started.elapsed());
+        result
     }
 
     async fn decide_batch(
         &self,
         request: Request<pb::DecideBatchRequest>,
     ) -> Result<Response<pb::DecideBatchResponse>, Status> {
+        let started = Instant::now();
+        let peer = self.audit.log.as_ref().and_then(|_| peer(&request));
         let request = request.into_inner();
+        let result = self.batch(&request, peer.as_ref());
+        let code = result
+            .as_ref()
+            .map_or_else(Status::code, |_| tonic::Code::Ok);
+        self.audit
+            .metrics
+            .grpc_request(DECIDE_BATCH, code, started.elapsed());
+        result.map(Response::new)
+    }
+}
+
+impl AuthorizerService {
+    fn batch(
+        &self,
+        request: &pb::DecideBatchRequest,
+        peer: Option<&Arc<str>>,
+    ) -> Result<pb::DecideBatchResponse, Status> {
         let common = input_from(Some(&request.common_input_json), None).map_err(|e| {
             ItemError::invalid(format!("common_input_json: {}", e.message)).into_status()
         })?;
@@ -202,17 +285,20 @@ impl pb::authorizer_server::Authorizer for AuthorizerService {
             .items
             .iter()
             .map(|item| {
+                let path = if item.path.is_empty() {
+                    &request.path
+                } else {
+                    &item.path
+                };
                 let outcome = item_input(&item.input)
                     .map(|input| merge_common(&common, input))
                     .and_then(|input| {
-                        let path = if item.path.is_empty() {
-                            &request.path
-                        } else {
-                            &item.path
-                        };
-                        decide_path(&snapshot, path, &input, options)
-                    })
-                    .and_then(|d| decision_message(d, request.want_value, revisions.clone()));
+                        let (id, decision) =
+                            self.decide_one(&snapshot, path, &input, options, peer);
+                        decision.and_then(|d| {
+                            decision_message(id, d, request.want_value, revisions.clone())
+                        })
+                    });
                 pb::DecideItemResult {
                     id: item.id.clone(),
                     outcome: Some(match outcome {
@@ -222,10 +308,10 @@ impl pb::authorizer_server::Authorizer for AuthorizerService {
                 }
             })
             .collect();
-        Ok(Response::new(pb::DecideBatchResponse {
+        Ok(pb::DecideBatchResponse {
             results,
             batch_decision_id: DecisionId::new().to_string(),
             revisions,
-        }))
+        })
     }
 }

@@ -13,6 +13,7 @@ use tonic::service::Routes;
 use tonic_health::ServingStatus;
 
 use crate::api::envoy::EnvoyAuthorizer;
+use crate::audit::Audit;
 use crate::store::PolicyStore;
 
 /// Generated from `proto/authzd/v1/authzd.proto`.
@@ -49,6 +50,7 @@ const SERVICE_NAMES: [&str; 2] = [
 pub fn routes(
     store: Arc<PolicyStore>,
     settings: &GrpcSettings,
+    audit: Audit,
 ) -> Result<(Routes, tokio::task::JoinHandle<()>), tonic_reflection::server::Error> {
     let (reporter, health) = tonic_health::server::health_reporter();
     let mut ready = store.ready_watch();
@@ -66,13 +68,16 @@ pub fn routes(
         .register_encoded_file_descriptor_set(REFLECTION_DESCRIPTORS)
         .build_v1alpha()?;
 
-    let authorizer =
-        pb::authorizer_server::AuthorizerServer::new(AuthorizerService::new(store.clone()))
-            .max_decoding_message_size(settings.max_recv_bytes)
-            .max_encoding_message_size(settings.max_send_bytes);
+    let authorizer = pb::authorizer_server::AuthorizerServer::new(AuthorizerService::new(
+        store.clone(),
+        audit.clone(),
+    ))
+    .max_decoding_message_size(settings.max_recv_bytes)
+    .max_encoding_message_size(settings.max_send_bytes);
     let envoy = envoy_types::ext_authz::v3::pb::AuthorizationServer::new(EnvoyAuthorizer::new(
         store,
         settings.envoy.clone(),
+        audit,
     ))
     .max_decoding_message_size(settings.max_recv_bytes)
     .max_encoding_message_size(settings.max_send_bytes);
@@ -83,6 +88,17 @@ pub fn routes(
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha);
     Ok((routes, health_task))
+}
+
+/// The peer of a gRPC call, for the decision log.
+pub(crate) fn peer<T>(request: &tonic::Request<T>) -> Option<Arc<str>> {
+    if let Some(addr) = request.remote_addr() {
+        return Some(Arc::from(addr.to_string()));
+    }
+    request
+        .extensions()
+        .get::<tonic::transport::server::UdsConnectInfo>()
+        .map(|info| crate::api::listener::unix_peer(info.peer_cred))
 }
 
 async fn set_all(reporter: &tonic_health::server::HealthReporter, status: ServingStatus) {

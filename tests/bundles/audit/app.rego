@@ -1,0 +1,5 @@
+package app
+
+default allow := false
+
+allow if input.user == "alice"
