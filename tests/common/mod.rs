@@ -425,9 +425,12 @@ impl BundleServer {
 
 /// A decision-log collector on 127.0.0.1: records every POST (head and gunzipped body), or,
 /// when `stalled`, accepts connections and never answers.
+/// Each POST a [`Collector`] received: its head and its gunzipped body.
+pub type Posts = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
 pub struct Collector {
     pub url: String,
-    pub posts: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+    pub posts: Posts,
 }
 
 impl Collector {
