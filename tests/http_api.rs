@@ -689,3 +689,21 @@ fn batch_api_statuses_and_common_input() {
         .unwrap();
     assert_eq!(response.status().as_u16(), 400);
 }
+
+#[test]
+fn http2_cleartext_with_prior_knowledge() {
+    let d = Daemon::start(&[]);
+    let h2 = reqwest::blocking::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        let response = h2
+            .post(d.url("/v1/data/inventory/allow"))
+            .json(&json!({"input": {"subject": {"id": "1"}, "action": "read"}}))
+            .send()
+            .unwrap();
+        assert_eq!(response.version(), reqwest::Version::HTTP_2);
+        assert_eq!(response.json::<Value>().unwrap()["result"], json!(true));
+    }
+}
