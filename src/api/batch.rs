@@ -19,11 +19,9 @@ use super::body::{is_yaml, read_body};
 use super::error::ApiError;
 use super::params::DataParams;
 use super::response::json_response;
-use crate::audit::Record;
 use crate::decide::{DecideOptions, EvalError, decide_target};
 use crate::decision_id::DecisionId;
 use crate::input::merge_common;
-use crate::metrics::ApiKind;
 use crate::policy::split_path;
 
 #[derive(Deserialize)]
@@ -146,19 +144,10 @@ fn respond(
     for (id, input) in &inputs {
         let input = merge_common(&common, input.clone());
         let target = snapshot.resolve_segments(segments.clone());
-        let started = std::time::Instant::now();
-        let outcome = decide_target(&snapshot, target, &input, options);
-        let decision_id = DecisionId::new();
-        api.audit.record(Record {
-            api: ApiKind::Http,
-            decision_id,
-            path: raw_path,
-            input: &input,
-            outcome: outcome.as_ref().map(|d| &d.result),
-            snapshot: &snapshot,
-            peer,
-            eval: started.elapsed(),
+        let decided = api.decide_and_record(&snapshot, raw_path, &input, peer, || {
+            decide_target(&snapshot, target, &input, options)
         });
+        let (decision_id, outcome) = (decided.id, decided.outcome);
         outcomes.push((id.as_str(), decision_id, outcome));
     }
     let failed = outcomes.iter().filter(|(_, _, o)| o.is_err()).count();

@@ -17,10 +17,7 @@ use super::error::ApiError;
 use super::listener::Peer;
 use super::params::DataParams;
 use super::response::{DataResponse, Provenance, Timers, Warning, json_ok};
-use crate::audit::Record;
 use crate::decide::{DecideOptions, decide};
-use crate::decision_id::DecisionId;
-use crate::metrics::ApiKind;
 use crate::policy::{split_path, to_ref};
 
 /// `GET /v1/data/{path}?input=...`
@@ -76,24 +73,14 @@ fn respond_v1(
     let input = input.unwrap_or(Value::Undefined);
     let snapshot = api.store.load();
     tracing::trace!(path = raw_path, "evaluating");
-    let eval_started = Instant::now();
     let options = DecideOptions {
         strict_builtin_errors: params.strict_builtin_errors,
     };
-    let outcome = decide(&snapshot, raw_path, &input, options);
-    let eval = eval_started.elapsed();
-    let decision_id = DecisionId::new();
-    api.audit.record(Record {
-        api: ApiKind::Http,
-        decision_id,
-        path: raw_path,
-        input: &input,
-        outcome: outcome.as_ref().map(|d| &d.result),
-        snapshot: &snapshot,
-        peer: peer(parts),
-        eval,
+    let decided = api.decide_and_record(&snapshot, raw_path, &input, peer(parts), || {
+        decide(&snapshot, raw_path, &input, options)
     });
-    let decision = match outcome {
+    let (decision_id, eval) = (decided.id, decided.eval);
+    let decision = match decided.outcome {
         Ok(decision) => decision,
         Err(e) => return ApiError::from(e).into_response(),
     };
@@ -144,19 +131,11 @@ async fn v0(api: &Api, parts: Parts, body: axum::body::Body, raw_path: &str) -> 
         let bytes = read_body(&parts.headers, body, api.max_request_bytes).await?;
         let input = raw_input(&bytes, is_yaml(&parts.headers))?;
         let snapshot = api.store.load();
-        let eval_started = Instant::now();
-        let outcome = decide(&snapshot, raw_path, &input, DecideOptions::default());
-        api.audit.record(Record {
-            api: ApiKind::Http,
-            decision_id: DecisionId::new(),
-            path: raw_path,
-            input: &input,
-            outcome: outcome.as_ref().map(|d| &d.result),
-            snapshot: &snapshot,
-            peer: peer(&parts),
-            eval: eval_started.elapsed(),
-        });
-        let decision = outcome?;
+        let decision = api
+            .decide_and_record(&snapshot, raw_path, &input, peer(&parts), || {
+                decide(&snapshot, raw_path, &input, DecideOptions::default())
+            })
+            .outcome?;
         if !decision.is_defined() {
             let segments = split_path(raw_path).map_err(crate::decide::EvalError::from)?;
             let kind = if snapshot.has_rules_for(&segments) {

@@ -45,6 +45,41 @@ pub struct Api {
     pub log_requests: bool,
 }
 
+/// A decision an HTTP handler made, with what was recorded about it.
+pub(crate) struct Decided {
+    pub id: crate::decision_id::DecisionId,
+    pub eval: std::time::Duration,
+    pub outcome: Result<crate::decide::Decision, crate::decide::EvalError>,
+}
+
+impl Api {
+    /// Runs `evaluate`, timing it, and records the decision (metrics, decision log).
+    pub(crate) fn decide_and_record(
+        &self,
+        snapshot: &crate::policy::Snapshot,
+        path: &str,
+        input: &regorus::Value,
+        peer: Option<&Arc<str>>,
+        evaluate: impl FnOnce() -> Result<crate::decide::Decision, crate::decide::EvalError>,
+    ) -> Decided {
+        let started = std::time::Instant::now();
+        let outcome = evaluate();
+        let eval = started.elapsed();
+        let id = crate::decision_id::DecisionId::new();
+        self.audit.record(crate::audit::Record {
+            api: crate::metrics::ApiKind::Http,
+            decision_id: id,
+            path,
+            input,
+            outcome: outcome.as_ref().map(|d| &d.result),
+            snapshot,
+            peer,
+            eval,
+        });
+        Decided { id, eval, outcome }
+    }
+}
+
 /// The diagnostic routes only (`--diagnostic-addr`): `/health` and `/metrics`.
 pub fn diagnostic_router(api: Arc<Api>) -> Router {
     Router::new()

@@ -68,7 +68,7 @@ impl Reader<'_> {
         }
     }
 
-    fn expect(&mut self, literal: &[u8]) -> Result<(), String> {
+    fn literal(&mut self, literal: &[u8]) -> Result<(), String> {
         if self.text[self.pos..].starts_with(literal) {
             self.pos += literal.len();
             Ok(())
@@ -79,9 +79,9 @@ impl Reader<'_> {
 
     fn value(&mut self) -> Result<Json, String> {
         match self.peek() {
-            Some(b'n') => self.expect(b"null").map(|()| Json::Null),
-            Some(b't') => self.expect(b"true").map(|()| Json::Bool(true)),
-            Some(b'f') => self.expect(b"false").map(|()| Json::Bool(false)),
+            Some(b'n') => self.literal(b"null").map(|()| Json::Null),
+            Some(b't') => self.literal(b"true").map(|()| Json::Bool(true)),
+            Some(b'f') => self.literal(b"false").map(|()| Json::Bool(false)),
             Some(b'"') => self.string().map(Json::String),
             Some(b'[') => self.array(),
             Some(b'{') => self.object(),
@@ -141,7 +141,7 @@ impl Reader<'_> {
             }
             let key = self.string()?;
             self.skip_ws();
-            self.expect(b":")?;
+            self.literal(b":")?;
             self.skip_ws();
             // The last of duplicate keys wins, as in Go's decoder.
             members.insert(key, self.value()?);
