@@ -707,3 +707,40 @@ fn http2_cleartext_with_prior_knowledge() {
         assert_eq!(response.json::<Value>().unwrap()["result"], json!(true));
     }
 }
+
+#[test]
+fn json_log_format() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_authzd"))
+        .current_dir(repo())
+        .args([
+            "--log-format",
+            "json",
+            "run",
+            "--addr",
+            "127.0.0.1:0",
+            "--grpc-addr",
+            "127.0.0.1:0",
+        ])
+        .env_remove("RUST_LOG")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut seen = Vec::new();
+    for line in stderr.lines() {
+        let line = line.unwrap();
+        let event: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        seen.push(event["message"].as_str().unwrap_or_default().to_string());
+        if event["message"] == "bundle activated" {
+            assert_eq!(event["revision"], "example-2026-11-23");
+            assert!(event["duration_ms"].is_u64());
+        }
+        if event["message"] == "authzd ready" {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(seen.iter().any(|m| m == "bundle activated"), "{seen:?}");
+}

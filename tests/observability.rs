@@ -489,3 +489,42 @@ fn request_logs_are_off_by_default() {
     assert!(status["result"].get("decision_logs").is_none(), "{status}");
     assert!(!d.log_text().contains("path=/v1/data"), "{}", d.log_text());
 }
+
+#[test]
+fn a_failing_collector_gets_the_batch_again_until_it_accepts_it() {
+    let collector = Collector::failing(3);
+    let dir = tempfile::tempdir().unwrap();
+    let config = upload_config(
+        dir.path(),
+        &collector.url,
+        "  upload: {max_batch_events: 100, flush_interval_seconds: 0.2, max_retry_delay_seconds: 0.2}\n",
+    );
+    let d = Daemon::start(&["--config-file", config.to_str().unwrap()]);
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let (_, body) = decide(
+            &d,
+            "/v1/data/inventory/allow",
+            json!({"subject": {"id": "1"}, "action": "read"}),
+        );
+        ids.push(body["decision_id"].as_str().unwrap().to_string());
+    }
+    let started = Instant::now();
+    while collector.events().len() < 5 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "not delivered after retries"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut received: Vec<String> = collector
+        .events()
+        .iter()
+        .map(|e| e["decision_id"].as_str().unwrap().to_string())
+        .collect();
+    received.sort();
+    ids.sort();
+    assert_eq!(received, ids, "each event exactly once after the retries");
+    let status = d.status();
+    assert_eq!(status["result"]["decision_logs"]["state"], "OK", "{status}");
+}

@@ -423,11 +423,11 @@ impl BundleServer {
     }
 }
 
-/// A decision-log collector on 127.0.0.1: records every POST (head and gunzipped body), or,
-/// when `stalled`, accepts connections and never answers.
 /// Each POST a [`Collector`] received: its head and its gunzipped body.
 pub type Posts = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
 
+/// A decision-log collector on 127.0.0.1: records every POST it accepts (head and gunzipped
+/// body). It can refuse the first posts with a 500, or, stalled, never answer at all.
 pub struct Collector {
     pub url: String,
     pub posts: Posts,
@@ -435,11 +435,21 @@ pub struct Collector {
 
 impl Collector {
     pub fn start(stalled: bool) -> Self {
+        Self::start_with(stalled, 0)
+    }
+
+    /// Answers the first `fail_first` posts with 500 (and does not record them).
+    pub fn failing(fail_first: usize) -> Self {
+        Self::start_with(false, fail_first)
+    }
+
+    fn start_with(stalled: bool, fail_first: usize) -> Self {
         use std::io::{Read, Write};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/logs", listener.local_addr().unwrap());
         let posts = Arc::new(Mutex::new(Vec::new()));
         let seen = posts.clone();
+        let refused = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         std::thread::spawn(move || {
             let mut held = Vec::new();
             for stream in listener.incoming() {
@@ -449,6 +459,7 @@ impl Collector {
                     continue;
                 }
                 let seen = seen.clone();
+                let refused = refused.clone();
                 std::thread::spawn(move || {
                     let mut stream = stream;
                     let mut reader = BufReader::new(stream.try_clone().unwrap());
@@ -476,15 +487,18 @@ impl Collector {
                         if reader.read_exact(&mut body).is_err() {
                             return;
                         }
-                        let mut plain = Vec::new();
-                        flate2::read::GzDecoder::new(&body[..])
-                            .read_to_end(&mut plain)
-                            .unwrap();
-                        seen.lock().unwrap().push((head, plain));
-                        if stream
-                            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-                            .is_err()
-                        {
+                        let attempt = refused.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let reply: &[u8] = if attempt < fail_first {
+                            b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n"
+                        } else {
+                            let mut plain = Vec::new();
+                            flate2::read::GzDecoder::new(&body[..])
+                                .read_to_end(&mut plain)
+                                .unwrap();
+                            seen.lock().unwrap().push((head, plain));
+                            b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+                        };
+                        if stream.write_all(reply).is_err() {
                             return;
                         }
                     }
