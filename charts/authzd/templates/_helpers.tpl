@@ -22,12 +22,13 @@ and the volume in its `volumes`:
     - {{ . | quote }}
     {{- end }}
   env:
-    - name: AUTHZD_DECISION_LOGS_LABELS
-      value: "pod=$(POD_NAME),namespace=$(POD_NAMESPACE)"
+    # Defined before use: Kubernetes expands $(VAR) only from earlier entries.
     - name: POD_NAME
       valueFrom: {fieldRef: {fieldPath: metadata.name}}
     - name: POD_NAMESPACE
       valueFrom: {fieldRef: {fieldPath: metadata.namespace}}
+    - name: AUTHZD_DECISION_LOGS_LABELS
+      value: "pod=$(POD_NAME),namespace=$(POD_NAMESPACE)"
   ports:
     - name: authzd-metrics
       containerPort: {{ .Values.diagnostic.port }}
