@@ -23,8 +23,9 @@ use crate::policy::EvalLimits;
 #[derive(Debug, Parser)]
 #[command(name = "authzd", version, about)]
 pub struct Cli {
+    /// Without a subcommand, `run` (so `cargo run --release` starts the daemon).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
     /// Log line format.
     #[arg(
         long,
@@ -37,6 +38,19 @@ pub struct Cli {
     /// Log filter (`info`, `debug`, `authzd=debug,warn`); RUST_LOG works too.
     #[arg(long, global = true, env = "AUTHZD_LOG_LEVEL", default_value = "info")]
     pub log_level: String,
+}
+
+impl Cli {
+    /// Parses the process's arguments; no subcommand means `run` with its defaults.
+    pub fn parse_or_run() -> Self {
+        let cli = Self::parse();
+        if cli.command.is_some() {
+            return cli;
+        }
+        let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        args.push("run".into());
+        Self::parse_from(args)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -418,7 +432,7 @@ mod tests {
     #[test]
     fn run_defaults_serve_policies_on_loopback() {
         let cli = Cli::try_parse_from(["authzd", "run"]).unwrap();
-        let Command::Run(args) = cli.command else {
+        let Some(Command::Run(args)) = cli.command else {
             panic!("not run")
         };
         let config = args.into_config().unwrap();
@@ -445,7 +459,7 @@ mod tests {
             "unix:///tmp/a.sock",
         ])
         .unwrap();
-        let Command::Run(args) = cli.command else {
+        let Some(Command::Run(args)) = cli.command else {
             panic!("not run")
         };
         assert_eq!(args.bundles.len(), 2);

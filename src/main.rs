@@ -6,15 +6,17 @@ use authzd::app::App;
 use authzd::cli::{Cli, Command};
 use authzd::config::Config;
 use authzd::{commands, logging, shutdown};
-use clap::Parser;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_or_run();
     logging::init(cli.log_format, &cli.log_level);
-    match cli.command {
+    let Some(command) = cli.command else {
+        return ExitCode::FAILURE;
+    };
+    match command {
         Command::Run(args) => match args.into_config() {
             Ok(config) => run(config),
             Err(e) => {

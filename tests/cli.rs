@@ -108,3 +108,40 @@ fn build_refuses_a_bundle_that_does_not_compile() {
     assert!(!status.success());
     assert!(stderr.contains("policy.rego:5"), "{stderr}");
 }
+
+#[test]
+fn no_subcommand_runs_the_daemon_on_the_example_bundle() {
+    use std::io::BufRead;
+    // What `cargo run --release` does: no arguments at all (ports from the environment here,
+    // so tests do not collide on 8181).
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_authzd"))
+        .current_dir(common::repo())
+        .env("AUTHZD_ADDR", "127.0.0.1:0")
+        .env("AUTHZD_GRPC_ADDR", "127.0.0.1:0")
+        .env_remove("RUST_LOG")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut addr = None;
+    for line in stderr.lines() {
+        let line = line.unwrap();
+        if line.contains("HTTP listener ready") {
+            addr = common::field(&line, "addr");
+        }
+        if line.contains("authzd ready") {
+            break;
+        }
+    }
+    let addr = addr.expect("an HTTP listener");
+    let body: serde_json::Value = common::client()
+        .post(format!("http://{addr}/v1/data/orders/allow"))
+        .json(&serde_json::json!({"input": {"subject": {"id": "10001"}, "action": "view", "resource": {"owner": "10001"}}}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(body["result"], serde_json::json!(true));
+}

@@ -288,7 +288,7 @@ mod tests {
         let cli =
             Cli::try_parse_from(["authzd", "run", "--bundle", &format!("b={}", dir.display())])
                 .unwrap();
-        let Command::Run(args) = cli.command else {
+        let Some(Command::Run(args)) = cli.command else {
             panic!("not run")
         };
         let config = args.into_config().unwrap();
