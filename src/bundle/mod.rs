@@ -98,8 +98,6 @@ pub struct Bundle {
     pub modules: Vec<RegoModule>,
     /// The merged data document (always an object), rooted at `data`.
     pub data: serde_json::Value,
-    /// Digest of every file, to skip reloads that change nothing.
-    pub content_hash: [u8; 32],
 }
 
 impl Bundle {
@@ -161,7 +159,6 @@ impl Bundle {
             manifest,
             modules,
             data,
-            content_hash: files.content_hash(),
         })
     }
 }

@@ -82,7 +82,6 @@ impl Downloader {
                         self.manager.status.update(&self.name, |s| {
                             s.error = Some(e.message.clone());
                             s.http_code = e.http_code;
-                            s.failures += 1;
                         });
                     }
                     backoff::backoff(retries, self.spec.polling.max_delay)

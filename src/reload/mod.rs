@@ -254,7 +254,6 @@ impl BundleManager {
             Ok(_) => self.status.update(name, |s| {
                 s.error = None;
                 s.http_code = None;
-                s.activations += 1;
             }),
             Err(e) => {
                 self.metrics.bundle_load(name, false);
@@ -269,10 +268,7 @@ impl BundleManager {
                     still_serving = serving.as_deref().unwrap_or("nothing"),
                     "bundle rejected; the previous revision keeps serving"
                 );
-                self.status.update(name, |s| {
-                    s.error = Some(e.to_string());
-                    s.failures += 1;
-                });
+                self.status.update(name, |s| s.error = Some(e.to_string()));
             }
         }
     }

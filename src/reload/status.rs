@@ -29,9 +29,6 @@ pub struct BundleStatus {
     pub http_code: Option<u16>,
     /// Size in bytes of the active bundle's files.
     pub size: u64,
-    /// Activations that succeeded / failed since start.
-    pub activations: u64,
-    pub failures: u64,
 }
 
 impl BundleStatus {
