@@ -212,7 +212,8 @@ where
         };
         engine.set_input(input.clone());
         engine.set_strict_builtin_errors(options.strict_builtin_errors);
-        eval(engine).map_err(|e| interpreter_error(&e.to_string(), options))
+        crate::builtins::with_strict_errors(options.strict_builtin_errors, || eval(engine))
+            .map_err(|e| interpreter_error(&e.to_string(), options))
     })
 }
 

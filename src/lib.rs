@@ -13,6 +13,7 @@
 //!   modules and data; never evaluates anything.
 //! - [`policy`]: compiling bundles into an immutable [`policy::Snapshot`] (interpreter + RVM
 //!   programs) and resolving a `/v1/data` path to what evaluates it.
+//! - [`builtins`]: OPA builtins regorus lacks, registered on every engine as extensions.
 //! - [`decide`]: evaluating one decision against one snapshot (the hot path).
 //! - [`audit`]: what follows every decision: [`metrics`] (Prometheus) and the
 //!   [`decision_log`] (OPA's audit events: drop and mask policies, console, file, HTTP sinks).
@@ -35,6 +36,7 @@ pub mod api;
 pub mod app;
 pub mod audit;
 pub mod backoff;
+pub mod builtins;
 pub mod bundle;
 pub mod cli;
 pub mod commands;

@@ -329,6 +329,10 @@ impl Snapshot {
 fn new_engine(limits: EvalLimits) -> Engine {
     let mut engine = Engine::new();
     engine.set_execution_timer_config(timer_config(limits));
+    // Only a duplicate name fails, and the builtins' unit tests rule that out.
+    if let Err(e) = crate::builtins::register(&mut engine) {
+        tracing::error!(error = %e, "cannot register authzd's builtins");
+    }
     engine
 }
 

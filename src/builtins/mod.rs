@@ -1,0 +1,93 @@
+//! OPA builtins that regorus lacks or answers differently, registered on every engine as
+//! regorus extensions.
+//!
+//! Owns: the table of extension builtins (one file per family), registering them on an
+//! [`Engine`], and the one rule for their errors: a builtin error makes the expression undefined,
+//! unless the decision asked for strict builtin errors ([`with_strict_errors`]), as in OPA.
+//! Does not own routing: a rule that reaches an extension cannot run on the RVM (its compiler
+//! knows only regorus' own builtins), so [`crate::policy`] keeps it on the interpreter, and a
+//! rule that reaches a builtin overridden here ([`overrides_regorus`]) too.
+
+use std::cell::Cell;
+
+use regorus::{Engine, Value};
+
+/// One extension builtin: its Rego name, its arity and its implementation.
+#[derive(Clone, Copy)]
+pub struct Builtin {
+    pub name: &'static str,
+    pub nargs: u8,
+    pub eval: fn(Vec<Value>) -> anyhow::Result<Value>,
+}
+
+/// Every extension builtin, family by family.
+pub fn all() -> impl Iterator<Item = &'static Builtin> {
+    let families: [&'static [Builtin]; 0] = [];
+    families.into_iter().flatten()
+}
+
+/// Registers every extension builtin on `engine`.
+pub fn register(engine: &mut Engine) -> anyhow::Result<()> {
+    for builtin in all() {
+        engine.add_extension(
+            builtin.name.to_string(),
+            builtin.nargs,
+            Box::new(builtin.eval),
+        )?;
+    }
+    Ok(())
+}
+
+/// True when `name` is an extension here.
+pub fn is_extension(name: &str) -> bool {
+    all().any(|b| b.name == name)
+}
+
+/// True when an extension here replaces a builtin regorus has (its RVM would call its own).
+pub fn overrides_regorus(name: &str) -> bool {
+    is_extension(name) && regorus::unstable::BUILTINS.contains_key(name)
+}
+
+thread_local! {
+    static STRICT: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` (one evaluation on this thread) with OPA's `strict-builtin-errors` set as given.
+pub fn with_strict_errors<R>(strict: bool, f: impl FnOnce() -> R) -> R {
+    let previous = STRICT.with(|s| s.replace(strict));
+    let result = f();
+    STRICT.with(|s| s.set(previous));
+    result
+}
+
+/// What a builtin returns when it fails the way OPA's builtin errors do: undefined, or an
+/// error under strict builtin errors.
+pub fn builtin_error(message: impl Into<String>) -> anyhow::Result<Value> {
+    if STRICT.with(Cell::get) {
+        Err(anyhow::anyhow!(message.into()))
+    } else {
+        Ok(Value::Undefined)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_register() {
+        let mut names: Vec<_> = all().map(|b| b.name).collect();
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), count, "a builtin is listed twice");
+        register(&mut Engine::new()).unwrap();
+    }
+
+    #[test]
+    fn builtin_errors_are_undefined_unless_strict() {
+        assert_eq!(builtin_error("x").unwrap(), Value::Undefined);
+        assert!(with_strict_errors(true, || builtin_error("x")).is_err());
+        assert_eq!(builtin_error("x").unwrap(), Value::Undefined);
+    }
+}
