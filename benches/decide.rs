@@ -10,9 +10,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use authzd::audit::{Audit, Record};
 use authzd::bundle::Bundle;
+use authzd::config::DecisionLogSettings;
 use authzd::decide::{DecideOptions, Evaluator, decide};
 use authzd::decision_id::DecisionId;
-use authzd::decision_log::{DecisionLog, DecisionLogSettings};
+use authzd::decision_log::DecisionLog;
 use authzd::metrics::{ApiKind, Metrics};
 use authzd::policy::{CompileOptions, Snapshot};
 use authzd::store::PolicyStore;

@@ -15,14 +15,14 @@ use tokio::task::{JoinHandle, JoinSet};
 use tracing::{error, info, warn};
 
 use crate::api::grpc;
-use crate::api::listener::{self, BoundListener, NoDelayTcp, Peer};
-use crate::api::{self, Api};
+use crate::api::http::{self, Api};
+use crate::api::listener::{self, BoundListener, Peer};
 use crate::audit::Audit;
-use crate::bundle::remote::{self, Downloader};
 use crate::config::{BundleLocation, Config, ListenAddr};
 use crate::decision_log::DecisionLog;
 use crate::metrics::Metrics;
 use crate::policy::Snapshot;
+use crate::reload::remote::{self, Downloader};
 use crate::reload::{self, ActivationError, BundleManager};
 use crate::store::PolicyStore;
 
@@ -179,8 +179,8 @@ impl App {
         let mut servers = JoinSet::new();
         let mut addrs = Vec::new();
         for (routes, listeners) in [
-            (api::router(api.clone()), self.http),
-            (api::diagnostic_router(api), self.diagnostic),
+            (http::router(api.clone()), self.http),
+            (http::diagnostic_router(api), self.diagnostic),
         ] {
             for (addr, bound) in listeners {
                 let label = format!("HTTP {addr}");
@@ -251,14 +251,15 @@ async fn serve_http(
     stopped: impl Future<Output = ()> + Send + 'static,
     label: String,
 ) -> ServerResult {
-    let service = router.into_make_service_with_connect_info::<Peer>();
     let result = match bound {
         BoundListener::Tcp(tcp) => {
-            axum::serve(NoDelayTcp(tcp), service)
+            let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            axum::serve(listener::no_delay(tcp), service)
                 .with_graceful_shutdown(stopped)
                 .await
         }
         BoundListener::Unix(unix, _) => {
+            let service = router.into_make_service_with_connect_info::<Peer>();
             axum::serve(unix, service)
                 .with_graceful_shutdown(stopped)
                 .await

@@ -8,13 +8,12 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::api::envoy::{DEFAULT_PATH as DEFAULT_ENVOY_PATH, EnvoySettings};
-use crate::api::grpc::GrpcSettings;
 use crate::bundle::DEFAULT_MAX_BUNDLE_BYTES;
 use crate::bundle::sign::{Verification, VerificationKey};
 use crate::config::{
-    BundleLocation, BundleSource, BundleSpec, Config, DEFAULT_DECISION, DEFAULT_GRPC_ADDR,
-    DEFAULT_HTTP_ADDR, ListenAddr, LogFormat, WatchSettings, default_threads,
+    BundleLocation, BundleSource, BundleSpec, Config, DEFAULT_DECISION, DEFAULT_ENVOY_PATH,
+    DEFAULT_GRPC_ADDR, DEFAULT_HTTP_ADDR, EnvoySettings, GrpcSettings, ListenAddr, LogFormat,
+    WatchSettings, default_threads,
 };
 use crate::config_file::{ConfigError, FileConfig};
 use crate::policy::EvalLimits;
@@ -166,10 +165,7 @@ pub struct ObserveArgs {
 
 impl ObserveArgs {
     /// Applies the flags over the config file's decision-log settings.
-    fn apply(
-        &self,
-        settings: &mut crate::decision_log::DecisionLogSettings,
-    ) -> Result<(), ConfigError> {
+    fn apply(&self, settings: &mut crate::config::DecisionLogSettings) -> Result<(), ConfigError> {
         settings.console |= self.decision_logs_console;
         if let Some(file) = &self.decision_logs_file {
             settings.file = Some(file.clone());

@@ -3,6 +3,7 @@
 //! Owns: listener addresses (`host:port`, `unix:///path`), bundle sources (`[name=]path`) and
 //! every limit. The command line that fills it lives in [`crate::cli`].
 
+use std::collections::BTreeMap;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -218,12 +219,12 @@ pub struct Config {
     /// Listeners serving only `/health` and `/metrics`.
     pub diagnostic_addrs: Vec<ListenAddr>,
     /// Decision-log sinks, labels, sampling and policies.
-    pub decision_logs: crate::decision_log::DecisionLogSettings,
+    pub decision_logs: DecisionLogSettings,
     /// One log line per HTTP request.
     pub log_requests: bool,
     /// gRPC listeners (authzd.v1, Envoy ext_authz, health, reflection); empty disables gRPC.
     pub grpc_addrs: Vec<ListenAddr>,
-    pub grpc: crate::api::grpc::GrpcSettings,
+    pub grpc: GrpcSettings,
     /// Data path evaluated by `POST /` (slash form, `/system/main`).
     pub default_decision: String,
     pub limits: EvalLimits,
@@ -244,6 +245,99 @@ pub fn default_threads() -> usize {
         .map(|n| n.get())
         .unwrap_or(2)
         .min(8)
+}
+
+/// Settings of the gRPC services.
+#[derive(Debug, Clone)]
+pub struct GrpcSettings {
+    /// Largest request message accepted.
+    pub max_recv_bytes: usize,
+    /// Largest response message sent.
+    pub max_send_bytes: usize,
+    /// Envoy `Check`: the decision path and dry-run switch.
+    pub envoy: EnvoySettings,
+}
+
+/// opa-envoy-plugin's default decision path.
+pub const DEFAULT_ENVOY_PATH: &str = "envoy/authz/allow";
+
+/// How `Check` decides.
+#[derive(Debug, Clone)]
+pub struct EnvoySettings {
+    /// Data path of the decision (slash form).
+    pub path: String,
+    /// Answer OK even when the policy denies (the decision is still logged as a denial).
+    pub dry_run: bool,
+    /// Leave `parsed_body` and `truncated_body` out of the input.
+    pub skip_body_parse: bool,
+}
+
+impl Default for EnvoySettings {
+    fn default() -> Self {
+        Self {
+            path: DEFAULT_ENVOY_PATH.to_string(),
+            dry_run: false,
+            skip_body_parse: false,
+        }
+    }
+}
+
+/// Where decision-log events go and how they are shaped.
+#[derive(Debug, Clone)]
+pub struct DecisionLogSettings {
+    /// One JSON line per event on standard output.
+    pub console: bool,
+    /// One JSON line per event appended to this file.
+    pub file: Option<PathBuf>,
+    /// Batches POSTed to a collector (OPA's `/logs` upload format).
+    pub upload: Option<UploadSettings>,
+    /// Added to every event (with `id` and `version`): pod, namespace, service, ...
+    pub labels: BTreeMap<String, String>,
+    /// Fraction of decisions logged, in (0, 1].
+    pub sample_rate: f64,
+    /// Events waiting between the decision path and the log worker.
+    pub buffer_size: usize,
+    /// Data path of the mask policy (`system/log/mask`).
+    pub mask_path: String,
+    /// Data path of the drop policy (`system/log/drop`).
+    pub drop_path: String,
+}
+
+impl Default for DecisionLogSettings {
+    fn default() -> Self {
+        Self {
+            console: false,
+            file: None,
+            upload: None,
+            labels: BTreeMap::new(),
+            sample_rate: 1.0,
+            buffer_size: 10_000,
+            mask_path: "system/log/mask".into(),
+            drop_path: "system/log/drop".into(),
+        }
+    }
+}
+
+impl DecisionLogSettings {
+    /// True when at least one sink is configured.
+    pub fn enabled(&self) -> bool {
+        self.console || self.file.is_some() || self.upload.is_some()
+    }
+}
+
+/// Where and how batches are uploaded.
+#[derive(Debug, Clone)]
+pub struct UploadSettings {
+    /// The collector's URL (service URL + resource, OPA's default resource is `/logs`).
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub credentials: Option<Bearer>,
+    pub max_batch_events: usize,
+    pub flush_interval: Duration,
+    /// Encoded events waiting for the uploader.
+    pub buffer_size: usize,
+    pub timeout: Duration,
+    pub max_retry_delay: Duration,
 }
 
 #[cfg(test)]

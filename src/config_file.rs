@@ -11,8 +11,9 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::bundle::sign::{Verification, VerificationKey};
-use crate::config::{Bearer, BundleLocation, BundleSpec, Polling, RemoteSpec};
-use crate::decision_log::{DecisionLogSettings, UploadSettings};
+use crate::config::{
+    Bearer, BundleLocation, BundleSpec, DecisionLogSettings, Polling, RemoteSpec, UploadSettings,
+};
 
 /// Why the configuration cannot be used.
 #[derive(Debug, thiserror::Error)]

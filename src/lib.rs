@@ -36,6 +36,7 @@ pub mod api;
 pub mod app;
 pub mod audit;
 pub mod backoff;
+pub mod build_info;
 pub mod builtins;
 pub mod bundle;
 pub mod cli;

@@ -249,8 +249,8 @@ impl Metrics {
             .collect();
         metrics::gauge!(
             "authzd_build_info",
-            "version" => crate::api::response::build::VERSION,
-            "commit" => crate::api::response::build::COMMIT
+            "version" => crate::build_info::VERSION,
+            "commit" => crate::build_info::COMMIT
         )
         .set(1.0);
         Arc::new(Self {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::extract::connect_info::Connected;
-use axum::serve::{IncomingStream, Listener};
+use axum::serve::{IncomingStream, ListenerExt, TapIo};
 use tokio::net::{TcpListener, TcpStream, UnixListener};
 
 use crate::config::ListenAddr;
@@ -63,51 +63,39 @@ pub fn cleanup(addr: &ListenAddr) {
     }
 }
 
-/// Who is on the other end of a connection: `127.0.0.1:41234`, or for a Unix socket the
-/// peer's process and user (`unix:pid=1234,uid=1000`). Computed once per connection.
+/// Who is on the other end of a Unix-socket connection: the peer's process and user
+/// (`unix:pid=1234,uid=1000`), computed once per connection. TCP connections carry their
+/// `SocketAddr` instead (axum's own connect info).
 #[derive(Debug, Clone)]
 pub struct Peer(pub Arc<str>);
 
 /// A TCP listener that sets `TCP_NODELAY` on every accepted connection: without it a client
 /// waits ~40 ms for delayed ACKs on small responses.
-#[derive(Debug)]
-pub struct NoDelayTcp(pub TcpListener);
+pub type NoDelayTcp = TapIo<TcpListener, fn(&mut TcpStream)>;
 
-impl Listener for NoDelayTcp {
-    type Io = TcpStream;
-    type Addr = std::net::SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            match self.0.accept().await {
-                Ok((stream, addr)) => {
-                    let _ = stream.set_nodelay(true);
-                    return (stream, addr);
-                }
-                Err(e) => {
-                    // Out of file descriptors and the like: back off briefly, keep serving.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                }
-            }
-        }
+/// Wraps `listener` so every accepted connection has `TCP_NODELAY` set.
+pub fn no_delay(listener: TcpListener) -> NoDelayTcp {
+    fn set_nodelay(stream: &mut TcpStream) {
+        let _ = stream.set_nodelay(true);
     }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.0.local_addr()
-    }
-}
-
-impl Connected<IncomingStream<'_, NoDelayTcp>> for Peer {
-    fn connect_info(stream: IncomingStream<'_, NoDelayTcp>) -> Self {
-        Peer(Arc::from(stream.remote_addr().to_string()))
-    }
+    listener.tap_io(set_nodelay as fn(&mut TcpStream))
 }
 
 impl Connected<IncomingStream<'_, UnixListener>> for Peer {
     fn connect_info(stream: IncomingStream<'_, UnixListener>) -> Self {
         Peer(unix_peer(stream.io().peer_cred().ok()))
     }
+}
+
+/// The peer of a gRPC call (TCP address or Unix credentials), for the decision log.
+pub fn grpc_peer<T>(request: &tonic::Request<T>) -> Option<Arc<str>> {
+    if let Some(addr) = request.remote_addr() {
+        return Some(Arc::from(addr.to_string()));
+    }
+    request
+        .extensions()
+        .get::<tonic::transport::server::UdsConnectInfo>()
+        .map(|info| unix_peer(info.peer_cred))
 }
 
 /// `unix:pid=..,uid=..` from a Unix socket's credentials.

@@ -10,7 +10,7 @@ mod canonical;
 mod files;
 mod manifest;
 mod package;
-pub mod remote;
+
 pub mod sign;
 
 use std::path::{Path, PathBuf};

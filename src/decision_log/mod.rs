@@ -12,7 +12,6 @@ mod upload;
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -21,53 +20,10 @@ use serde::Serialize;
 use tracing::warn;
 
 pub use event::DecisionEvent;
-pub use upload::UploadSettings;
 
+use crate::config::DecisionLogSettings;
 use crate::metrics::{DropReason, Metrics};
 use crate::store::PolicyStore;
-
-/// Where decision-log events go and how they are shaped.
-#[derive(Debug, Clone)]
-pub struct DecisionLogSettings {
-    /// One JSON line per event on standard output.
-    pub console: bool,
-    /// One JSON line per event appended to this file.
-    pub file: Option<PathBuf>,
-    /// Batches POSTed to a collector (OPA's `/logs` upload format).
-    pub upload: Option<UploadSettings>,
-    /// Added to every event (with `id` and `version`): pod, namespace, service, ...
-    pub labels: BTreeMap<String, String>,
-    /// Fraction of decisions logged, in (0, 1].
-    pub sample_rate: f64,
-    /// Events waiting between the decision path and the log worker.
-    pub buffer_size: usize,
-    /// Data path of the mask policy (`system/log/mask`).
-    pub mask_path: String,
-    /// Data path of the drop policy (`system/log/drop`).
-    pub drop_path: String,
-}
-
-impl Default for DecisionLogSettings {
-    fn default() -> Self {
-        Self {
-            console: false,
-            file: None,
-            upload: None,
-            labels: BTreeMap::new(),
-            sample_rate: 1.0,
-            buffer_size: 10_000,
-            mask_path: "system/log/mask".into(),
-            drop_path: "system/log/drop".into(),
-        }
-    }
-}
-
-impl DecisionLogSettings {
-    /// True when at least one sink is configured.
-    pub fn enabled(&self) -> bool {
-        self.console || self.file.is_some() || self.upload.is_some()
-    }
-}
 
 /// The state of the sinks, for `/v1/status`.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -231,10 +187,7 @@ impl DecisionLog {
 fn labels(configured: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     let mut labels = configured.clone();
     labels.insert("id".into(), crate::decision_id::instance_id().to_string());
-    labels.insert(
-        "version".into(),
-        crate::api::response::build::VERSION.into(),
-    );
+    labels.insert("version".into(), crate::build_info::VERSION.into());
     labels
 }
 

@@ -7,28 +7,12 @@
 //! queue; when that is full they are dropped and counted, never blocking a decision.
 
 use std::io::Write;
-use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 use tracing::warn;
 
 use super::SinkStatus;
-use crate::config::Bearer;
-
-/// Where and how batches are uploaded.
-#[derive(Debug, Clone)]
-pub struct UploadSettings {
-    /// The collector's URL (service URL + resource, OPA's default resource is `/logs`).
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-    pub credentials: Option<Bearer>,
-    pub max_batch_events: usize,
-    pub flush_interval: Duration,
-    /// Encoded events waiting for the uploader.
-    pub buffer_size: usize,
-    pub timeout: Duration,
-    pub max_retry_delay: Duration,
-}
+use crate::config::UploadSettings;
 
 pub(super) async fn run(
     settings: UploadSettings,

@@ -4,8 +4,9 @@
 //! assemble, compile together with the other active bundles, swap the snapshot) and its
 //! bookkeeping (status, readiness, log lines). A bundle that fails leaves the previous snapshot
 //! serving. The triggers live in [`watch`] (file events, periodic re-checks, SIGHUP) and in
-//! [`crate::bundle::remote`] (bundle servers).
+//! [`remote`] (bundle servers).
 
+pub mod remote;
 pub mod status;
 pub mod watch;
 

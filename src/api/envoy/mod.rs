@@ -17,36 +17,13 @@ use regorus::Value;
 use tonic::{Request, Response, Status};
 
 use crate::audit::{Audit, Record};
+use crate::config::EnvoySettings;
 use crate::decide::{DecideOptions, EvalError, decide};
 use crate::decision_id::DecisionId;
 use crate::metrics::ApiKind;
 use crate::store::PolicyStore;
 
 const CHECK: &str = "/envoy.service.auth.v3.Authorization/Check";
-
-/// opa-envoy-plugin's default decision path.
-pub const DEFAULT_PATH: &str = "envoy/authz/allow";
-
-/// How `Check` decides.
-#[derive(Debug, Clone)]
-pub struct EnvoySettings {
-    /// Data path of the decision (slash form).
-    pub path: String,
-    /// Answer OK even when the policy denies (the decision is still logged as a denial).
-    pub dry_run: bool,
-    /// Leave `parsed_body` and `truncated_body` out of the input.
-    pub skip_body_parse: bool,
-}
-
-impl Default for EnvoySettings {
-    fn default() -> Self {
-        Self {
-            path: DEFAULT_PATH.to_string(),
-            dry_run: false,
-            skip_body_parse: false,
-        }
-    }
-}
 
 /// Serves `Authorization/Check` from the policy store.
 pub struct EnvoyAuthorizer {
@@ -137,7 +114,7 @@ impl Authorization for EnvoyAuthorizer {
             .audit
             .log
             .as_ref()
-            .and_then(|_| crate::api::grpc::peer(&request));
+            .and_then(|_| crate::api::listener::grpc_peer(&request));
         let result = self.check_request(request.get_ref(), peer.as_ref());
         let code = result
             .as_ref()

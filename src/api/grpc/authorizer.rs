@@ -12,7 +12,8 @@ use regorus::Value;
 use tonic::{Request, Response, Status};
 
 use super::convert::{from_proto, to_proto};
-use super::{pb, peer};
+use super::pb;
+use crate::api::listener::grpc_peer as peer;
 use crate::audit::{Audit, Record};
 use crate::decide::{DecideOptions, Decision, EvalError, decide, decide_target};
 use crate::decision_id::DecisionId;

@@ -14,6 +14,7 @@ use tonic_health::ServingStatus;
 
 use crate::api::envoy::EnvoyAuthorizer;
 use crate::audit::Audit;
+use crate::config::GrpcSettings;
 use crate::store::PolicyStore;
 
 /// Generated from `proto/authzd/v1/authzd.proto`.
@@ -27,17 +28,6 @@ pub use authorizer::AuthorizerService;
 /// Every file descriptor served by reflection (authzd's API and Envoy's ext_authz).
 pub const REFLECTION_DESCRIPTORS: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/reflection_descriptor.bin"));
-
-/// Settings of the gRPC services.
-#[derive(Debug, Clone)]
-pub struct GrpcSettings {
-    /// Largest request message accepted.
-    pub max_recv_bytes: usize,
-    /// Largest response message sent.
-    pub max_send_bytes: usize,
-    /// Envoy `Check`: the decision path and dry-run switch.
-    pub envoy: crate::api::envoy::EnvoySettings,
-}
 
 /// The names health reports on, besides the whole server ("").
 const SERVICE_NAMES: [&str; 2] = [
@@ -88,17 +78,6 @@ pub fn routes(
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha);
     Ok((routes, health_task))
-}
-
-/// The peer of a gRPC call, for the decision log.
-pub(crate) fn peer<T>(request: &tonic::Request<T>) -> Option<Arc<str>> {
-    if let Some(addr) = request.remote_addr() {
-        return Some(Arc::from(addr.to_string()));
-    }
-    request
-        .extensions()
-        .get::<tonic::transport::server::UdsConnectInfo>()
-        .map(|info| crate::api::listener::unix_peer(info.peer_cred))
 }
 
 async fn set_all(reporter: &tonic_health::server::HealthReporter, status: ServingStatus) {

@@ -98,7 +98,7 @@ pub async fn batch_post(State(api): State<Arc<Api>>, request: Request) -> Respon
             serde_json::from_slice(&bytes).map_err(|e| malformed(&e.to_string()))?
         };
         let segments = split_path(&raw_path).map_err(EvalError::from)?;
-        let peer = super::data::peer(&parts).cloned();
+        let peer = super::data::peer(&parts);
         Ok::<_, ApiError>(respond(
             &api,
             &raw_path,

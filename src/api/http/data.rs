@@ -14,9 +14,9 @@ use regorus::Value;
 use super::Api;
 use super::body::{is_yaml, query_input, raw_input, read_body, v1_input};
 use super::error::ApiError;
-use super::listener::Peer;
 use super::params::DataParams;
 use super::response::{DataResponse, Provenance, Timers, Warning, json_ok};
+use crate::api::listener::Peer;
 use crate::decide::{DecideOptions, decide};
 use crate::policy::{split_path, to_ref};
 
@@ -76,7 +76,7 @@ fn respond_v1(
     let options = DecideOptions {
         strict_builtin_errors: params.strict_builtin_errors,
     };
-    let decided = api.decide_and_record(&snapshot, raw_path, &input, peer(parts), || {
+    let decided = api.decide_and_record(&snapshot, raw_path, &input, peer(parts).as_ref(), || {
         decide(&snapshot, raw_path, &input, options)
     });
     let (decision_id, eval) = (decided.id, decided.eval);
@@ -98,12 +98,16 @@ fn respond_v1(
     json_ok(&body, params.pretty)
 }
 
-/// The peer of the connection a request came on.
-pub(super) fn peer(parts: &Parts) -> Option<&std::sync::Arc<str>> {
+/// The peer of the connection a request came on: its TCP address, or its Unix credentials.
+pub(super) fn peer(parts: &Parts) -> Option<std::sync::Arc<str>> {
+    use axum::extract::ConnectInfo;
+    if let Some(ConnectInfo(Peer(peer))) = parts.extensions.get::<ConnectInfo<Peer>>() {
+        return Some(peer.clone());
+    }
     parts
         .extensions
-        .get::<axum::extract::ConnectInfo<Peer>>()
-        .map(|info| &info.0.0)
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|ConnectInfo(addr)| std::sync::Arc::from(addr.to_string()))
 }
 
 /// `POST /v0/data/{path}`: the body is the input, the reply is the bare value.
@@ -132,7 +136,7 @@ async fn v0(api: &Api, parts: Parts, body: axum::body::Body, raw_path: &str) -> 
         let input = raw_input(&bytes, is_yaml(&parts.headers))?;
         let snapshot = api.store.load();
         let decision = api
-            .decide_and_record(&snapshot, raw_path, &input, peer(&parts), || {
+            .decide_and_record(&snapshot, raw_path, &input, peer(&parts).as_ref(), || {
                 decide(&snapshot, raw_path, &input, DecideOptions::default())
             })
             .outcome?;

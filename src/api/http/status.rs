@@ -14,7 +14,8 @@ use serde::Serialize;
 
 use super::Api;
 use super::params::DataParams;
-use super::response::{build, json_response};
+use super::response::json_response;
+use crate::build_info as build;
 use crate::reload::{BundleStatus, status::BundleStatusView};
 
 #[derive(Serialize)]

@@ -10,15 +10,8 @@ use axum::response::Response;
 use regorus::Value;
 use serde::Serialize;
 
+use crate::build_info as build;
 use crate::policy::Snapshot;
-
-/// Build facts reported by `?provenance` (set by `build.rs`).
-pub mod build {
-    pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-    pub const COMMIT: &str = env!("AUTHZD_BUILD_COMMIT");
-    pub const TIMESTAMP: &str = env!("AUTHZD_BUILD_TIMESTAMP");
-    pub const HOSTNAME: &str = env!("AUTHZD_BUILD_HOSTNAME");
-}
 
 /// `?provenance`: which build and which bundle revisions produced a decision.
 #[derive(Serialize)]
