@@ -39,7 +39,9 @@ fn snapshot(use_rvm: bool) -> Snapshot {
 
 /// RFC 3339 for `secs` since the epoch.
 fn rfc3339(secs: u64) -> String {
-    authzd::rfc3339::format(secs as i64, 0)
+    chrono::DateTime::from_timestamp(secs as i64, 0)
+        .expect("timestamp")
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 fn input(json: &str) -> Value {

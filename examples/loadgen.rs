@@ -12,7 +12,7 @@
 //! Prints throughput, p50/p90/p99/p99.9/max and errors; `--json` prints the same as one line.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use authzd::api::grpc::pb;
 use authzd::api::grpc::pb::authorizer_client::AuthorizerClient;
@@ -81,12 +81,11 @@ struct RunArgs {
 
 /// The decision mix: the order service's common requests (see policies/orders).
 fn inputs() -> Vec<serde_json::Value> {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0) as i64;
-    let fresh = authzd::rfc3339::format(now - 5 * 60, 0);
-    let stale = authzd::rfc3339::format(now - 45 * 60, 0);
+    let ago = |minutes| {
+        (chrono::Utc::now() - chrono::Duration::minutes(minutes))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let (fresh, stale) = (ago(5), ago(45));
     let order = |owner: &str, created: &str| serde_json::json!({"type": "order", "id": "42", "owner": owner, "created_at": created});
     vec![
         serde_json::json!({"subject": {"id": "10001", "roles": ["customer"]}, "action": "view", "resource": order("10001", &fresh)}),

@@ -25,7 +25,7 @@
 //! - [`input`]: preparing an input document before a decision (merging a batch's common input).
 //! - [`app`]: binding every listener, spawning the servers, draining on shutdown.
 //! - [`commands`]: the one-shot subcommands `eval` and `test`.
-//! - [`decision_id`], [`logging`], [`shutdown`], [`rfc3339`], [`backoff`]: small shared pieces.
+//! - [`decision_id`], [`logging`], [`shutdown`], [`backoff`], [`build_info`]: small shared pieces.
 
 #![cfg_attr(
     not(test),
@@ -51,6 +51,5 @@ pub mod logging;
 pub mod metrics;
 pub mod policy;
 pub mod reload;
-pub mod rfc3339;
 pub mod shutdown;
 pub mod store;

@@ -7,7 +7,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use base64::Engine as _;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
@@ -209,11 +208,9 @@ pub fn verify(
 
 /// The deprecated `keyid` claim, read before the signature is checked only to pick the key.
 fn unverified_keyid(token: &str) -> Option<String> {
-    let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .ok()?;
-    serde_json::from_slice::<Claims>(&bytes).ok()?.keyid
+    jsonwebtoken::dangerous::insecure_decode_claims::<Claims>(token)
+        .ok()?
+        .keyid
 }
 
 /// Signs every file of `files` (but the signatures file) and returns `.signatures.json`.
@@ -264,19 +261,13 @@ pub fn digest(name: &str, content: &[u8], algorithm: &str) -> Result<String, Bun
         }
         _ => content.to_vec(),
     };
-    let hex = |digest: &[u8]| {
-        digest
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    };
     Ok(match algorithm {
-        "SHA-256" => hex(&sha2::Sha256::digest(&bytes)),
-        "SHA-224" => hex(&sha2::Sha224::digest(&bytes)),
-        "SHA-384" => hex(&sha2::Sha384::digest(&bytes)),
-        "SHA-512" => hex(&sha2::Sha512::digest(&bytes)),
-        "SHA-512-224" => hex(&sha2::Sha512_224::digest(&bytes)),
-        "SHA-512-256" => hex(&sha2::Sha512_256::digest(&bytes)),
+        "SHA-256" => format!("{:x}", sha2::Sha256::digest(&bytes)),
+        "SHA-224" => format!("{:x}", sha2::Sha224::digest(&bytes)),
+        "SHA-384" => format!("{:x}", sha2::Sha384::digest(&bytes)),
+        "SHA-512" => format!("{:x}", sha2::Sha512::digest(&bytes)),
+        "SHA-512-224" => format!("{:x}", sha2::Sha512_224::digest(&bytes)),
+        "SHA-512-256" => format!("{:x}", sha2::Sha512_256::digest(&bytes)),
         "" => {
             return Err(signature_error(format!(
                 "no hashing algorithm provided for file {name}"
@@ -290,21 +281,13 @@ pub fn digest(name: &str, content: &[u8], algorithm: &str) -> Result<String, Bun
     })
 }
 
-/// `*` matches within a path segment, `?` one character (as Go's `filepath.Match`).
+/// Go's `filepath.Match`: `*` and `?` within a path segment, `[...]` classes.
 fn glob_match(pattern: &str, name: &str) -> bool {
-    fn matches(p: &[u8], n: &[u8]) -> bool {
-        match (p.first(), n.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => {
-                matches(&p[1..], n)
-                    || (n.first().is_some_and(|c| *c != b'/') && matches(p, &n[1..]))
-            }
-            (Some(b'?'), Some(c)) if *c != b'/' => matches(&p[1..], &n[1..]),
-            (Some(a), Some(b)) if a == b => matches(&p[1..], &n[1..]),
-            _ => false,
-        }
-    }
-    matches(pattern.trim_start_matches('/').as_bytes(), name.as_bytes())
+    globset::GlobBuilder::new(pattern.trim_start_matches('/'))
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()
+        .is_ok_and(|glob| glob.compile_matcher().is_match(name))
 }
 
 #[cfg(test)]
@@ -466,5 +449,7 @@ mod tests {
         assert!(!glob_match("docs/*", "docs/x/a.md"));
         assert!(glob_match("*.md", "README.md"));
         assert!(glob_match("/a?c", "abc"));
+        assert!(glob_match("data[0-9].json", "data7.json"));
+        assert!(!glob_match("data[!0-9].json", "data7.json"));
     }
 }

@@ -68,16 +68,10 @@ impl DecisionEvent {
         if let Some(peer) = &self.requested_by {
             event.insert("requested_by".into(), Json::String(peer.to_string()));
         }
-        let since_epoch = self
-            .timestamp
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap_or_default();
+        let timestamp = chrono::DateTime::<chrono::Utc>::from(self.timestamp);
         event.insert(
             "timestamp".into(),
-            Json::String(crate::rfc3339::format(
-                since_epoch.as_secs() as i64,
-                since_epoch.subsec_nanos(),
-            )),
+            Json::String(timestamp.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
         );
         event.insert("api".into(), Json::String(self.api.as_str().into()));
         event

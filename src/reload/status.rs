@@ -65,9 +65,11 @@ fn is_zero(n: &u64) -> bool {
 }
 
 fn time(t: Option<SystemTime>) -> String {
-    t.and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-        .map(|d| crate::rfc3339::format(d.as_secs() as i64, d.subsec_nanos()))
-        .unwrap_or_else(|| NEVER.to_string())
+    t.map(|t| {
+        chrono::DateTime::<chrono::Utc>::from(t)
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    })
+    .unwrap_or_else(|| NEVER.to_string())
 }
 
 impl BundleStatus {

@@ -255,16 +255,8 @@ fn add_dir<W: std::io::Write>(builder: &mut tar::Builder<W>, root: &Path, dir: &
 
 /// An RFC 3339 timestamp `minutes_ago` minutes before now.
 pub fn minutes_ago(minutes: u64) -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        - minutes * 60;
-    let output = Command::new("date")
-        .args(["-u", "-d", &format!("@{secs}"), "+%Y-%m-%dT%H:%M:%SZ"])
-        .output()
-        .unwrap();
-    String::from_utf8(output.stdout).unwrap().trim().to_string()
+    let at = chrono::Utc::now() - chrono::Duration::minutes(minutes as i64);
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 impl Daemon {

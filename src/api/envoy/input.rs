@@ -170,11 +170,12 @@ fn address_value(a: &Address) -> Option<Value> {
 fn request_value(r: &attribute_context::Request) -> Option<Value> {
     let mut o = Obj::default();
     if let Some(time) = &r.time {
+        // protobuf's JSON mapping: 0, 3, 6 or 9 fractional digits, UTC.
         let nanos = u32::try_from(time.nanos).unwrap_or(0);
-        o.set(
-            "time",
-            Value::from(crate::rfc3339::format(time.seconds, nanos)),
-        );
+        if let Some(at) = chrono::DateTime::from_timestamp(time.seconds, nanos) {
+            let text = at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+            o.set("time", Value::from(text));
+        }
     }
     if let Some(h) = &r.http {
         let mut http = Obj::default();
