@@ -1,5 +1,6 @@
 //! One in-process decision on the example order policy, for each kind of request the order
-//! service sees: the RVM fast path, and the interpreter fallback for comparison.
+//! service sees: the RVM fast path, the interpreter fallback for comparison, and the whole
+//! decision pipeline (decision id, metrics, decision log).
 //!
 //! `cargo bench --bench decide`
 
@@ -8,14 +9,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use authzd::audit::{Audit, Record};
 use authzd::bundle::Bundle;
 use authzd::config::DecisionLogSettings;
-use authzd::decide::{DecideOptions, Evaluator, decide};
-use authzd::decision_id::DecisionId;
+use authzd::decide::{DecideOptions, Decider, DecisionRequest, Evaluator, Recorder, evaluate_path};
 use authzd::decision_log::DecisionLog;
 use authzd::metrics::{ApiKind, Metrics};
-use authzd::policy::{CompileOptions, Snapshot};
+use authzd::policy::{CompileOptions, DataPath, Snapshot};
 use authzd::store::PolicyStore;
 use criterion::{Criterion, criterion_group, criterion_main};
 use regorus::Value;
@@ -43,6 +42,8 @@ fn rfc3339(secs: u64) -> String {
         .expect("timestamp")
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
+
+const PATH: DataPath<'static> = DataPath::Url("orders/allow");
 
 fn input(json: &str) -> Value {
     Value::from_json_str(json).expect("input")
@@ -96,7 +97,7 @@ fn bench(c: &mut Criterion) {
     let interpreter = snapshot(false);
     let options = DecideOptions::default();
     for (name, input, want) in &cases {
-        let decision = decide(&rvm, "orders/allow", input, options).expect("decide");
+        let decision = evaluate_path(&rvm, PATH, input, options).expect("decide");
         assert_eq!(
             decision.evaluator,
             Evaluator::Rvm,
@@ -108,7 +109,7 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("orders/allow rvm");
     for (name, input, _) in &cases {
         group.bench_function(*name, |b| {
-            b.iter(|| decide(black_box(&rvm), "orders/allow", black_box(input), options))
+            b.iter(|| evaluate_path(black_box(&rvm), PATH, black_box(input), options))
         });
     }
     group.finish();
@@ -116,14 +117,7 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("orders/allow interpreter");
     for (name, input, _) in cases.iter().take(1).chain(cases.iter().skip(3).take(1)) {
         group.bench_function(*name, |b| {
-            b.iter(|| {
-                decide(
-                    black_box(&interpreter),
-                    "orders/allow",
-                    black_box(input),
-                    options,
-                )
-            })
+            b.iter(|| evaluate_path(black_box(&interpreter), PATH, black_box(input), options))
         });
     }
     group.finish();
@@ -132,9 +126,9 @@ fn bench(c: &mut Criterion) {
     let (name, input, _) = &cases[3];
     group.bench_function(*name, |b| {
         b.iter(|| {
-            decide(
+            evaluate_path(
                 black_box(&rvm),
-                "orders/decision",
+                DataPath::Url("orders/decision"),
                 black_box(input),
                 options,
             )
@@ -156,32 +150,27 @@ fn bench(c: &mut Criterion) {
         metrics.clone(),
     )
     .expect("decision log");
-    let off = Audit {
-        metrics: metrics.clone(),
-        log: None,
-    };
-    let on = Audit {
-        metrics,
-        log: Some(log.logger.clone()),
-    };
+    let off = Decider::new(
+        store.clone(),
+        Recorder {
+            metrics: metrics.clone(),
+            log: None,
+        },
+    );
+    let on = Decider::new(
+        store.clone(),
+        Recorder {
+            metrics,
+            log: Some(log.logger.clone()),
+        },
+    );
     let (_, input, _) = &cases[0];
-    let mut group = c.benchmark_group("orders/allow rvm + audit");
-    for (label, audit) in [("decision log off", &off), ("decision log on", &on)] {
+    let mut group = c.benchmark_group("orders/allow rvm + pipeline");
+    for (label, decider) in [("decision log off", &off), ("decision log on", &on)] {
         group.bench_function(label, |b| {
             b.iter(|| {
-                let snapshot = store.load();
-                let outcome = decide(&snapshot, "orders/allow", input, options);
-                audit.record(Record {
-                    api: ApiKind::Http,
-                    decision_id: DecisionId::new(),
-                    path: "orders/allow",
-                    input,
-                    outcome: outcome.as_ref().map(|d| &d.result),
-                    snapshot: &snapshot,
-                    peer: None,
-                    eval: std::time::Duration::from_micros(1),
-                });
-                outcome
+                let request = DecisionRequest::new(ApiKind::Http, PATH, input.clone());
+                decider.decide(black_box(request))
             })
         });
     }

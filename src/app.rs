@@ -17,8 +17,8 @@ use tracing::{error, info, warn};
 use crate::api::grpc;
 use crate::api::http::{self, Api};
 use crate::api::listener::{self, BoundListener, Peer};
-use crate::audit::Audit;
 use crate::config::{BundleLocation, Config, ListenAddr};
+use crate::decide::{Decider, Recorder};
 use crate::decision_log::DecisionLog;
 use crate::metrics::Metrics;
 use crate::policy::Snapshot;
@@ -56,7 +56,7 @@ pub struct App {
     config: Config,
     store: Arc<PolicyStore>,
     manager: Arc<BundleManager>,
-    audit: Audit,
+    decider: Arc<Decider>,
     prometheus: Option<metrics_exporter_prometheus::PrometheusHandle>,
     decision_log: Option<DecisionLog>,
     http: Vec<(ListenAddr, BoundListener)>,
@@ -112,10 +112,11 @@ impl App {
         } else {
             None
         };
-        let audit = Audit {
+        let recorder = Recorder {
             metrics,
             log: decision_log.as_ref().map(|d| d.logger.clone()),
         };
+        let decider = Arc::new(Decider::new(store.clone(), recorder));
 
         let http = bind_all(&config.http_addrs, "HTTP").await?;
         let diagnostic = bind_all(&config.diagnostic_addrs, "diagnostic").await?;
@@ -123,7 +124,7 @@ impl App {
         let grpc_routes = if grpc.is_empty() {
             None
         } else {
-            let (routes, health) = grpc::routes(store.clone(), &config.grpc, audit.clone())?;
+            let (routes, health) = grpc::routes(decider.clone(), &config.grpc)?;
             background.push(health);
             Some(routes)
         };
@@ -136,7 +137,7 @@ impl App {
             config,
             store,
             manager,
-            audit,
+            decider,
             prometheus,
             decision_log,
             http,
@@ -166,11 +167,10 @@ impl App {
     /// Serves until `shutdown` resolves, then drains for at most the grace period.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let api = Arc::new(Api {
-            store: self.store.clone(),
+            decider: self.decider.clone(),
             status: self.manager.status.clone(),
             default_decision: self.config.default_decision.clone(),
             max_request_bytes: self.config.max_request_bytes,
-            audit: self.audit.clone(),
             prometheus: self.prometheus.clone(),
             decision_log: self.decision_log.as_ref().map(|d| d.status.clone()),
             log_requests: self.config.log_requests,
@@ -200,6 +200,7 @@ impl App {
                 servers.spawn(serve_grpc(
                     bound,
                     routes.clone(),
+                    grpc::MetricsLayer::new(self.decider.metrics().clone()),
                     stop_signal(&stop_rx),
                     label,
                 ));
@@ -271,11 +272,13 @@ async fn serve_http(
 async fn serve_grpc(
     bound: BoundListener,
     routes: tonic::service::Routes,
+    metrics: grpc::MetricsLayer,
     stopped: impl Future<Output = ()> + Send + 'static,
     label: String,
 ) -> ServerResult {
     let server = tonic::transport::Server::builder()
         .accept_http1(false)
+        .layer(metrics)
         .add_routes(routes);
     let result = match bound {
         BoundListener::Tcp(tcp) => {

@@ -14,15 +14,16 @@
 //! - [`policy`]: compiling bundles into an immutable [`policy::Snapshot`] (interpreter + RVM
 //!   programs) and resolving a `/v1/data` path to what evaluates it.
 //! - [`builtins`]: OPA builtins regorus lacks, registered on every engine as extensions.
-//! - [`decide`]: evaluating one decision against one snapshot (the hot path).
-//! - [`audit`]: what follows every decision: [`metrics`] (Prometheus) and the
-//!   [`decision_log`] (OPA's audit events: drop and mask policies, console, file, HTTP sinks).
+//! - [`decide`]: the decision pipeline, the only place that decides: one snapshot per
+//!   request, identity, evaluation (RVM, interpreter or data), the decision id, the record
+//!   into [`metrics`] (Prometheus) and the [`decision_log`] (OPA's audit events: drop and mask
+//!   policies, console, file, HTTP sinks), and the steps after a decision.
 //! - [`store`]: the atomically swapped current snapshot and the readiness latch.
 //! - [`reload`]: keeping bundles current: watching files, polling bundle servers, SIGHUP,
 //!   compiling off the request path and swapping; bundle status.
-//! - [`api`]: HTTP (OPA's REST Data API and batch API), gRPC (`authzd.v1.Authorizer`) and
-//!   Envoy ext_authz; request decoding and error mapping.
-//! - [`input`]: preparing an input document before a decision (merging a batch's common input).
+//! - [`api`]: the transports: HTTP (OPA's REST Data API and batch API), gRPC
+//!   (`authzd.v1.Authorizer`) and Envoy ext_authz; each decodes its wire format into a
+//!   decision request and maps the outcome back, with one error mapper per transport.
 //! - [`app`]: binding every listener, spawning the servers, draining on shutdown.
 //! - [`commands`]: the one-shot subcommands `eval` and `test`.
 //! - [`decision_id`], [`logging`], [`shutdown`], [`backoff`], [`build_info`]: small shared pieces.
@@ -34,7 +35,7 @@
 
 pub mod api;
 pub mod app;
-pub mod audit;
+
 pub mod backoff;
 pub mod build_info;
 pub mod builtins;
@@ -46,7 +47,7 @@ pub mod config_file;
 pub mod decide;
 pub mod decision_id;
 pub mod decision_log;
-pub mod input;
+
 pub mod logging;
 pub mod metrics;
 pub mod policy;

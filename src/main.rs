@@ -43,9 +43,11 @@ fn run(config: Config) -> ExitCode {
         }
     };
     runtime.block_on(async {
+        // Before anything binds or serves: a SIGTERM from then on is a graceful shutdown.
+        let shutdown = shutdown::signal();
         match App::build(config).await {
             Ok(app) => {
-                app.run(shutdown::signal()).await;
+                app.run(shutdown).await;
                 ExitCode::SUCCESS
             }
             Err(e) => {

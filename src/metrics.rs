@@ -40,16 +40,19 @@ pub enum ApiKind {
     Http,
     Grpc,
     Envoy,
+    /// `authzd eval`, `authzd test`.
+    Cli,
 }
 
 impl ApiKind {
-    const ALL: [ApiKind; 3] = [ApiKind::Http, ApiKind::Grpc, ApiKind::Envoy];
+    const ALL: [ApiKind; 4] = [ApiKind::Http, ApiKind::Grpc, ApiKind::Envoy, ApiKind::Cli];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Http => "http",
             Self::Grpc => "grpc",
             Self::Envoy => "envoy",
+            Self::Cli => "cli",
         }
     }
 }

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use authzd::bundle::{Bundle, BundleFiles};
-use authzd::decide::{DecideOptions, EvalError, Evaluator, decide};
+use authzd::decide::{DecideOptions, Evaluator, evaluate_path};
+use authzd::policy::DataPath;
 use authzd::policy::{CompileOptions, EvalLimits, Snapshot};
 use regorus::Value;
 use serde::Deserialize;
@@ -94,9 +95,9 @@ fn run(case: &Case, use_rvm: bool) -> Result<Evaluator, String> {
     // Twice on the same thread: the second run reuses the thread-local evaluator.
     let mut evaluator = Evaluator::Data;
     for _ in 0..2 {
-        let outcome = decide(&snapshot, &case.path, &input, options);
+        let outcome = evaluate_path(&snapshot, DataPath::Url(&case.path), &input, options);
         match (&outcome, &case.want_error) {
-            (Err(EvalError::Eval { code, .. }), Some(want)) if code == want => {}
+            (Err(e), Some(want)) if e.code().as_str() == want => {}
             (Err(e), _) => return Err(format!("error {e:?}")),
             (Ok(d), Some(want)) => return Err(format!("want error {want}, got {}", d.result)),
             (Ok(d), None) => {

@@ -83,7 +83,7 @@ async fn decide_allow_deny_and_undefined() {
 async fn decide_with_typed_values() {
     let d = Daemon::start(&[]);
     let mut client = AuthorizerClient::new(channel(&d).await);
-    let input = authzd::api::grpc::convert::to_proto(
+    let input = authzd::api::protobuf::to_proto(
         &regorus::Value::from_json_str(
             r#"{"caller": {"service": "order-service"}, "action": "initiate"}"#,
         )
@@ -99,7 +99,7 @@ async fn decide_with_typed_values() {
         .await
         .unwrap()
         .into_inner();
-    let value = authzd::api::grpc::convert::from_proto(response.result_value.as_ref().unwrap());
+    let value = authzd::api::protobuf::from_proto(response.result_value.as_ref().unwrap()).unwrap();
     assert_eq!(
         value,
         regorus::Value::from_json_str(r#"{"allow": true, "reasons": []}"#).unwrap()

@@ -588,34 +588,33 @@ fn rego_v0_bundle_when_the_manifest_says_so() {
 
 #[test]
 fn sigterm_lets_an_in_flight_request_finish() {
-    let d = Daemon::start(&[
-        "--bundle",
-        "tests/bundles/slow",
-        "--max-instructions",
-        "1000000000",
-        "--eval-timeout-ms",
-        "60000",
-        "--log-level",
-        "authzd=trace",
-    ]);
-    let url = d.url("/v1/data/slow/n");
-    let size = 3_000_000;
-    let request = std::thread::spawn(move || {
-        client()
-            .post(url)
-            .json(&json!({"input": {"size": size}}))
-            .send()
-            .map(|r| (r.status().as_u16(), r.json::<Value>().ok()))
-    });
-    // SIGTERM only once the daemon is evaluating the request (its trace line says so).
-    d.wait_for_log("evaluating");
-    let status = d.terminate();
-    let (code, body) = request
-        .join()
-        .unwrap()
-        .expect("in-flight request must complete");
-    assert_eq!(code, 200);
-    assert_eq!(body.unwrap()["result"], json!(size));
+    let d = Daemon::start(&["--bundle", "policies"]);
+    // A request whose body is not sent yet when SIGTERM arrives: the daemon has answered its
+    // `Expect: 100-continue`, so the handler is reading the body, the request is in flight.
+    let body = json!({"input": {"caller": {"service": "order-service"}, "action": "initiate"}})
+        .to_string();
+    let mut stream = std::net::TcpStream::connect(&d.addr).unwrap();
+    write!(
+        stream,
+        "POST /v1/data/payment/allow HTTP/1.1\r\nHost: authzd\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    let mut interim = [0u8; 25];
+    stream.read_exact(&mut interim).unwrap();
+    assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+    d.signal("TERM");
+    d.wait_for_log("shutdown requested");
+    stream.write_all(body.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains(r#""result":true"#), "{response}");
+    let status = d.wait();
     assert!(status.success(), "{status:?}");
 }
 

@@ -9,3 +9,4 @@ pub mod envoy;
 pub mod grpc;
 pub mod http;
 pub mod listener;
+pub mod protobuf;

@@ -8,8 +8,9 @@ use std::process::ExitCode;
 use regorus::Value;
 
 use crate::cli::EvalArgs;
-use crate::decide::{DecideOptions, decide_target};
-use crate::policy::CompileOptions;
+use crate::decide::DecisionRequest;
+use crate::metrics::ApiKind;
+use crate::policy::{CompileOptions, DataPath};
 
 pub fn run(args: EvalArgs) -> ExitCode {
     match eval(&args) {
@@ -48,10 +49,9 @@ fn eval(args: &EvalArgs) -> Result<String, String> {
                 .map_err(|e| format!("{}: invalid JSON input: {e}", path.display()))?
         }
     };
-    let segments = super::query_segments(&args.query_path)?;
-    let target = snapshot.resolve_segments(segments);
-    let decision = decide_target(&snapshot, target, &input, DecideOptions::default())
-        .map_err(|e| e.to_string())?;
+    let decider = super::decider(snapshot);
+    let request = DecisionRequest::new(ApiKind::Cli, DataPath::Text(&args.query_path), input);
+    let decision = decider.decide(request).outcome.map_err(|e| e.to_string())?;
     let output = if decision.is_defined() {
         serde_json::json!({ "result": decision.result })
     } else {

@@ -9,8 +9,9 @@ use std::time::Instant;
 use regorus::Value;
 
 use crate::cli::TestArgs;
-use crate::decide::{DecideOptions, decide_target};
-use crate::policy::{CompileOptions, Target};
+use crate::decide::DecisionRequest;
+use crate::metrics::ApiKind;
+use crate::policy::{CompileOptions, DataPath};
 
 pub fn run(args: TestArgs) -> ExitCode {
     let snapshot = match super::compile(
@@ -26,12 +27,14 @@ pub fn run(args: TestArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let tests: Vec<_> = snapshot
+    let tests: Vec<String> = snapshot
         .rules()
         .iter()
         .filter(|r| !r.is_function)
         .filter(|r| r.segments.last().is_some_and(|s| s.starts_with("test_")))
+        .map(|r| r.path.clone())
         .collect();
+    let decider = super::decider(snapshot);
     if tests.is_empty() {
         eprintln!("authzd test: no test_* rules found");
         return ExitCode::from(2);
@@ -39,16 +42,8 @@ pub fn run(args: TestArgs) -> ExitCode {
     let mut failed = 0usize;
     for rule in &tests {
         let started = Instant::now();
-        let target = Target::Rule {
-            rule,
-            rest: Vec::new(),
-        };
-        let outcome = decide_target(
-            &snapshot,
-            target,
-            &Value::Undefined,
-            DecideOptions::default(),
-        );
+        let request = DecisionRequest::new(ApiKind::Cli, DataPath::Text(rule), Value::Undefined);
+        let outcome = decider.decide(request).outcome;
         let elapsed = started.elapsed();
         let verdict = match &outcome {
             Ok(d) if d.result == Value::from(true) => None,
@@ -57,11 +52,11 @@ pub fn run(args: TestArgs) -> ExitCode {
             Err(e) => Some(format!("ERROR: {e}")),
         };
         match verdict {
-            None if args.verbose => println!("{}: PASS ({elapsed:?})", rule.path),
+            None if args.verbose => println!("{rule}: PASS ({elapsed:?})"),
             None => {}
             Some(reason) => {
                 failed += 1;
-                println!("{}: {reason}", rule.path);
+                println!("{rule}: {reason}");
             }
         }
     }

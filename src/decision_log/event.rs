@@ -29,7 +29,7 @@ pub struct DecisionEvent {
     /// `Value::Undefined` when the document was undefined.
     pub result: Value,
     /// OPA's error code and message, when the decision failed.
-    pub error: Option<(&'static str, String)>,
+    pub error: Option<(crate::decide::ErrorCode, String)>,
     pub bundles: Arc<[BundleRevision]>,
     /// The peer: `127.0.0.1:41234`, or `unix:pid=..,uid=..`.
     pub requested_by: Option<Arc<str>>,

@@ -7,8 +7,8 @@
 use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
-use crate::decide::{DecideOptions, decide};
-use crate::policy::Snapshot;
+use crate::decide::{DecideOptions, evaluate};
+use crate::policy::{DataPath, Snapshot, Target};
 
 /// Why masking failed (the event is dropped, as OPA does).
 #[derive(Debug, thiserror::Error)]
@@ -17,14 +17,14 @@ pub struct MaskError(pub String);
 
 /// True when the drop policy at `path` says to drop `event`.
 pub fn should_drop(snapshot: &Snapshot, path: &str, event: &Map<String, Json>) -> bool {
-    if !has_rules(snapshot, path) {
+    let Some(rule) = rule(snapshot, path) else {
         return false;
-    }
+    };
     let Ok(input) = regorus::Value::deserialize(Json::Object(event.clone())) else {
         return false;
     };
     matches!(
-        decide(snapshot, path, &input, DecideOptions::default()),
+        evaluate(snapshot, rule, &input, DecideOptions::default()),
         Ok(d) if d.result == regorus::Value::from(true)
     )
 }
@@ -35,12 +35,12 @@ pub fn apply_mask(
     path: &str,
     event: &mut Map<String, Json>,
 ) -> Result<(), MaskError> {
-    if !has_rules(snapshot, path) {
+    let Some(rule) = rule(snapshot, path) else {
         return Ok(());
-    }
+    };
     let input = regorus::Value::deserialize(Json::Object(event.clone()))
         .map_err(|e| MaskError(e.to_string()))?;
-    let decision = decide(snapshot, path, &input, DecideOptions::default())
+    let decision = evaluate(snapshot, rule, &input, DecideOptions::default())
         .map_err(|e| MaskError(e.to_string()))?;
     if !decision.is_defined() {
         return Ok(());
@@ -94,13 +94,12 @@ pub fn apply_mask(
     Ok(())
 }
 
-fn has_rules(snapshot: &Snapshot, path: &str) -> bool {
-    let segments: Vec<String> = path
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-        .collect();
-    snapshot.has_rules_for(&segments)
+/// The rule at `path`, when the bundle defines one (these policies are optional).
+fn rule<'s>(snapshot: &'s Snapshot, path: &str) -> Option<Target<'s>> {
+    match snapshot.resolve(DataPath::Text(path)) {
+        Ok(target @ Target::Rule { .. }) => Some(target),
+        _ => None,
+    }
 }
 
 /// `/input/user/password` -> `["input", "user", "password"]`, with `~1`/`~0` and percent

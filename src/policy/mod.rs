@@ -19,7 +19,9 @@ use regorus::{Engine, Value};
 use serde::Deserialize;
 
 use crate::bundle::{Bundle, parse_ref};
-pub use path::{PathError, as_index, fast_key, split_path, to_ref, walk};
+pub use path::{
+    DataPath, MAX_PATH_SEGMENTS, PathError, as_index, fast_key, split_path, to_ref, walk,
+};
 
 /// Bounds on one evaluation. Exceeding either is an evaluation error, never a hang.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +125,8 @@ pub struct Snapshot {
     by_key: HashMap<Box<str>, usize>,
     by_segments: HashMap<Vec<String>, usize>,
     namespaces: HashSet<Vec<String>>,
+    /// Segments of the longest rule path.
+    max_rule_depth: usize,
     /// Rules the RVM does not evaluate, with the reason.
     pub interpreter_rules: Vec<(String, String)>,
 }
@@ -252,6 +256,7 @@ impl Snapshot {
         let mut by_key = HashMap::new();
         let mut by_segments = HashMap::new();
         let mut namespaces = HashSet::new();
+        let max_rule_depth = rules.iter().map(|r| r.segments.len()).max().unwrap_or(0);
         for (index, rule) in rules.iter().enumerate() {
             if rule.segments.iter().all(|s| !s.contains('/')) {
                 by_key.insert(rule.segments.join("/").into_boxed_str(), index);
@@ -272,6 +277,7 @@ impl Snapshot {
             by_key,
             by_segments,
             namespaces,
+            max_rule_depth,
             interpreter_rules,
         }
     }
@@ -286,9 +292,9 @@ impl Snapshot {
         &self.rules
     }
 
-    /// Resolves a raw URL path (below `/v1/data`, still percent-encoded) to what evaluates it.
-    pub fn resolve(&self, raw_path: &str) -> Result<Target<'_>, PathError> {
-        if let Some(key) = fast_key(raw_path)
+    /// Resolves a request path to what evaluates it, in time linear in the path's length.
+    pub fn resolve(&self, path: DataPath<'_>) -> Result<Target<'_>, PathError> {
+        if let Some(key) = path.fast_key()
             && let Some(&index) = self.by_key.get(key)
             && let Some(rule) = self.rules.get(index)
         {
@@ -297,12 +303,13 @@ impl Snapshot {
                 rest: Vec::new(),
             });
         }
-        Ok(self.resolve_segments(split_path(raw_path)?))
+        Ok(self.resolve_segments(path.segments()?))
     }
 
-    /// Resolves already split path segments.
+    /// Resolves already split path segments. Only prefixes up to the deepest rule are looked
+    /// up, so a long path costs its length, not its length squared.
     pub fn resolve_segments(&self, segments: Vec<String>) -> Target<'_> {
-        for end in 1..=segments.len() {
+        for end in 1..=segments.len().min(self.max_rule_depth) {
             if let Some(&index) = self.by_segments.get(&segments[..end])
                 && let Some(rule) = self.rules.get(index)
             {
@@ -312,17 +319,11 @@ impl Snapshot {
                 };
             }
         }
-        if self.namespaces.contains(&segments) {
+        if segments.len() < self.max_rule_depth && self.namespaces.contains(&segments) {
             Target::Namespace { segments }
         } else {
             Target::Data { segments }
         }
-    }
-
-    /// True when some rule defines the document at `segments` or above it (OPA's v0 API says
-    /// "document undefined" then, and "document missing" otherwise).
-    pub fn has_rules_for(&self, segments: &[String]) -> bool {
-        (1..=segments.len()).any(|end| self.by_segments.contains_key(&segments[..end]))
     }
 }
 

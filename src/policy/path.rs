@@ -1,18 +1,80 @@
 //! Data paths as clients write them (`orders/allow`, `roles/0`) and as Rego writes them
 //! (`data.orders.allow`, `data.roles[0]`).
 //!
-//! Owns: splitting and unescaping a request path the way OPA does, formatting a path as a Rego
-//! ref for messages, and walking the rest of a path into an already computed value.
+//! Owns: the two ways a transport names a document ([`DataPath`]), splitting and unescaping a
+//! request path the way OPA does, in time linear in its length and under a segment limit,
+//! formatting a path as a Rego ref for messages, and walking the rest of a path into an
+//! already computed value.
 
 use std::borrow::Cow;
 
 use regorus::Value;
 
+/// Most segments a request path may have. Real policies nest a handful deep; the limit keeps a
+/// hostile path from costing more than its bytes.
+pub const MAX_PATH_SEGMENTS: usize = 256;
+
 /// Why a request path cannot name a document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid path: invalid ref term '{segment}'")]
-pub struct PathError {
-    pub segment: String,
+pub enum PathError {
+    /// A segment OPA refuses (it contains `"`).
+    #[error("invalid path: invalid ref term '{0}'")]
+    Segment(String),
+    /// A `data.`-prefixed ref that does not parse.
+    #[error("invalid path: {0}")]
+    Ref(String),
+    /// More than [`MAX_PATH_SEGMENTS`] segments.
+    #[error("invalid path: more than {MAX_PATH_SEGMENTS} segments")]
+    TooLong,
+}
+
+/// How a transport names the document to decide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataPath<'a> {
+    /// The URL path below `/v1/data` (or `/v0/data`), still percent-encoded.
+    Url(&'a str),
+    /// A path as gRPC, Envoy's settings and the command line take it: slash form
+    /// (`orders/allow`, percent-escapes allowed), or a Rego ref (`data.orders.allow`).
+    Text(&'a str),
+}
+
+impl DataPath<'_> {
+    /// The path as the client wrote it, slash form without a leading slash where it had one
+    /// (for decision logs).
+    pub fn display(&self) -> &str {
+        match self {
+            Self::Url(raw) => raw.trim_start_matches('/'),
+            Self::Text(text) => text.trim().trim_start_matches('/'),
+        }
+    }
+
+    /// The unescaped segments.
+    pub fn segments(&self) -> Result<Vec<String>, PathError> {
+        match *self {
+            Self::Url(raw) => split_path(raw),
+            Self::Text(text) => {
+                let trimmed = text.trim();
+                if trimmed == "data" || trimmed.starts_with("data.") || trimmed.starts_with("data[")
+                {
+                    let segments = crate::bundle::parse_ref(trimmed).map_err(PathError::Ref)?;
+                    if segments.len() > MAX_PATH_SEGMENTS {
+                        return Err(PathError::TooLong);
+                    }
+                    return Ok(segments);
+                }
+                split_path(trimmed.strip_prefix("/v1/data").unwrap_or(trimmed))
+            }
+        }
+    }
+
+    /// The lookup key when the path is already in normal form (see [`fast_key`]).
+    pub fn fast_key(&self) -> Option<&str> {
+        match *self {
+            Self::Url(raw) => fast_key(raw),
+            Self::Text(text) if !text.starts_with("data") => fast_key(text),
+            Self::Text(_) => None,
+        }
+    }
 }
 
 /// Splits a URL path (below `/v1/data`) into unescaped segments. Empty segments are skipped,
@@ -20,6 +82,9 @@ pub struct PathError {
 pub fn split_path(raw: &str) -> Result<Vec<String>, PathError> {
     let mut segments = Vec::new();
     for part in raw.split('/').filter(|s| !s.is_empty()) {
+        if segments.len() == MAX_PATH_SEGMENTS {
+            return Err(PathError::TooLong);
+        }
         let segment: Cow<'_, str> = if part.contains('%') {
             percent_encoding::percent_decode_str(part)
                 .decode_utf8()
@@ -28,9 +93,7 @@ pub fn split_path(raw: &str) -> Result<Vec<String>, PathError> {
             Cow::Borrowed(part)
         };
         if segment.contains('"') {
-            return Err(PathError {
-                segment: segment.into_owned(),
-            });
+            return Err(PathError::Segment(segment.into_owned()));
         }
         segments.push(segment.into_owned());
     }
@@ -128,6 +191,41 @@ mod tests {
         assert_eq!(split_path("/a%2Fb//c/").unwrap(), vec!["a/b", "c"]);
         assert_eq!(split_path("").unwrap(), Vec::<String>::new());
         assert!(split_path("a/b%22c").is_err());
+    }
+
+    #[test]
+    fn paths_in_both_notations() {
+        let want = vec!["orders".to_string(), "allow".to_string()];
+        assert_eq!(DataPath::Text("orders/allow").segments().unwrap(), want);
+        assert_eq!(
+            DataPath::Text("/v1/data/orders/allow").segments().unwrap(),
+            want
+        );
+        assert_eq!(
+            DataPath::Text("data.orders.allow").segments().unwrap(),
+            want
+        );
+        assert_eq!(
+            DataPath::Text("data").segments().unwrap(),
+            Vec::<String>::new()
+        );
+        assert_eq!(DataPath::Url("/orders/allow").segments().unwrap(), want);
+        assert!(matches!(
+            DataPath::Text("data.x[").segments(),
+            Err(PathError::Ref(_))
+        ));
+    }
+
+    #[test]
+    fn long_paths_are_refused() {
+        let long = "a/".repeat(MAX_PATH_SEGMENTS + 1);
+        assert_eq!(split_path(&long), Err(PathError::TooLong));
+        assert_eq!(
+            split_path(&"a/".repeat(MAX_PATH_SEGMENTS)).unwrap().len(),
+            MAX_PATH_SEGMENTS
+        );
+        let dotted = format!("data{}", ".a".repeat(MAX_PATH_SEGMENTS + 1));
+        assert_eq!(DataPath::Text(&dotted).segments(), Err(PathError::TooLong));
     }
 
     #[test]

@@ -314,9 +314,9 @@ mod tests {
         let status = &m.status.snapshot()[0];
         assert!(status.error.is_some() && status.is_active());
         let snapshot = m.store.load_full();
-        let d = crate::decide::decide(
+        let d = crate::decide::evaluate_path(
             &snapshot,
-            "p/x",
+            crate::policy::DataPath::Text("p/x"),
             &regorus::Value::Undefined,
             Default::default(),
         )

@@ -165,6 +165,13 @@ impl Daemon {
         exit
     }
 
+    /// Waits for the daemon to exit (after a signal).
+    pub fn wait(mut self) -> ExitStatus {
+        let exit = self.child.wait().expect("wait");
+        std::mem::forget(self);
+        exit
+    }
+
     /// Blocks until a log line contains `needle`.
     pub fn wait_for_log(&self, needle: &str) {
         self.log.wait_for(needle);

@@ -14,7 +14,7 @@ use envoy_types::pb::envoy::config::core::v3::{
 use envoy_types::pb::envoy::service::auth::v3::{CheckRequest, attribute_context};
 use regorus::Value;
 
-use super::convert::struct_to_value;
+use crate::api::protobuf::{retype, struct_to_value};
 
 /// A request the policy must not see: answered with a 400 denial, as opa-envoy-plugin does.
 #[derive(Debug, thiserror::Error)]
@@ -223,10 +223,14 @@ fn metadata_value(m: &Metadata) -> Option<Value> {
     if m.filter_metadata.is_empty() {
         return None;
     }
+    // A namespace whose struct holds a non-finite number is left out, as JSON could not hold it.
     let filters: BTreeMap<Value, Value> = m
         .filter_metadata
         .iter()
-        .map(|(ns, s)| (Value::from(ns.as_str()), struct_to_value(s)))
+        .filter_map(|(ns, s)| {
+            let value = retype(s).and_then(|s| struct_to_value(&s)).ok()?;
+            Some((Value::from(ns.as_str()), value))
+        })
         .collect();
     let mut o = Obj::default();
     o.set("filterMetadata", Value::from(filters));

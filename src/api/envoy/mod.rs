@@ -5,102 +5,75 @@
 //! `CheckResponse` ([`response`]). An undefined decision or an evaluation error is a gRPC error,
 //! so Envoy's `failure_mode_allow` applies; a request that cannot be read is a 400 denial.
 
-mod convert;
 pub mod input;
 pub mod response;
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use envoy_types::ext_authz::v3::pb::{Authorization, CheckRequest, CheckResponse};
 use regorus::Value;
 use tonic::{Request, Response, Status};
 
-use crate::audit::{Audit, Record};
 use crate::config::EnvoySettings;
-use crate::decide::{DecideOptions, EvalError, decide};
-use crate::decision_id::DecisionId;
+use crate::decide::{Decider, DecisionError, DecisionRequest};
 use crate::metrics::ApiKind;
-use crate::store::PolicyStore;
+use crate::policy::DataPath;
 
-const CHECK: &str = "/envoy.service.auth.v3.Authorization/Check";
-
-/// Serves `Authorization/Check` from the policy store.
+/// Serves `Authorization/Check` through the decision pipeline.
 pub struct EnvoyAuthorizer {
-    store: Arc<PolicyStore>,
+    decider: Arc<Decider>,
     settings: EnvoySettings,
-    audit: Audit,
 }
 
 impl EnvoyAuthorizer {
-    pub fn new(store: Arc<PolicyStore>, settings: EnvoySettings, audit: Audit) -> Self {
-        Self {
-            store,
-            settings,
-            audit,
-        }
+    pub fn new(decider: Arc<Decider>, settings: EnvoySettings) -> Self {
+        Self { decider, settings }
     }
 
     /// Decides one `Check` request (`peer` is who sent it, for the decision log).
     pub fn check_request(
         &self,
         request: &CheckRequest,
-        peer: Option<&Arc<str>>,
+        peer: Option<Arc<str>>,
     ) -> Result<CheckResponse, Status> {
         let input = match input::build(request, !self.settings.skip_body_parse) {
             Ok(input) => input,
             Err(e) => return Ok(response::parse_error_response(&e.0)),
         };
-        let snapshot = self.store.load();
-        let started = Instant::now();
-        let outcome = decide(
-            &snapshot,
-            &self.settings.path,
-            &input,
-            DecideOptions::default(),
-        );
-        let eval = started.elapsed();
-        let decision_id = DecisionId::new();
-        // The result must be one Envoy understands; anything else fails the decision.
-        let verdict = match &outcome {
+        let mut decision =
+            DecisionRequest::new(ApiKind::Envoy, DataPath::Text(&self.settings.path), input);
+        decision.peer = peer;
+        decision.check_result = Some(understood_by_envoy);
+        let decided = self.decider.decide(decision);
+        match decided.outcome {
+            Err(e) => Err(error_status(&e)),
             Ok(decision) if !decision.is_defined() => Err(Status::unknown(format!(
                 "undefined decision: data path {:?} has no value for this request (give the rule a default)",
                 self.settings.path
             ))),
             Ok(decision) => response::check_response(
                 &decision.result,
-                decision_id.as_str(),
+                decided.decision_id.as_str(),
                 self.settings.dry_run,
             )
+            .map(|verdict| verdict.response)
             .map_err(|e| Status::unknown(e.0)),
-            Err(e) => Err(Status::unknown(format!("evaluation failed: {e}"))),
-        };
-        let illegal;
-        let recorded: Result<&Value, &EvalError> = match (&outcome, &verdict) {
-            (Ok(decision), Ok(_)) => Ok(&decision.result),
-            (Ok(decision), Err(_)) if !decision.is_defined() => Ok(&decision.result),
-            (Ok(_), Err(status)) => {
-                illegal = EvalError::Eval {
-                    code: "eval_type_error",
-                    message: status.message().to_string(),
-                    location: None,
-                };
-                Err(&illegal)
-            }
-            (Err(e), _) => Err(e),
-        };
-        self.audit.record(Record {
-            api: ApiKind::Envoy,
-            decision_id,
-            path: &self.settings.path,
-            input: &input,
-            outcome: recorded,
-            snapshot: &snapshot,
-            peer,
-            eval,
-        });
-        verdict.map(|v| v.response)
+        }
     }
+}
+
+/// The pipeline's result check: a result Envoy cannot act on fails the decision (recorded as
+/// an `eval_type_error`) instead of passing as an allow or a deny.
+fn understood_by_envoy(result: &Value) -> Result<(), String> {
+    response::check_response(result, "", false)
+        .map(|_| ())
+        .map_err(|e| e.0)
+}
+
+/// The one mapper from the pipeline's errors to Envoy: a gRPC error, so that Envoy's
+/// `failure_mode_allow` decides.
+fn error_status(error: &DecisionError) -> Status {
+    Status::unknown(format!("evaluation failed: {error}"))
 }
 
 #[tonic::async_trait]
@@ -109,19 +82,12 @@ impl Authorization for EnvoyAuthorizer {
         &self,
         request: Request<CheckRequest>,
     ) -> Result<Response<CheckResponse>, Status> {
-        let started = Instant::now();
         let peer = self
-            .audit
-            .log
-            .as_ref()
-            .and_then(|_| crate::api::listener::grpc_peer(&request));
-        let result = self.check_request(request.get_ref(), peer.as_ref());
-        let code = result
-            .as_ref()
-            .map_or_else(Status::code, |_| tonic::Code::Ok);
-        self.audit
-            .metrics
-            .grpc_request(CHECK, code, started.elapsed());
-        result.map(Response::new)
+            .decider
+            .wants_peer()
+            .then(|| crate::api::listener::grpc_peer(&request))
+            .flatten();
+        self.check_request(request.get_ref(), peer)
+            .map(Response::new)
     }
 }

@@ -13,7 +13,15 @@ use envoy_types::pb::google::protobuf::Struct;
 use envoy_types::pb::google::rpc;
 use regorus::Value;
 
-use super::convert::{string_value, value_to_struct};
+use crate::api::protobuf::{retype, value_to_struct};
+
+/// protobuf's Value holding a string (`decision_id` in `dynamic_metadata`).
+fn string_value(s: &str) -> envoy_types::pb::google::protobuf::Value {
+    use envoy_types::pb::google::protobuf::{Value as PbValue, value::Kind};
+    PbValue {
+        kind: Some(Kind::StringValue(s.to_string())),
+    }
+}
 
 /// gRPC status codes carried inside `CheckResponse.status`.
 const OK: i32 = 0;
@@ -62,6 +70,7 @@ pub fn check_response(
     let mut metadata = match object.and_then(|o| result_field(o, "dynamic_metadata")) {
         None => Struct::default(),
         Some(value) => value_to_struct(value)
+            .and_then(|s| retype(&s).ok())
             .ok_or_else(|| IllegalResult("\"dynamic_metadata\" must be an object".into()))?,
     };
     metadata

@@ -5,7 +5,8 @@
 //! status in step with the policy store's readiness latch.
 
 mod authorizer;
-pub mod convert;
+mod error;
+mod metrics_layer;
 
 use std::sync::Arc;
 
@@ -13,9 +14,8 @@ use tonic::service::Routes;
 use tonic_health::ServingStatus;
 
 use crate::api::envoy::EnvoyAuthorizer;
-use crate::audit::Audit;
 use crate::config::GrpcSettings;
-use crate::store::PolicyStore;
+use crate::decide::Decider;
 
 /// Generated from `proto/authzd/v1/authzd.proto`.
 #[allow(clippy::all, missing_docs)]
@@ -24,6 +24,8 @@ pub mod pb {
 }
 
 pub use authorizer::AuthorizerService;
+pub use error::GrpcError;
+pub use metrics_layer::MetricsLayer;
 
 /// Every file descriptor served by reflection (authzd's API and Envoy's ext_authz).
 pub const REFLECTION_DESCRIPTORS: &[u8] =
@@ -38,12 +40,11 @@ const SERVICE_NAMES: [&str; 2] = [
 /// Builds every gRPC service. Health says NOT_SERVING until the store is ready (a bundle is
 /// active), then SERVING for good; the returned task keeps that in step.
 pub fn routes(
-    store: Arc<PolicyStore>,
+    decider: Arc<Decider>,
     settings: &GrpcSettings,
-    audit: Audit,
 ) -> Result<(Routes, tokio::task::JoinHandle<()>), tonic_reflection::server::Error> {
     let (reporter, health) = tonic_health::server::health_reporter();
-    let mut ready = store.ready_watch();
+    let mut ready = decider.store().ready_watch();
     let health_task = tokio::spawn(async move {
         set_all(&reporter, ServingStatus::NotServing).await;
         if ready.wait_for(|ready| *ready).await.is_ok() {
@@ -58,16 +59,13 @@ pub fn routes(
         .register_encoded_file_descriptor_set(REFLECTION_DESCRIPTORS)
         .build_v1alpha()?;
 
-    let authorizer = pb::authorizer_server::AuthorizerServer::new(AuthorizerService::new(
-        store.clone(),
-        audit.clone(),
-    ))
-    .max_decoding_message_size(settings.max_recv_bytes)
-    .max_encoding_message_size(settings.max_send_bytes);
+    let authorizer =
+        pb::authorizer_server::AuthorizerServer::new(AuthorizerService::new(decider.clone()))
+            .max_decoding_message_size(settings.max_recv_bytes)
+            .max_encoding_message_size(settings.max_send_bytes);
     let envoy = envoy_types::ext_authz::v3::pb::AuthorizationServer::new(EnvoyAuthorizer::new(
-        store,
+        decider,
         settings.envoy.clone(),
-        audit,
     ))
     .max_decoding_message_size(settings.max_recv_bytes)
     .max_encoding_message_size(settings.max_send_bytes);

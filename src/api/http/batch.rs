@@ -19,10 +19,10 @@ use super::body::{is_yaml, read_body};
 use super::error::ApiError;
 use super::params::DataParams;
 use super::response::json_response;
-use crate::decide::{DecideOptions, EvalError, decide_target};
+use crate::decide::input::merge_common;
+use crate::decide::{DecideOptions, DecisionError, ErrorCode};
 use crate::decision_id::DecisionId;
-use crate::input::merge_common;
-use crate::policy::split_path;
+use crate::policy::DataPath;
 
 #[derive(Deserialize)]
 struct BatchRequest {
@@ -47,7 +47,7 @@ const INPUTS_MISSING: Warning = Warning {
 struct BatchResponse<'a> {
     batch_decision_id: &'a str,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    responses: BTreeMap<&'a str, Item>,
+    responses: BTreeMap<String, Item>,
     #[serde(skip_serializing_if = "Option::is_none")]
     warning: Option<&'a Warning>,
 }
@@ -66,7 +66,7 @@ enum Item {
         decision_id: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         http_status_code: Option<&'static str>,
-        code: &'static str,
+        code: ErrorCode,
         message: String,
     },
 }
@@ -97,16 +97,7 @@ pub async fn batch_post(State(api): State<Arc<Api>>, request: Request) -> Respon
         } else {
             serde_json::from_slice(&bytes).map_err(|e| malformed(&e.to_string()))?
         };
-        let segments = split_path(&raw_path).map_err(EvalError::from)?;
-        let peer = super::data::peer(&parts);
-        Ok::<_, ApiError>(respond(
-            &api,
-            &raw_path,
-            segments,
-            request,
-            &params,
-            peer.as_ref(),
-        ))
+        respond(&api, &parts, &raw_path, request, &params)
     }
     .await;
     result.unwrap_or_else(IntoResponse::into_response)
@@ -118,12 +109,11 @@ fn malformed(error: &str) -> ApiError {
 
 fn respond(
     api: &Api,
+    parts: &axum::http::request::Parts,
     raw_path: &str,
-    segments: Vec<String>,
     request: BatchRequest,
     params: &DataParams,
-    peer: Option<&std::sync::Arc<str>>,
-) -> Response {
+) -> Result<Response, ApiError> {
     let batch_id = DecisionId::new();
     if request.inputs.is_none() && request.common_input.is_none() {
         let body = BatchResponse {
@@ -131,24 +121,32 @@ fn respond(
             responses: BTreeMap::new(),
             warning: Some(&INPUTS_MISSING),
         };
-        return json_response(StatusCode::OK, &body, params.pretty);
+        return Ok(json_response(StatusCode::OK, &body, params.pretty));
     }
     let inputs = request.inputs.unwrap_or_default();
+    if inputs.is_empty() {
+        // No item to report it on: a bad path still fails the request.
+        DataPath::Url(raw_path)
+            .segments()
+            .map_err(DecisionError::from)?;
+    }
     let common = request.common_input.unwrap_or(Value::Undefined);
     let options = DecideOptions {
         strict_builtin_errors: params.strict_builtin_errors,
     };
-    // One snapshot for the whole batch: every item sees the same revisions.
-    let snapshot = api.store.load();
+    // One session for the whole batch: every item sees the same revisions.
+    let session = api.decider.session();
     let mut outcomes = Vec::with_capacity(inputs.len());
-    for (id, input) in &inputs {
-        let input = merge_common(&common, input.clone());
-        let target = snapshot.resolve_segments(segments.clone());
-        let decided = api.decide_and_record(&snapshot, raw_path, &input, peer, || {
-            decide_target(&snapshot, target, &input, options)
-        });
-        let (decision_id, outcome) = (decided.id, decided.outcome);
-        outcomes.push((id.as_str(), decision_id, outcome));
+    for (id, input) in inputs {
+        let input = merge_common(&common, input);
+        let request =
+            super::data::decision_request(api, parts, raw_path, input).with_options(options);
+        let decided = session.decide(request);
+        outcomes.push((id, decided.decision_id, decided.outcome));
+    }
+    // The path is the batch's: when it names nothing, every item failed on it.
+    if let Some((_, _, Err(e @ DecisionError::InvalidPath(_)))) = outcomes.first() {
+        return Err(ApiError::from(e.clone()));
     }
     let failed = outcomes.iter().filter(|(_, _, o)| o.is_err()).count();
     let (status, mark) = match failed {
@@ -166,12 +164,15 @@ fn respond(
                     decision_id,
                     http_status_code: mark.then_some("200"),
                 },
-                Err(error) => Item::Failed {
-                    decision_id,
-                    http_status_code: mark.then_some("500"),
-                    code: "internal_error",
-                    message: flatten(&error),
-                },
+                Err(error) => {
+                    let error = ApiError::from(error);
+                    Item::Failed {
+                        decision_id,
+                        http_status_code: mark.then_some("500"),
+                        code: error.code(),
+                        message: error.flat_message(),
+                    }
+                }
             };
             (id, item)
         })
@@ -181,20 +182,5 @@ fn respond(
         responses,
         warning: None,
     };
-    json_response(status, &body, params.pretty)
-}
-
-/// OPA's one-line form of an evaluation error: `file:row: code: message`.
-fn flatten(error: &EvalError) -> String {
-    match error {
-        EvalError::Path(e) => e.to_string(),
-        EvalError::Eval {
-            code,
-            message,
-            location,
-        } => match location {
-            Some(l) => format!("{}:{}: {code}: {message}", l.file, l.row),
-            None => format!("{code}: {message}"),
-        },
-    }
+    Ok(json_response(status, &body, params.pretty))
 }

@@ -1,7 +1,7 @@
 //! OPA's Data API handlers: `GET`/`POST /v1/data/{path}`, `POST /v0/data/{path}`, `POST /`.
 //!
-//! Owns: the request flow of a decision over HTTP: read and parse the body once, take one
-//! snapshot, decide on this worker thread, write the response once.
+//! Owns: the request flow of a decision over HTTP: read and parse the body once, hand one
+//! decision request to the pipeline, write the response once.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -17,8 +17,9 @@ use super::error::ApiError;
 use super::params::DataParams;
 use super::response::{DataResponse, Provenance, Timers, Warning, json_ok};
 use crate::api::listener::Peer;
-use crate::decide::{DecideOptions, decide};
-use crate::policy::{split_path, to_ref};
+use crate::decide::{DecideOptions, DecisionRequest, Document};
+use crate::metrics::ApiKind;
+use crate::policy::{DataPath, to_ref};
 
 /// `GET /v1/data/{path}?input=...`
 pub async fn v1_get(State(api): State<Arc<Api>>, request: Request) -> Response {
@@ -30,15 +31,8 @@ pub async fn v1_get(State(api): State<Arc<Api>>, request: Request) -> Response {
         Err(e) => return e.into_response(),
     };
     let parsed = started.elapsed();
-    respond_v1(
-        &api,
-        &parts,
-        input,
-        &params,
-        started,
-        parsed.as_nanos() as u64,
-        false,
-    )
+    let parse_ns = parsed.as_nanos() as u64;
+    respond_v1(&api, &parts, input, &params, started, parse_ns, false)
 }
 
 /// `POST /v1/data/{path}` with `{"input": ...}`.
@@ -70,36 +64,48 @@ fn respond_v1(
     warn_missing_input: bool,
 ) -> Response {
     let raw_path = parts.uri.path().strip_prefix("/v1/data").unwrap_or("");
-    let input = input.unwrap_or(Value::Undefined);
-    let snapshot = api.store.load();
-    tracing::trace!(path = raw_path, "evaluating");
-    let options = DecideOptions {
-        strict_builtin_errors: params.strict_builtin_errors,
-    };
-    let decided = api.decide_and_record(&snapshot, raw_path, &input, peer(parts).as_ref(), || {
-        decide(&snapshot, raw_path, &input, options)
-    });
-    let (decision_id, eval) = (decided.id, decided.eval);
+    let request = decision_request(api, parts, raw_path, input.unwrap_or(Value::Undefined))
+        .with_options(DecideOptions {
+            strict_builtin_errors: params.strict_builtin_errors,
+        });
+    let session = api.decider.session();
+    let decided = session.decide(request);
     let decision = match decided.outcome {
         Ok(decision) => decision,
         Err(e) => return ApiError::from(e).into_response(),
     };
     let body = DataResponse {
-        provenance: params.provenance.then(|| Provenance::of(&snapshot)),
+        provenance: params
+            .provenance
+            .then(|| Provenance::of(session.snapshot())),
         metrics: params.metrics.then(|| Timers {
             timer_rego_input_parse_ns: parse_ns,
-            timer_rego_query_eval_ns: eval.as_nanos() as u64,
+            timer_rego_query_eval_ns: decided.eval.as_nanos() as u64,
             timer_server_handler_ns: started.elapsed().as_nanos() as u64,
         }),
         result: &decision.result,
         warning: warn_missing_input.then_some(&Warning::INPUT_MISSING),
-        decision_id: decision_id.as_str(),
+        decision_id: decided.decision_id.as_str(),
     };
     json_ok(&body, params.pretty)
 }
 
+/// A decision request for the document at `raw_path` (below `/v1/data` or `/v0/data`).
+pub(super) fn decision_request<'a>(
+    api: &Api,
+    parts: &Parts,
+    raw_path: &'a str,
+    input: Value,
+) -> DecisionRequest<'a> {
+    let mut request = DecisionRequest::new(ApiKind::Http, DataPath::Url(raw_path), input);
+    if api.decider.wants_peer() {
+        request.peer = peer(parts);
+    }
+    request
+}
+
 /// The peer of the connection a request came on: its TCP address, or its Unix credentials.
-pub(super) fn peer(parts: &Parts) -> Option<std::sync::Arc<str>> {
+fn peer(parts: &Parts) -> Option<Arc<str>> {
     use axum::extract::ConnectInfo;
     if let Some(ConnectInfo(Peer(peer))) = parts.extensions.get::<ConnectInfo<Peer>>() {
         return Some(peer.clone());
@@ -107,7 +113,7 @@ pub(super) fn peer(parts: &Parts) -> Option<std::sync::Arc<str>> {
     parts
         .extensions
         .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map(|ConnectInfo(addr)| std::sync::Arc::from(addr.to_string()))
+        .map(|ConnectInfo(addr)| Arc::from(addr.to_string()))
 }
 
 /// `POST /v0/data/{path}`: the body is the input, the reply is the bare value.
@@ -134,19 +140,16 @@ async fn v0(api: &Api, parts: Parts, body: axum::body::Body, raw_path: &str) -> 
     let result = async {
         let bytes = read_body(&parts.headers, body, api.max_request_bytes).await?;
         let input = raw_input(&bytes, is_yaml(&parts.headers))?;
-        let snapshot = api.store.load();
         let decision = api
-            .decide_and_record(&snapshot, raw_path, &input, peer(&parts).as_ref(), || {
-                decide(&snapshot, raw_path, &input, DecideOptions::default())
-            })
+            .decider
+            .decide(decision_request(api, &parts, raw_path, input))
             .outcome?;
         if !decision.is_defined() {
-            let segments = split_path(raw_path).map_err(crate::decide::EvalError::from)?;
-            let kind = if snapshot.has_rules_for(&segments) {
-                "document undefined"
-            } else {
-                "document missing"
+            let kind = match decision.document {
+                Document::Rule => "document undefined",
+                Document::Namespace | Document::Data => "document missing",
             };
+            let segments = DataPath::Url(raw_path).segments().unwrap_or_default();
             return Err(ApiError::UndefinedDocument(format!(
                 "{kind}: {}",
                 to_ref(&segments)

@@ -1,22 +1,15 @@
-//! API errors and the one place they become HTTP responses.
+//! HTTP errors and the one place they become HTTP responses.
 //!
 //! Owns: OPA's error body (`{"code", "message", "errors": [...]}`, always pretty-printed, as
-//! OPA writes it) and the status code of every failure. Handlers return [`ApiError`]; nothing
-//! else in the crate knows HTTP status codes.
+//! OPA writes it), the status code of every failure, and the one-line form a failed batch item
+//! carries. Handlers return [`ApiError`]; nothing else in the crate knows HTTP status codes.
 
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::decide::EvalError;
-
-/// OPA's error codes.
-pub mod code {
-    pub const INVALID_PARAMETER: &str = "invalid_parameter";
-    pub const INTERNAL_ERROR: &str = "internal_error";
-    pub const UNDEFINED_DOCUMENT: &str = "undefined_document";
-}
+use crate::decide::{DecisionError, ErrorCode, EvalError};
 
 /// Everything a data request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -30,14 +23,14 @@ pub enum ApiError {
     /// v0 API: the document is undefined.
     #[error("{0}")]
     UndefinedDocument(String),
-    /// Evaluation failed.
+    /// The decision failed: a path that names nothing, or an evaluation error.
     #[error(transparent)]
-    Eval(#[from] EvalError),
+    Decision(#[from] DecisionError),
 }
 
 #[derive(Serialize)]
 struct ErrorBody<'a> {
-    code: &'a str,
+    code: ErrorCode,
     message: &'a str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     errors: Vec<ErrorItem<'a>>,
@@ -45,7 +38,7 @@ struct ErrorBody<'a> {
 
 #[derive(Serialize)]
 struct ErrorItem<'a> {
-    code: &'a str,
+    code: ErrorCode,
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     location: Option<ErrorLocation<'a>>,
@@ -62,35 +55,42 @@ impl ApiError {
     /// The HTTP status of this error.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::InvalidParameter(_) | Self::Eval(EvalError::Path(_)) => StatusCode::BAD_REQUEST,
+            Self::InvalidParameter(_) | Self::Decision(DecisionError::InvalidPath(_)) => {
+                StatusCode::BAD_REQUEST
+            }
             Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UndefinedDocument(_) => StatusCode::NOT_FOUND,
-            Self::Eval(EvalError::Eval { .. }) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Decision(DecisionError::Eval(_)) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
-    /// The OPA error code of this error.
-    pub fn code(&self) -> &'static str {
+    /// The OPA error code of this error (the body's top-level `code`).
+    pub fn code(&self) -> ErrorCode {
         match self {
             Self::InvalidParameter(_)
             | Self::BodyTooLarge { .. }
-            | Self::Eval(EvalError::Path(_)) => code::INVALID_PARAMETER,
-            Self::UndefinedDocument(_) => code::UNDEFINED_DOCUMENT,
-            Self::Eval(EvalError::Eval { .. }) => code::INTERNAL_ERROR,
+            | Self::Decision(DecisionError::InvalidPath(_)) => ErrorCode::InvalidParameter,
+            Self::UndefinedDocument(_) => ErrorCode::UndefinedDocument,
+            Self::Decision(DecisionError::Eval(_)) => ErrorCode::InternalError,
         }
+    }
+
+    /// OPA's one-line form, as a failed batch item carries it: `file:row: code: message`.
+    pub fn flat_message(&self) -> String {
+        self.to_string()
     }
 
     /// The error as OPA's JSON body (pretty-printed, trailing newline).
     pub fn body(&self) -> Vec<u8> {
         let (message, errors) = match self {
-            Self::Eval(EvalError::Eval {
+            Self::Decision(DecisionError::Eval(EvalError {
                 code,
                 message,
                 location,
-            }) => (
+            })) => (
                 "error(s) occurred while evaluating query".to_string(),
                 vec![ErrorItem {
-                    code,
+                    code: *code,
                     message,
                     location: location.as_ref().map(|l| ErrorLocation {
                         file: &l.file,
@@ -131,15 +131,19 @@ mod tests {
 
     #[test]
     fn eval_errors_carry_opa_shape() {
-        let err = ApiError::Eval(EvalError::Eval {
-            code: "eval_conflict_error",
+        let err = ApiError::from(DecisionError::Eval(EvalError {
+            code: ErrorCode::EvalConflict,
             message: "complete rules must not produce multiple outputs".into(),
             location: Some(Location {
                 file: "test".into(),
                 row: 5,
                 col: 1,
             }),
-        });
+        }));
+        assert_eq!(
+            err.flat_message(),
+            "test:5: eval_conflict_error: complete rules must not produce multiple outputs"
+        );
         assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
         let body: serde_json::Value = serde_json::from_slice(&err.body()).unwrap();
         assert_eq!(

@@ -31,7 +31,7 @@ pub async fn health(State(api): State<Arc<Api>>, uri: Uri) -> Response {
             (k == "bundles" || k == "bundle") && (v.is_empty() || v.eq_ignore_ascii_case("true"))
         })
     });
-    if wants_bundles && !api.store.is_ready() {
+    if wants_bundles && !api.decider.store().is_ready() {
         let statuses = api.status.snapshot();
         return json_response(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -25,7 +25,9 @@ pub async fn track(State(api): State<Arc<Api>>, request: Request, next: Next) ->
     let took = started.elapsed();
     let code = response.status().as_u16();
     if handler != HttpHandler::Metrics {
-        api.audit.metrics.http_request(handler, &method, code, took);
+        api.decider
+            .metrics()
+            .http_request(handler, &method, code, took);
     }
     if let Some(path) = path {
         tracing::info!(

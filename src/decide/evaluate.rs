@@ -1,0 +1,221 @@
+//! Evaluating one resolved document against one snapshot: the product's hot path.
+//!
+//! Owns: choosing the evaluator for a target (RVM, interpreter, or a plain data lookup), the
+//! per-thread evaluators, and containing a panic inside regorus to the one decision it hit.
+//! Knows nothing of transports, recording or metrics: that is the pipeline ([`super`]).
+
+use std::cell::RefCell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use regorus::rvm::vm::RegoVM;
+use regorus::{Engine, Value};
+
+use super::error::{DecisionError, ErrorCode, EvalError};
+use super::regorus_error;
+use crate::policy::{DataPath, Snapshot, Target, timer_config, to_ref, walk};
+
+/// Per-request evaluation switches (OPA query parameters).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DecideOptions {
+    /// Builtin errors fail the decision instead of making the expression undefined. The RVM
+    /// swallows builtin errors inside rule bodies, so such requests use the interpreter.
+    pub strict_builtin_errors: bool,
+}
+
+/// Which evaluator produced a decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Evaluator {
+    Rvm,
+    Interpreter,
+    /// A plain data lookup, no policy evaluated.
+    Data,
+}
+
+/// What the request path named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Document {
+    /// A rule (or a value inside one, or a function, which is undefined as a document).
+    Rule,
+    /// A package or an ancestor of packages: its rules and data merged.
+    Namespace,
+    /// Plain data, no rule at or above it.
+    Data,
+}
+
+/// The outcome of one evaluation. `result` is `Value::Undefined` when the document is
+/// undefined.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub result: Value,
+    pub evaluator: Evaluator,
+    pub document: Document,
+}
+
+impl Decision {
+    pub fn is_defined(&self) -> bool {
+        self.result != Value::Undefined
+    }
+}
+
+thread_local! {
+    static RVM: RefCell<Option<(u64, RegoVM)>> = const { RefCell::new(None) };
+    static INTERPRETER: RefCell<Option<(u64, Engine)>> = const { RefCell::new(None) };
+}
+
+/// Resolves `path` on `snapshot` and evaluates it for `input` (`Value::Undefined` when the
+/// request had none), on the calling thread.
+pub fn evaluate_path(
+    snapshot: &Snapshot,
+    path: DataPath<'_>,
+    input: &Value,
+    options: DecideOptions,
+) -> Result<Decision, DecisionError> {
+    let target = snapshot.resolve(path)?;
+    Ok(evaluate(snapshot, target, input, options)?)
+}
+
+/// Evaluates an already resolved target.
+pub fn evaluate(
+    snapshot: &Snapshot,
+    target: Target<'_>,
+    input: &Value,
+    options: DecideOptions,
+) -> Result<Decision, EvalError> {
+    // regorus is not expected to panic, but a panic must cost one decision, not a worker.
+    catch_unwind(AssertUnwindSafe(|| {
+        evaluate_target(snapshot, target, input, options)
+    }))
+    .unwrap_or_else(|_| {
+        RVM.with(|cell| cell.replace(None));
+        INTERPRETER.with(|cell| cell.replace(None));
+        Err(EvalError::new(
+            ErrorCode::EvalInternal,
+            "the policy engine panicked while evaluating this decision",
+        ))
+    })
+}
+
+fn evaluate_target(
+    snapshot: &Snapshot,
+    target: Target<'_>,
+    input: &Value,
+    options: DecideOptions,
+) -> Result<Decision, EvalError> {
+    match target {
+        Target::Rule { rule, rest } => {
+            if rule.is_function {
+                return Ok(Decision {
+                    result: Value::Undefined,
+                    evaluator: Evaluator::Data,
+                    document: Document::Rule,
+                });
+            }
+            let (value, evaluator) = match rule.rvm_entry {
+                Some(entry) if !options.strict_builtin_errors => {
+                    (run_rvm(snapshot, entry, input)?, Evaluator::Rvm)
+                }
+                _ => (
+                    with_interpreter(snapshot, input, options, |engine| {
+                        engine.eval_rule(rule.path.clone())
+                    })?,
+                    Evaluator::Interpreter,
+                ),
+            };
+            let result = if rest.is_empty() {
+                value
+            } else {
+                walk(value, &rest)
+            };
+            Ok(Decision {
+                result,
+                evaluator,
+                document: Document::Rule,
+            })
+        }
+        Target::Namespace { segments } => {
+            let query = to_ref(&segments);
+            let mut value = with_interpreter(snapshot, input, options, |engine| {
+                let results = engine.eval_query(query, false)?;
+                Ok(results
+                    .result
+                    .into_iter()
+                    .next()
+                    .and_then(|r| r.expressions.into_iter().next())
+                    .map(|e| e.value)
+                    .unwrap_or(Value::Undefined))
+            })?;
+            if segments.is_empty() {
+                // Like OPA, the whole-`data` document hides the `system` namespace.
+                if let Ok(map) = value.as_object_mut() {
+                    map.remove(&Value::from("system"));
+                }
+            }
+            Ok(Decision {
+                result: value,
+                evaluator: Evaluator::Interpreter,
+                document: Document::Namespace,
+            })
+        }
+        Target::Data { segments } => Ok(Decision {
+            result: walk(snapshot.data.clone(), &segments),
+            evaluator: Evaluator::Data,
+            document: Document::Data,
+        }),
+    }
+}
+
+fn run_rvm(snapshot: &Snapshot, entry: usize, input: &Value) -> Result<Value, EvalError> {
+    let Some(program) = &snapshot.program else {
+        return Err(internal("RVM entry without a program"));
+    };
+    RVM.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let stale = !matches!(&*slot, Some((id, _)) if *id == snapshot.id());
+        if stale {
+            let mut vm = RegoVM::new();
+            vm.load_program(program.clone());
+            vm.set_data(snapshot.data.clone())
+                .map_err(regorus_error::from_vm)?;
+            vm.set_max_instructions(snapshot.limits.max_instructions);
+            vm.set_execution_timer_config(Some(timer_config(snapshot.limits)));
+            *slot = Some((snapshot.id(), vm));
+        }
+        let Some((_, vm)) = slot.as_mut() else {
+            return Err(internal("thread-local RVM missing"));
+        };
+        vm.set_input(input.clone());
+        vm.execute_entry_point_by_index(entry)
+            .map_err(regorus_error::from_vm)
+    })
+}
+
+fn with_interpreter<F>(
+    snapshot: &Snapshot,
+    input: &Value,
+    options: DecideOptions,
+    eval: F,
+) -> Result<Value, EvalError>
+where
+    F: FnOnce(&mut Engine) -> anyhow::Result<Value>,
+{
+    INTERPRETER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let stale = !matches!(&*slot, Some((id, _)) if *id == snapshot.id());
+        if stale {
+            // The snapshot's engine is prepared (analysed) once; cloning it per thread keeps
+            // that work, and reusing the clone across requests saves the clone.
+            *slot = Some((snapshot.id(), snapshot.engine.clone()));
+        }
+        let Some((_, engine)) = slot.as_mut() else {
+            return Err(internal("thread-local interpreter missing"));
+        };
+        engine.set_input(input.clone());
+        engine.set_strict_builtin_errors(options.strict_builtin_errors);
+        crate::builtins::with_strict_errors(options.strict_builtin_errors, || eval(engine))
+            .map_err(|e| regorus_error::from_interpreter(&e, options.strict_builtin_errors))
+    })
+}
+
+fn internal(message: &str) -> EvalError {
+    EvalError::new(ErrorCode::EvalInternal, message)
+}

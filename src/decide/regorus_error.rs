@@ -1,0 +1,188 @@
+//! The one adapter from regorus's errors to OPA's error model.
+//!
+//! Owns: reading regorus's error text (`--> file:row:col` ... `error: message`) and its RVM
+//! errors, and classifying them into [`ErrorCode`]s. regorus reports errors as text, so this
+//! file is where a regorus upgrade that rewords a message shows up: its tests provoke each
+//! recognised error from a real engine and check the code.
+
+use regorus::rvm::vm::VmError;
+
+use super::error::{ErrorCode, EvalError, Location};
+
+const CONFLICT_RULES: &str = "complete rules must not produce multiple outputs";
+const CONFLICT_FUNCTIONS: &str = "functions must not produce multiple outputs for same inputs";
+
+/// An interpreter error. `strict` is the request's `strict-builtin-errors`: then an error that
+/// is not a conflict or a limit is a builtin's.
+pub fn from_interpreter(error: &anyhow::Error, strict: bool) -> EvalError {
+    classify_text(&error.to_string(), strict)
+}
+
+/// An RVM error.
+pub fn from_vm(error: VmError) -> EvalError {
+    match error {
+        VmError::InstructionLimitExceeded { limit, .. } => EvalError::new(
+            ErrorCode::EvalCancel,
+            format!(
+                "evaluation exceeded the limit of {limit} instructions; raise --max-instructions if the policy needs more"
+            ),
+        ),
+        VmError::TimeLimitExceeded { limit, .. } => EvalError::new(
+            ErrorCode::EvalCancel,
+            format!(
+                "evaluation exceeded the time limit of {limit:?}; raise --eval-timeout-ms if the policy needs more"
+            ),
+        ),
+        other => EvalError::new(ErrorCode::EvalInternal, other.to_string()),
+    }
+}
+
+fn classify_text(text: &str, strict: bool) -> EvalError {
+    let location = text.lines().find_map(|line| {
+        let spec = line.trim().strip_prefix("--> ")?;
+        let mut parts = spec.rsplitn(3, ':');
+        let col = parts.next()?.trim().parse().ok()?;
+        let row = parts.next()?.trim().parse().ok()?;
+        let file = parts.next()?.to_string();
+        Some(Location { file, row, col })
+    });
+    let detail = text
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("error: "))
+        .unwrap_or_else(|| text.trim())
+        .to_string();
+    let lower = detail.to_ascii_lowercase();
+    let (code, message) = if lower.contains("conflict") || lower.contains("multiple outputs") {
+        let what = if lower.contains("function") {
+            CONFLICT_FUNCTIONS
+        } else {
+            CONFLICT_RULES
+        };
+        let message = if detail.contains(what) {
+            detail
+        } else {
+            format!("{what} ({detail})")
+        };
+        (ErrorCode::EvalConflict, message)
+    } else if lower.contains("execution exceeded") || lower.contains("time limit") {
+        (
+            ErrorCode::EvalCancel,
+            format!("{detail}; raise --eval-timeout-ms if the policy needs more"),
+        )
+    } else if strict {
+        (ErrorCode::EvalBuiltin, detail)
+    } else {
+        (ErrorCode::EvalInternal, detail)
+    };
+    EvalError {
+        code,
+        message,
+        location,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use regorus::{Engine, Value};
+
+    use super::*;
+
+    /// Evaluates `rule` of `policy` on a fresh interpreter and returns its error.
+    fn interpreter_error(policy: &str, rule: &str, strict: bool) -> EvalError {
+        let mut engine = Engine::new();
+        engine
+            .add_policy("policy.rego".into(), policy.into())
+            .unwrap();
+        engine.set_strict_builtin_errors(strict);
+        let error = engine.eval_rule(rule.into()).unwrap_err();
+        from_interpreter(&error, strict)
+    }
+
+    #[test]
+    fn conflicting_complete_rules() {
+        let e = interpreter_error("package p\nx := 1\nx := 2\n", "data.p.x", false);
+        assert_eq!(e.code, ErrorCode::EvalConflict, "{e:?}");
+        assert!(e.message.starts_with(CONFLICT_RULES), "{e:?}");
+        let location = e.location.unwrap();
+        assert_eq!(location.file, "policy.rego");
+        assert!(location.row == 2 || location.row == 3, "{location:?}");
+    }
+
+    #[test]
+    fn conflicting_functions() {
+        let e = interpreter_error(
+            "package p\nf(_) := 1\nf(_) := 2\nx := f(0)\n",
+            "data.p.x",
+            false,
+        );
+        assert_eq!(e.code, ErrorCode::EvalConflict, "{e:?}");
+        assert!(e.message.starts_with(CONFLICT_FUNCTIONS), "{e:?}");
+    }
+
+    #[test]
+    fn builtin_errors_under_strict_mode() {
+        let e = interpreter_error("package p\nx := 1 / 0\n", "data.p.x", true);
+        assert_eq!(e.code, ErrorCode::EvalBuiltin, "{e:?}");
+        assert!(e.message.contains("divide by zero"), "{e:?}");
+    }
+
+    #[test]
+    fn the_interpreter_time_limit_is_a_cancel() {
+        let mut engine = Engine::new();
+        engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
+            limit: Duration::from_millis(1),
+            check_interval: std::num::NonZeroU32::MIN,
+        });
+        engine
+            .add_policy(
+                "policy.rego".into(),
+                "package p\nx := count([y | some y in numbers.range(1, 10000000)])\n".into(),
+            )
+            .unwrap();
+        let error = engine.eval_rule("data.p.x".into()).unwrap_err();
+        let e = from_interpreter(&error, false);
+        assert_eq!(e.code, ErrorCode::EvalCancel, "{error}");
+    }
+
+    #[test]
+    fn rvm_limits_are_cancels() {
+        let mut engine = Engine::new();
+        engine
+            .add_policy(
+                "policy.rego".into(),
+                "package p\nx := count([y | some y in numbers.range(1, 100000)])\n".into(),
+            )
+            .unwrap();
+        let policy = engine.compile_with_entrypoint(&"data.p.x".into()).unwrap();
+        let program = regorus::languages::rego::compiler::Compiler::compile_from_policy(
+            &policy,
+            &["data.p.x"],
+        )
+        .unwrap();
+        let mut vm = regorus::rvm::vm::RegoVM::new();
+        vm.load_program(program);
+        vm.set_data(Value::new_object()).unwrap();
+        vm.set_max_instructions(100);
+        let error = vm.execute_entry_point_by_index(0).unwrap_err();
+        let e = from_vm(error);
+        assert_eq!(e.code, ErrorCode::EvalCancel, "{e:?}");
+        assert!(e.message.contains("100 instructions"), "{e:?}");
+    }
+
+    #[test]
+    fn anything_else_is_internal() {
+        let e = classify_text("\n--> a.rego:3:5\n |\nerror: something new\n", false);
+        assert_eq!(e.code, ErrorCode::EvalInternal);
+        assert_eq!(e.message, "something new");
+        assert_eq!(
+            e.location,
+            Some(Location {
+                file: "a.rego".into(),
+                row: 3,
+                col: 5
+            })
+        );
+    }
+}
