@@ -83,8 +83,15 @@ fn run(case: &Case, use_rvm: bool) -> Result<Evaluator, String> {
         timeout: std::time::Duration::from_millis(case.eval_timeout_ms.unwrap_or(500)),
     };
     let bundle = Arc::new(bundle_for(case));
-    let snapshot = Snapshot::compile(&[bundle], CompileOptions { limits, use_rvm })
-        .map_err(|e| format!("compile failed: {e}"))?;
+    let snapshot = Snapshot::compile(
+        &[bundle],
+        CompileOptions {
+            limits,
+            use_rvm,
+            ..CompileOptions::default()
+        },
+    )
+    .map_err(|e| format!("compile failed: {e}"))?;
     let input = match &case.input {
         Some(json) => Value::deserialize(json.clone()).unwrap(),
         None => Value::Undefined,

@@ -31,6 +31,7 @@ fn eval(args: &EvalArgs) -> Result<String, String> {
         CompileOptions {
             limits: args.eval.limits(),
             use_rvm: !args.eval.no_rvm,
+            evaluator_slots: 1,
         },
     )?;
     let input = match &args.input {

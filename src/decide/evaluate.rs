@@ -1,18 +1,17 @@
 //! Evaluating one resolved document against one snapshot: the product's hot path.
 //!
-//! Owns: choosing the evaluator for a target (RVM, interpreter, or a plain data lookup), the
-//! per-thread evaluators, and containing a panic inside regorus to the one decision it hit.
+//! Owns: choosing the evaluator for a target (RVM, interpreter, or a plain data lookup) and
+//! containing a panic inside regorus to the one decision it hit. The evaluators themselves are
+//! the snapshot's, ready before it was swapped in ([`crate::policy::Evaluators`]).
 //! Knows nothing of transports, recording or metrics: that is the pipeline ([`super`]).
 
-use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use regorus::rvm::vm::RegoVM;
 use regorus::{Engine, Value};
 
 use super::error::{DecisionError, ErrorCode, EvalError};
 use super::regorus_error;
-use crate::policy::{DataPath, Snapshot, Target, timer_config, to_ref, walk};
+use crate::policy::{DataPath, Snapshot, Target, to_ref, walk};
 
 /// Per-request evaluation switches (OPA query parameters).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -57,11 +56,6 @@ impl Decision {
     }
 }
 
-thread_local! {
-    static RVM: RefCell<Option<(u64, RegoVM)>> = const { RefCell::new(None) };
-    static INTERPRETER: RefCell<Option<(u64, Engine)>> = const { RefCell::new(None) };
-}
-
 /// Resolves `path` on `snapshot` and evaluates it for `input` (`Value::Undefined` when the
 /// request had none), on the calling thread.
 pub fn evaluate_path(
@@ -86,8 +80,7 @@ pub fn evaluate(
         evaluate_target(snapshot, target, input, options)
     }))
     .unwrap_or_else(|_| {
-        RVM.with(|cell| cell.replace(None));
-        INTERPRETER.with(|cell| cell.replace(None));
+        snapshot.evaluators.reset_after_panic();
         Err(EvalError::new(
             ErrorCode::EvalInternal,
             "the policy engine panicked while evaluating this decision",
@@ -165,28 +158,15 @@ fn evaluate_target(
 }
 
 fn run_rvm(snapshot: &Snapshot, entry: usize, input: &Value) -> Result<Value, EvalError> {
-    let Some(program) = &snapshot.program else {
-        return Err(internal("RVM entry without a program"));
-    };
-    RVM.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        let stale = !matches!(&*slot, Some((id, _)) if *id == snapshot.id());
-        if stale {
-            let mut vm = RegoVM::new();
-            vm.load_program(program.clone());
-            vm.set_data(snapshot.data.clone())
-                .map_err(regorus_error::from_vm)?;
-            vm.set_max_instructions(snapshot.limits.max_instructions);
-            vm.set_execution_timer_config(Some(timer_config(snapshot.limits)));
-            *slot = Some((snapshot.id(), vm));
-        }
-        let Some((_, vm)) = slot.as_mut() else {
-            return Err(internal("thread-local RVM missing"));
-        };
+    let ran = snapshot.evaluators.with_rvm(|vm| {
         vm.set_input(input.clone());
         vm.execute_entry_point_by_index(entry)
-            .map_err(regorus_error::from_vm)
-    })
+    });
+    match ran {
+        None => Err(internal("RVM entry without a program")),
+        Some(Err(e)) | Some(Ok(Err(e))) => Err(regorus_error::from_vm(e)),
+        Some(Ok(Ok(value))) => Ok(value),
+    }
 }
 
 fn with_interpreter<F>(
@@ -198,17 +178,7 @@ fn with_interpreter<F>(
 where
     F: FnOnce(&mut Engine) -> anyhow::Result<Value>,
 {
-    INTERPRETER.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        let stale = !matches!(&*slot, Some((id, _)) if *id == snapshot.id());
-        if stale {
-            // The snapshot's engine is prepared (analysed) once; cloning it per thread keeps
-            // that work, and reusing the clone across requests saves the clone.
-            *slot = Some((snapshot.id(), snapshot.engine.clone()));
-        }
-        let Some((_, engine)) = slot.as_mut() else {
-            return Err(internal("thread-local interpreter missing"));
-        };
+    snapshot.evaluators.with_interpreter(|engine| {
         engine.set_input(input.clone());
         engine.set_strict_builtin_errors(options.strict_builtin_errors);
         crate::builtins::with_strict_errors(options.strict_builtin_errors, || eval(engine))

@@ -203,3 +203,80 @@ impl Session<'_> {
         decided
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use super::*;
+    use crate::bundle::{Bundle, BundleFiles};
+    use crate::policy::CompileOptions;
+
+    fn snapshot(rego: &str) -> Snapshot {
+        let files = BundleFiles {
+            files: [
+                ("p.rego".to_string(), rego.as_bytes().to_vec()),
+                (
+                    "data.json".to_string(),
+                    br#"{"users": {"u1": {}}}"#.to_vec(),
+                ),
+            ]
+            .into(),
+        };
+        let bundle = Bundle::from_files("b", std::path::Path::new("b"), &files).unwrap();
+        Snapshot::compile(&[Arc::new(bundle)], CompileOptions::default()).unwrap()
+    }
+
+    fn decider(store: &Arc<PolicyStore>) -> Arc<Decider> {
+        let recorder = Recorder {
+            metrics: Metrics::new(),
+            log: None,
+        };
+        Arc::new(Decider::new(store.clone(), recorder))
+    }
+
+    fn x(decider: &Decider) -> Value {
+        let request = DecisionRequest::new(ApiKind::Http, DataPath::Url("p/x"), Value::Undefined);
+        decider.decide(request).outcome.unwrap().result
+    }
+
+    #[test]
+    fn a_superseded_snapshot_is_freed_once_no_request_holds_it() {
+        let store = Arc::new(PolicyStore::new(snapshot("package p\nx := 1\n")));
+        let decider = decider(&store);
+        let old = Arc::downgrade(&store.load_full());
+        // The data is shared by the snapshot's evaluators: they must go with it.
+        let old_data = match &store.load().data {
+            Value::Object(map) => Arc::downgrade(map),
+            other => panic!("data is {other}"),
+        };
+
+        // A worker that decided once and then sits idle must not keep the snapshot alive.
+        let (done, idle) = mpsc::channel();
+        let (release, wait) = mpsc::channel::<()>();
+        let worker = {
+            let decider = decider.clone();
+            std::thread::spawn(move || {
+                done.send(x(&decider)).unwrap();
+                wait.recv().unwrap();
+            })
+        };
+        assert_eq!(idle.recv().unwrap(), Value::from(1));
+
+        // An in-flight request holds its session's snapshot across the swap.
+        let in_flight = decider.session();
+        store.store(snapshot("package p\nx := 2\n"));
+        assert_eq!(x(&decider), Value::from(2));
+        assert!(
+            old.upgrade().is_some(),
+            "the in-flight request still holds it"
+        );
+        drop(in_flight);
+        assert!(
+            old.upgrade().is_none() && old_data.upgrade().is_none(),
+            "nothing but in-flight requests may keep an old snapshot alive"
+        );
+        release.send(()).unwrap();
+        worker.join().unwrap();
+    }
+}

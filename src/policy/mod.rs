@@ -5,6 +5,7 @@
 //! which of them run on the RVM ([`rvm_plan`]), and resolving a request path to a rule, a
 //! package (namespace) or plain data. Evaluation itself lives in [`crate::decide`].
 
+mod evaluators;
 mod path;
 mod rvm_plan;
 
@@ -13,12 +14,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use regorus::rvm::program::Program;
 use regorus::unstable::{Rule, RuleHead};
 use regorus::{Engine, Value};
 use serde::Deserialize;
 
 use crate::bundle::{Bundle, parse_ref};
+pub use evaluators::Evaluators;
 pub use path::{
     DataPath, MAX_PATH_SEGMENTS, PathError, as_index, fast_key, split_path, to_ref, walk,
 };
@@ -47,6 +48,8 @@ impl Default for EvalLimits {
 pub struct CompileOptions {
     pub limits: EvalLimits,
     pub use_rvm: bool,
+    /// Ready evaluators of each kind the snapshot holds: one per thread that decides.
+    pub evaluator_slots: usize,
 }
 
 impl Default for CompileOptions {
@@ -54,6 +57,7 @@ impl Default for CompileOptions {
         Self {
             limits: EvalLimits::default(),
             use_rvm: true,
+            evaluator_slots: crate::config::default_threads() + 2,
         }
     }
 }
@@ -117,8 +121,7 @@ pub struct Snapshot {
     id: u64,
     /// Shared so a decision-log event can keep it without copying.
     pub bundles: Arc<[BundleRevision]>,
-    pub(crate) engine: Engine,
-    pub(crate) program: Option<Arc<Program>>,
+    pub(crate) evaluators: Evaluators,
     pub(crate) data: Value,
     pub limits: EvalLimits,
     rules: Vec<RuleEntry>,
@@ -146,8 +149,7 @@ impl Snapshot {
     pub fn empty(limits: EvalLimits) -> Self {
         Self::assemble(
             Arc::from(Vec::new()),
-            new_engine(limits),
-            None,
+            Evaluators::interpreter_only(new_engine(limits), 1),
             Value::new_object(),
             limits,
             Vec::new(),
@@ -210,9 +212,6 @@ impl Snapshot {
                         ..Default::default()
                     }
                 };
-                if let Some(program) = &plan.program {
-                    check_program_data(program, &data)?;
-                }
                 let rules = paths
                     .iter()
                     .map(|p| RuleEntry {
@@ -233,10 +232,21 @@ impl Snapshot {
                 revision: b.manifest.revision.clone(),
             })
             .collect();
-        Ok(Self::assemble(
-            revisions,
+        // Every evaluator a request may need is ready before the snapshot is swapped in. A
+        // rule and a data document at the same path fails here, at load.
+        let evaluators = Evaluators::build(
             engine,
             program,
+            &data,
+            options.limits,
+            options.evaluator_slots,
+        )
+        .map_err(|e| CompileError::Data {
+            message: e.to_string(),
+        })?;
+        Ok(Self::assemble(
+            revisions,
+            evaluators,
             data,
             options.limits,
             rules,
@@ -246,8 +256,7 @@ impl Snapshot {
 
     fn assemble(
         bundles: Arc<[BundleRevision]>,
-        engine: Engine,
-        program: Option<Arc<Program>>,
+        evaluators: Evaluators,
         data: Value,
         limits: EvalLimits,
         rules: Vec<RuleEntry>,
@@ -269,8 +278,7 @@ impl Snapshot {
         Self {
             id: NEXT_SNAPSHOT_ID.fetch_add(1, Ordering::Relaxed),
             bundles,
-            engine,
-            program,
+            evaluators,
             data,
             limits,
             rules,
@@ -397,15 +405,6 @@ fn merge_json(
             }
         }
     }
-}
-
-/// A rule and a data document at the same path is a load error, not a request error.
-fn check_program_data(program: &Arc<Program>, data: &Value) -> Result<(), CompileError> {
-    let mut vm = regorus::rvm::vm::RegoVM::new();
-    vm.load_program(program.clone());
-    vm.set_data(data.clone()).map_err(|e| CompileError::Data {
-        message: e.to_string(),
-    })
 }
 
 fn is_function(rule: &Rule) -> bool {

@@ -81,6 +81,8 @@ impl BundleManager {
                 options: CompileOptions {
                     limits: config.limits,
                     use_rvm: config.use_rvm,
+                    // The runtime's workers, plus the decision-log thread and a blocking one.
+                    evaluator_slots: config.threads + 2,
                 },
                 max_bytes: config.max_bundle_bytes,
                 active: BTreeMap::new(),
