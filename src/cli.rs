@@ -15,7 +15,7 @@ use crate::config::{
     DEFAULT_GRPC_ADDR, DEFAULT_HTTP_ADDR, EnvoySettings, GrpcSettings, ListenAddr, LogFormat,
     WatchSettings, default_threads,
 };
-use crate::config_file::{ConfigError, FileConfig};
+use crate::config_file::{ConfigError, FileConfig, seconds};
 use crate::policy::EvalLimits;
 
 /// authzd: a policy decision sidecar with OPA's REST API.
@@ -320,76 +320,16 @@ impl RunArgs {
             None => FileConfig::default(),
         };
         let mut keys = file.verification_keys()?;
-        let cli_verification = match &self.signing.verification_key {
-            None => None,
-            Some(key) => {
-                // A path to a PEM file, or the secret itself (as OPA's flag).
-                let material = match std::fs::read(key) {
-                    Ok(bytes) => bytes,
-                    Err(_) => key.clone().into_bytes(),
-                };
-                let parsed = VerificationKey::new(&self.signing.signing_alg, &material, None)
-                    .map_err(|e| ConfigError(format!("--verification-key: {e}")))?;
-                keys.insert(self.signing.verification_key_id.clone(), parsed);
-                Some(Verification {
-                    key_id: Some(self.signing.verification_key_id.clone()),
-                    scope: self.signing.scope.clone(),
-                    exclude_files: self.signing.exclude_files_verify.clone(),
-                })
-            }
-        };
-        let mut bundles = file.bundle_specs(!keys.is_empty())?;
-        let cli_bundles = if self.bundles.is_empty() && bundles.is_empty() {
-            vec![BundleSource {
-                name: "policies".into(),
-                path: PathBuf::from("policies"),
-            }]
-        } else {
-            self.bundles
-        };
-        for source in cli_bundles {
-            let verification = cli_verification
-                .clone()
-                .or_else(|| (!keys.is_empty()).then(Verification::default));
-            bundles.push(BundleSpec {
-                name: source.name,
-                location: BundleLocation::Local(source.path),
-                verification,
-            });
-        }
-        let mut names = std::collections::HashSet::new();
-        for bundle in &bundles {
-            if !names.insert(bundle.name.clone()) {
-                return Err(ConfigError(format!(
-                    "two bundles are named {:?}; name them apart (NAME=PATH)",
-                    bundle.name
-                )));
-            }
-        }
-        let file_watch = file.watch.as_ref();
-        let defaults = WatchSettings::default();
-        let watch = WatchSettings {
-            debounce: self
-                .watch
-                .watch_debounce_ms
-                .or_else(|| file_watch.and_then(|w| w.debounce_ms))
-                .map_or(defaults.debounce, Duration::from_millis),
-            recheck: self
-                .watch
-                .recheck_interval_seconds
-                .or_else(|| file_watch.and_then(|w| w.recheck_seconds))
-                .filter(|s| *s > 0.0)
-                .map_or(defaults.recheck, Duration::from_secs_f64),
-        };
+        let cli_verification = self.signing.verification(&mut keys)?;
+        let bundles = bundle_specs(&file, self.bundles, &keys, cli_verification)?;
+        let watch = watch_settings(&self.watch, &file)?;
         let persistence_dir = self
             .watch
             .persistence_dir
             .or(file.persistence_directory.clone())
             .unwrap_or_else(|| PathBuf::from(".authzd"));
-
         let mut decision_logs = file.decision_logs()?;
         self.observe.apply(&mut decision_logs)?;
-        let default_decision = format!("/{}", self.default_decision.trim_matches('/'));
         let grpc = self.grpc.settings();
         let grpc_addrs = if self.grpc.no_grpc {
             Vec::new()
@@ -407,7 +347,7 @@ impl RunArgs {
             log_requests: self.observe.log_requests,
             grpc_addrs,
             grpc,
-            default_decision,
+            default_decision: format!("/{}", self.default_decision.trim_matches('/')),
             limits: self.eval.limits(),
             max_request_bytes: self.max_request_bytes,
             max_bundle_bytes: self.max_bundle_bytes,
@@ -419,6 +359,105 @@ impl RunArgs {
             use_rvm: !self.eval.no_rvm,
         })
     }
+}
+
+impl SigningArgs {
+    /// The `--verification-key` (added to `keys`) and how `--bundle` bundles must be signed.
+    fn verification(
+        &self,
+        keys: &mut std::collections::HashMap<String, VerificationKey>,
+    ) -> Result<Option<Verification>, ConfigError> {
+        let Some(key) = &self.verification_key else {
+            return Ok(None);
+        };
+        // A path to a PEM file, or the secret itself (as OPA's flag).
+        let material = match std::fs::read(key) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                if looks_like_a_path(key) {
+                    tracing::warn!(
+                        "--verification-key {key:?} looks like a file path but cannot be read ({e}); it is used as an HMAC secret, as OPA does"
+                    );
+                }
+                key.clone().into_bytes()
+            }
+        };
+        let parsed = VerificationKey::new(&self.signing_alg, &material, None)
+            .map_err(|e| ConfigError(format!("--verification-key: {e}")))?;
+        keys.insert(self.verification_key_id.clone(), parsed);
+        Ok(Some(Verification {
+            key_id: Some(self.verification_key_id.clone()),
+            scope: self.scope.clone(),
+            exclude_files: self.exclude_files_verify.clone(),
+        }))
+    }
+}
+
+/// A secret rarely contains a slash or ends in a key file's extension; a path does.
+fn looks_like_a_path(value: &str) -> bool {
+    value.contains('/')
+        || [".pem", ".key", ".pub", ".crt"]
+            .iter()
+            .any(|e| value.ends_with(e))
+}
+
+/// The config file's bundles, then `--bundle`'s (or `policies` when none is configured).
+fn bundle_specs(
+    file: &FileConfig,
+    cli_bundles: Vec<BundleSource>,
+    keys: &std::collections::HashMap<String, VerificationKey>,
+    cli_verification: Option<Verification>,
+) -> Result<Vec<BundleSpec>, ConfigError> {
+    let mut bundles = file.bundle_specs(!keys.is_empty())?;
+    let cli_bundles = if cli_bundles.is_empty() && bundles.is_empty() {
+        vec![BundleSource {
+            name: "policies".into(),
+            path: PathBuf::from("policies"),
+        }]
+    } else {
+        cli_bundles
+    };
+    for source in cli_bundles {
+        let verification = cli_verification
+            .clone()
+            .or_else(|| (!keys.is_empty()).then(Verification::default));
+        bundles.push(BundleSpec {
+            name: source.name,
+            location: BundleLocation::Local(source.path),
+            verification,
+        });
+    }
+    let mut names = std::collections::HashSet::new();
+    for bundle in &bundles {
+        if !names.insert(bundle.name.clone()) {
+            return Err(ConfigError(format!(
+                "two bundles are named {:?}; name them apart (NAME=PATH)",
+                bundle.name
+            )));
+        }
+    }
+    Ok(bundles)
+}
+
+/// Debounce and re-check intervals: flags over the config file over the defaults.
+fn watch_settings(args: &WatchArgs, file: &FileConfig) -> Result<WatchSettings, ConfigError> {
+    let file_watch = file.watch.as_ref();
+    let defaults = WatchSettings::default();
+    let recheck = match args
+        .recheck_interval_seconds
+        .or_else(|| file_watch.and_then(|w| w.recheck_seconds))
+    {
+        None => defaults.recheck,
+        Some(s) if s == 0.0 => defaults.recheck,
+        Some(s) => seconds("--recheck-interval-seconds (watch.recheck_seconds)", s)?,
+    };
+    Ok(WatchSettings {
+        debounce: args
+            .watch_debounce_ms
+            .or_else(|| file_watch.and_then(|w| w.debounce_ms))
+            .map_or(defaults.debounce, Duration::from_millis),
+        recheck,
+    })
 }
 
 #[cfg(test)]
@@ -438,6 +477,26 @@ mod tests {
         );
         assert_eq!(config.http_addrs, vec!["127.0.0.1:8181".parse().unwrap()]);
         assert_eq!(config.default_decision, "/system/main");
+    }
+
+    #[test]
+    fn non_finite_seconds_are_refused_not_a_panic() {
+        for value in ["inf", "NaN", "-1"] {
+            let flag = format!("--recheck-interval-seconds={value}");
+            let cli = Cli::try_parse_from(["authzd", "run", flag.as_str()]).unwrap();
+            let Some(Command::Run(args)) = cli.command else {
+                panic!("not run")
+            };
+            let err = args.into_config().unwrap_err().to_string();
+            assert!(err.contains("--recheck-interval-seconds"), "{value}: {err}");
+        }
+    }
+
+    #[test]
+    fn paths_and_secrets_are_told_apart() {
+        assert!(looks_like_a_path("/etc/authzd/key.pem"));
+        assert!(looks_like_a_path("public.pem"));
+        assert!(!looks_like_a_path("s3cr3t-value"));
     }
 
     #[test]

@@ -20,6 +20,20 @@ use crate::config::{
 #[error("{0}")]
 pub struct ConfigError(pub String);
 
+/// A number of seconds from a flag or the config file, as a duration. NaN, infinities,
+/// negative and absurdly large values are refused with the setting's name (a `Duration` would
+/// panic on them).
+pub fn seconds(setting: &str, value: f64) -> Result<Duration, ConfigError> {
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|d| d.as_secs() <= 10 * 365 * 24 * 3600)
+        .ok_or_else(|| {
+            ConfigError(format!(
+                "{setting}: {value} is not a usable number of seconds (use a finite, non-negative value)"
+            ))
+        })
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
@@ -278,10 +292,13 @@ impl FileConfig {
             (Some(service), upload) => {
                 let resource = file.resource.as_deref().unwrap_or("logs");
                 let target = self.service_target(service, "decision_logs", resource)?;
-                let seconds = |v: Option<f64>, default: f64| {
-                    Duration::from_secs_f64(v.filter(|s| *s > 0.0).unwrap_or(default))
-                };
                 let upload = upload.as_ref();
+                let setting = |name: &str, v: Option<f64>, default: f64| {
+                    seconds(
+                        &format!("decision_logs.upload.{name}"),
+                        v.filter(|s| *s > 0.0).unwrap_or(default),
+                    )
+                };
                 settings.upload = Some(UploadSettings {
                     url: target.url,
                     headers: target.headers,
@@ -290,13 +307,25 @@ impl FileConfig {
                         .and_then(|u| u.max_batch_events)
                         .unwrap_or(500)
                         .max(1),
-                    flush_interval: seconds(upload.and_then(|u| u.flush_interval_seconds), 1.0),
+                    flush_interval: setting(
+                        "flush_interval_seconds",
+                        upload.and_then(|u| u.flush_interval_seconds),
+                        1.0,
+                    )?,
                     buffer_size: upload
                         .and_then(|u| u.buffer_size_events)
                         .unwrap_or(10_000)
                         .max(1),
-                    timeout: seconds(upload.and_then(|u| u.timeout_seconds), 10.0),
-                    max_retry_delay: seconds(upload.and_then(|u| u.max_retry_delay_seconds), 30.0),
+                    timeout: setting(
+                        "timeout_seconds",
+                        upload.and_then(|u| u.timeout_seconds),
+                        10.0,
+                    )?,
+                    max_retry_delay: setting(
+                        "max_retry_delay_seconds",
+                        upload.and_then(|u| u.max_retry_delay_seconds),
+                        30.0,
+                    )?,
                 });
             }
             (None, Some(_)) => {
@@ -372,9 +401,10 @@ impl FileConfig {
                         "bundles.{name}.polling: need 0 <= min_delay_seconds <= max_delay_seconds"
                     )));
                 }
+                let setting = |field: &str| format!("bundles.{name}.polling.{field}");
                 Polling {
-                    min_delay: Duration::from_secs_f64(p.min_delay_seconds),
-                    max_delay: Duration::from_secs_f64(p.max_delay_seconds),
+                    min_delay: seconds(&setting("min_delay_seconds"), p.min_delay_seconds)?,
+                    max_delay: seconds(&setting("max_delay_seconds"), p.max_delay_seconds)?,
                 }
             }
         };
@@ -463,5 +493,17 @@ keys:
             .bundle_specs(false)
             .unwrap_err();
         assert!(err.0.contains("no verification keys"), "{}", err.0);
+        let err = parse(
+            "services:\n  s: {url: http://x}\nbundles:\n  a: {service: s, polling: {min_delay_seconds: 1, max_delay_seconds: .inf}}\n",
+        )
+        .bundle_specs(false)
+        .unwrap_err();
+        assert!(err.0.contains("max_delay_seconds"), "{}", err.0);
+        let err = parse(
+            "services:\n  s: {url: http://x}\ndecision_logs: {service: s, upload: {timeout_seconds: .inf}}\n",
+        )
+        .decision_logs()
+        .unwrap_err();
+        assert!(err.0.contains("timeout_seconds"), "{}", err.0);
     }
 }

@@ -528,7 +528,13 @@ async fn health_and_reflection() {
         .unwrap()
         .into_inner();
     let response = stream.message().await.unwrap().unwrap();
-    assert!(response.message_response.is_some());
+    use tonic_reflection::pb::v1alpha::server_reflection_response::MessageResponse as AlphaResponse;
+    match response.message_response {
+        Some(AlphaResponse::FileDescriptorResponse(files)) => {
+            assert!(!files.file_descriptor_proto.is_empty());
+        }
+        other => panic!("v1alpha reflection did not describe Check: {other:?}"),
+    }
 }
 
 #[tokio::test]

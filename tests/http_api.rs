@@ -461,7 +461,8 @@ fn data_outside_roots_fails_to_start_with_a_clear_message() {
 fn tarball_serves_the_same_decisions_as_its_directory() {
     let dir = tempfile::tempdir().unwrap();
     let tar = dir.path().join("policies.tar.gz");
-    common::tarball(&repo().join("policies"), &tar);
+    let (status, _, stderr) = run_cli(&["build", "policies", "-o", tar.to_str().unwrap()]);
+    assert!(status.success(), "{stderr}");
     let from_dir = Daemon::start(&[]);
     let from_tar = Daemon::start(&["--bundle", tar.to_str().unwrap()]);
     let inputs = [

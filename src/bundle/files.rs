@@ -123,6 +123,25 @@ impl BundleFiles {
     }
 
     /// A digest of every path and content, to tell whether a re-read bundle changed.
+    /// The files as a deterministic gzip-compressed tarball (relative entry names, which OPA
+    /// reads too; entries sorted; no times or owners), as `authzd build` writes it.
+    pub fn to_tarball(&self) -> std::io::Result<Vec<u8>> {
+        let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let mut builder = tar::Builder::new(gz);
+        builder.mode(tar::HeaderMode::Deterministic);
+        for (name, content) in &self.files {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(content.len() as u64);
+            header.set_mode(0o644);
+            header.set_mtime(0);
+            header.set_uid(0);
+            header.set_gid(0);
+            header.set_entry_type(tar::EntryType::Regular);
+            builder.append_data(&mut header, name, content.as_slice())?;
+        }
+        builder.into_inner()?.finish()
+    }
+
     pub fn content_hash(&self) -> [u8; 32] {
         let mut hasher = Sha256::new();
         for (path, content) in &self.files {

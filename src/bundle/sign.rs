@@ -110,12 +110,23 @@ fn signature_error(message: String) -> BundleError {
     BundleError::Signature { message }
 }
 
-/// Checks that `files` carry a valid signature by one of `keys`.
+/// Checks that `files` carry a valid signature by one of `keys`: the JWT in
+/// `.signatures.json` verifies, and it lists exactly the bundle's files with their digests.
 pub fn verify(
     files: &BundleFiles,
     keys: &HashMap<String, VerificationKey>,
     verification: &Verification,
 ) -> Result<(), BundleError> {
+    let claims = verified_claims(files, keys, verification)?;
+    check_files(files, claims, verification)
+}
+
+/// The claims of the bundle's one signature JWT, verified with the key it names.
+fn verified_claims(
+    files: &BundleFiles,
+    keys: &HashMap<String, VerificationKey>,
+    verification: &Verification,
+) -> Result<Claims, BundleError> {
     let Some(raw) = files.files.get(SIGNATURES_FILE) else {
         return Err(signature_error(
             "bundle missing .signatures.json file".into(),
@@ -157,16 +168,23 @@ pub fn verify(
     let claims = jsonwebtoken::decode::<Claims>(token, &key.key, &validation)
         .map_err(|e| signature_error(format!("failed to verify the bundle signature: {e}")))?
         .claims;
-
     let want_scope = verification
         .scope
         .clone()
         .or_else(|| key.scope.clone())
         .unwrap_or_default();
-    if claims.scope.unwrap_or_default() != want_scope {
+    if claims.scope.as_deref().unwrap_or_default() != want_scope {
         return Err(signature_error("scope mismatch".into()));
     }
+    Ok(claims)
+}
 
+/// Every file but the excluded ones is listed with a matching digest, and nothing else is.
+fn check_files(
+    files: &BundleFiles,
+    claims: Claims,
+    verification: &Verification,
+) -> Result<(), BundleError> {
     let mut listed: BTreeMap<String, SignedFile> = claims
         .files
         .into_iter()

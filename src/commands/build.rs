@@ -77,7 +77,9 @@ fn build(args: &BuildArgs) -> Result<String, String> {
         signed = true;
     }
 
-    let bytes = tarball(&files).map_err(|e| format!("cannot write the tarball: {e}"))?;
+    let bytes = files
+        .to_tarball()
+        .map_err(|e| format!("cannot write the tarball: {e}"))?;
     std::fs::write(&args.output, &bytes).map_err(|e| format!("{}: {e}", args.output.display()))?;
     Ok(format!(
         "{}: {} files, {} bytes{}",
@@ -86,23 +88,4 @@ fn build(args: &BuildArgs) -> Result<String, String> {
         bytes.len(),
         if signed { ", signed" } else { "" }
     ))
-}
-
-/// The files as a gzip-compressed tarball (relative entry names; OPA reads those too). `BundleFiles` is
-/// sorted, and nothing that varies between builds (times, owners) goes in.
-fn tarball(files: &BundleFiles) -> std::io::Result<Vec<u8>> {
-    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    let mut builder = tar::Builder::new(gz);
-    builder.mode(tar::HeaderMode::Deterministic);
-    for (name, content) in &files.files {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(content.len() as u64);
-        header.set_mode(0o644);
-        header.set_mtime(0);
-        header.set_uid(0);
-        header.set_gid(0);
-        header.set_entry_type(tar::EntryType::Regular);
-        builder.append_data(&mut header, name, content.as_slice())?;
-    }
-    builder.into_inner()?.finish()
 }

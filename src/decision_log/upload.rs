@@ -34,62 +34,82 @@ pub(super) async fn run(
             return;
         }
     };
-    let mut batch: Vec<Vec<u8>> = Vec::new();
     loop {
-        if batch.is_empty() {
-            tokio::select! {
-                event = events.recv() => match event {
-                    Some(event) => batch.push(event),
-                    None => return,
-                },
-                () = crate::shutdown::stopped(&mut stop) => {
-                    // Stopping: take what is already queued and send it once.
-                    while let Ok(event) = events.try_recv() {
-                        batch.push(event);
-                    }
-                    if !batch.is_empty() {
-                        let _ = post(&client, &settings, &batch).await;
-                    }
-                    return;
-                }
-            }
+        let Some(batch) = next_batch(&mut events, &settings, &mut stop, &client).await else {
+            return;
+        };
+        if !deliver(&client, &settings, &batch, &status, &mut stop).await {
+            return;
         }
-        let deadline = tokio::time::Instant::now() + settings.flush_interval;
-        while batch.len() < settings.max_batch_events {
-            match tokio::time::timeout_at(deadline, events.recv()).await {
-                Ok(Some(event)) => batch.push(event),
-                Ok(None) | Err(_) => break,
+    }
+}
+
+/// Waits for the first event, then takes what else arrives within `flush_interval`, up to
+/// `max_batch_events`. `None` when stopping (what was queued is then sent once) or closed.
+async fn next_batch(
+    events: &mut mpsc::Receiver<Vec<u8>>,
+    settings: &UploadSettings,
+    stop: &mut watch::Receiver<bool>,
+    client: &reqwest::Client,
+) -> Option<Vec<Vec<u8>>> {
+    let mut batch = Vec::new();
+    tokio::select! {
+        event = events.recv() => batch.push(event?),
+        () = crate::shutdown::stopped(stop) => {
+            while let Ok(event) = events.try_recv() {
+                batch.push(event);
             }
+            if !batch.is_empty() {
+                let _ = post(client, settings, &batch).await;
+            }
+            return None;
         }
-        let mut retries = 0u32;
-        loop {
-            match post(&client, &settings, &batch).await {
-                Ok(()) => {
-                    let sent = batch.len() as u64;
-                    status.update(|s| {
-                        s.state = "OK";
-                        s.message = None;
-                        s.http_code = None;
-                        s.delivered += sent;
-                    });
-                    batch.clear();
-                    break;
-                }
-                Err((message, http_code)) => {
-                    retries = retries.saturating_add(1);
-                    warn!(error = %message, events = batch.len(), "decision-log upload failed; retrying");
-                    status.update(|s| {
-                        s.state = "ERROR";
-                        s.message = Some(message);
-                        s.http_code = http_code;
-                    });
-                    let delay = crate::backoff::backoff(retries, settings.max_retry_delay);
-                    tokio::select! {
-                        () = tokio::time::sleep(delay) => {}
-                        () = crate::shutdown::stopped(&mut stop) => {
-                            warn!(events = batch.len(), "stopping with decision-log events not uploaded");
-                            return;
-                        }
+    }
+    let deadline = tokio::time::Instant::now() + settings.flush_interval;
+    while batch.len() < settings.max_batch_events {
+        match tokio::time::timeout_at(deadline, events.recv()).await {
+            Ok(Some(event)) => batch.push(event),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    Some(batch)
+}
+
+/// Sends `batch` until the collector accepts it, with backoff; `false` when stopping first.
+async fn deliver(
+    client: &reqwest::Client,
+    settings: &UploadSettings,
+    batch: &[Vec<u8>],
+    status: &SinkStatus,
+    stop: &mut watch::Receiver<bool>,
+) -> bool {
+    let mut retries = 0u32;
+    loop {
+        match post(client, settings, batch).await {
+            Ok(()) => {
+                let sent = batch.len() as u64;
+                status.update(|s| {
+                    s.state = "OK";
+                    s.message = None;
+                    s.http_code = None;
+                    s.delivered += sent;
+                });
+                return true;
+            }
+            Err((message, http_code)) => {
+                retries = retries.saturating_add(1);
+                warn!(error = %message, events = batch.len(), "decision-log upload failed; retrying");
+                status.update(|s| {
+                    s.state = "ERROR";
+                    s.message = Some(message);
+                    s.http_code = http_code;
+                });
+                let delay = crate::backoff::backoff(retries, settings.max_retry_delay);
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    () = crate::shutdown::stopped(stop) => {
+                        warn!(events = batch.len(), "stopping with decision-log events not uploaded");
+                        return false;
                     }
                 }
             }

@@ -161,69 +161,11 @@ impl Snapshot {
     /// overlapping roots; the caller keeps serving its previous snapshot.
     pub fn compile(bundles: &[Arc<Bundle>], options: CompileOptions) -> Result<Self, CompileError> {
         check_roots(bundles)?;
-        let mut engine = new_engine(options.limits);
-        for bundle in bundles {
-            for module in &bundle.modules {
-                engine.set_rego_v0(module.rego_v0);
-                let id = module_id(bundle, &module.file);
-                engine
-                    .add_policy(id, module.text.clone())
-                    .map_err(|e| CompileError::Rego {
-                        message: e.to_string().trim().to_string(),
-                    })?;
-            }
-        }
-        engine.set_rego_v0(false);
-        let data = merged_data(bundles)?;
-        engine
-            .add_data(data.clone())
-            .map_err(|e| CompileError::Data {
-                message: e.to_string(),
-            })?;
-
+        let (mut engine, data) = load_engine(bundles, options.limits)?;
         let listed = list_rules(&mut engine)?;
-        let (rules, program, fallbacks) = match compiled_policy(&mut engine, &listed.entries)? {
-            None => (Vec::new(), None, Vec::new()),
-            Some(policy) => {
-                let mut functions = HashSet::new();
-                let mut paths: Vec<String> = listed.defaults.clone();
-                for (path, definitions) in policy.get_rules() {
-                    if definitions.iter().any(|d| is_function(d.as_ref())) {
-                        functions.insert(path.clone());
-                    }
-                    paths.push(path.clone());
-                }
-                functions.extend(listed.default_functions.iter().cloned());
-                paths.sort();
-                paths.dedup();
-                let documents: Vec<String> = paths
-                    .iter()
-                    .filter(|p| !functions.contains(*p))
-                    .cloned()
-                    .collect();
-                let plan = if options.use_rvm {
-                    rvm_plan::plan(&policy, &documents)
-                } else {
-                    rvm_plan::RvmPlan {
-                        fallbacks: documents
-                            .iter()
-                            .map(|p| (p.clone(), "RVM disabled".to_string()))
-                            .collect(),
-                        ..Default::default()
-                    }
-                };
-                let rules = paths
-                    .iter()
-                    .map(|p| RuleEntry {
-                        path: p.clone(),
-                        segments: parse_ref(p).unwrap_or_default(),
-                        rvm_entry: plan.entries.get(p).copied(),
-                        is_function: functions.contains(p),
-                    })
-                    .filter(|r| !r.segments.is_empty())
-                    .collect();
-                (rules, plan.program, plan.fallbacks)
-            }
+        let planned = match compiled_policy(&mut engine, &listed.entries)? {
+            None => Planned::default(),
+            Some(policy) => plan_rules(&policy, &listed, options.use_rvm),
         };
         let revisions: Arc<[BundleRevision]> = bundles
             .iter()
@@ -236,7 +178,7 @@ impl Snapshot {
         // rule and a data document at the same path fails here, at load.
         let evaluators = Evaluators::build(
             engine,
-            program,
+            planned.program,
             &data,
             options.limits,
             options.evaluator_slots,
@@ -249,8 +191,8 @@ impl Snapshot {
             evaluators,
             data,
             options.limits,
-            rules,
-            fallbacks,
+            planned.rules,
+            planned.fallbacks,
         ))
     }
 
@@ -332,6 +274,86 @@ impl Snapshot {
         } else {
             Target::Data { segments }
         }
+    }
+}
+
+/// Every module and the merged data of `bundles` in one prepared engine.
+fn load_engine(
+    bundles: &[Arc<Bundle>],
+    limits: EvalLimits,
+) -> Result<(Engine, Value), CompileError> {
+    let mut engine = new_engine(limits);
+    for bundle in bundles {
+        for module in &bundle.modules {
+            engine.set_rego_v0(module.rego_v0);
+            let id = module_id(bundle, &module.file);
+            engine
+                .add_policy(id, module.text.clone())
+                .map_err(|e| CompileError::Rego {
+                    message: e.to_string().trim().to_string(),
+                })?;
+        }
+    }
+    engine.set_rego_v0(false);
+    let data = merged_data(bundles)?;
+    engine
+        .add_data(data.clone())
+        .map_err(|e| CompileError::Data {
+            message: e.to_string(),
+        })?;
+    Ok((engine, data))
+}
+
+/// The snapshot's rules, which of them run on the RVM, and the program that holds those.
+#[derive(Default)]
+struct Planned {
+    rules: Vec<RuleEntry>,
+    program: Option<Arc<regorus::rvm::program::Program>>,
+    fallbacks: Vec<(String, String)>,
+}
+
+fn plan_rules(policy: &regorus::CompiledPolicy, listed: &ListedRules, use_rvm: bool) -> Planned {
+    let mut functions = HashSet::new();
+    let mut paths: Vec<String> = listed.defaults.clone();
+    for (path, definitions) in policy.get_rules() {
+        if definitions.iter().any(|d| is_function(d.as_ref())) {
+            functions.insert(path.clone());
+        }
+        paths.push(path.clone());
+    }
+    functions.extend(listed.default_functions.iter().cloned());
+    paths.sort();
+    paths.dedup();
+    let documents: Vec<String> = paths
+        .iter()
+        .filter(|p| !functions.contains(*p))
+        .cloned()
+        .collect();
+    let plan = if use_rvm {
+        rvm_plan::plan(policy, &documents)
+    } else {
+        rvm_plan::RvmPlan {
+            fallbacks: documents
+                .iter()
+                .map(|p| (p.clone(), "RVM disabled".to_string()))
+                .collect(),
+            ..Default::default()
+        }
+    };
+    let rules = paths
+        .iter()
+        .map(|p| RuleEntry {
+            path: p.clone(),
+            segments: parse_ref(p).unwrap_or_default(),
+            rvm_entry: plan.entries.get(p).copied(),
+            is_function: functions.contains(p),
+        })
+        .filter(|r| !r.segments.is_empty())
+        .collect();
+    Planned {
+        rules,
+        program: plan.program,
+        fallbacks: plan.fallbacks,
     }
 }
 

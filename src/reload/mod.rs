@@ -179,6 +179,9 @@ impl BundleManager {
         .map_err(|e| ActivationError::Task(e.to_string()))?
     }
 
+    /// Activates `files` as bundle `name`: prepare (verify, compile together with the other
+    /// active bundles) and commit (swap, then bookkeeping). Reloads are serialised by the
+    /// state lock; requests never take it.
     fn activate_files(
         &self,
         name: &str,
@@ -188,60 +191,11 @@ impl BundleManager {
     ) -> Result<Outcome, ActivationError> {
         let started = Instant::now();
         let mut state = self.lock();
-        let hash = files.content_hash();
-        if !force
-            && state
-                .active
-                .get(name)
-                .is_some_and(|(_, active)| *active == hash)
-        {
+        let Some(prepared) = prepare(&state, name, source, files, force)? else {
             return Ok(Outcome::Unchanged);
-        }
-        let spec = state
-            .specs
-            .iter()
-            .find(|s| s.name == name)
-            .cloned()
-            .ok_or_else(|| ActivationError::Unknown(name.to_string()))?;
-        if let Some(verification) = &spec.verification {
-            sign::verify(&files, &state.keys, verification)?;
-        }
-        let size = files.files.values().map(|c| c.len() as u64).sum();
-        let bundle = Arc::new(Bundle::from_files(name, source, &files)?);
-        // Compile the new bundle together with every other active one, in configured order.
-        let candidate: Vec<Arc<Bundle>> = state
-            .specs
-            .iter()
-            .filter_map(|s| {
-                if s.name == name {
-                    Some(bundle.clone())
-                } else {
-                    state.active.get(&s.name).map(|(b, _)| b.clone())
-                }
-            })
-            .collect();
-        let snapshot = Snapshot::compile(&candidate, state.options)?;
-        for (rule, reason) in &snapshot.interpreter_rules {
-            tracing::debug!(rule = %rule, reason = %reason, "rule evaluated by the interpreter");
-        }
-        self.store.store(snapshot);
-        let revision = bundle.manifest.revision.clone();
-        let previous = state
-            .active
-            .insert(name.to_string(), (bundle, hash))
-            .map(|(b, _)| b.manifest.revision.clone());
+        };
+        let revision = self.commit(&mut state, name, prepared);
         drop(state);
-        self.metrics.bundle_load(name, true);
-        self.metrics
-            .bundle_active(name, previous.as_deref(), &revision);
-        self.status.update(name, |s| {
-            s.active_revision = Some(revision.clone());
-            s.last_successful_activation = Some(SystemTime::now());
-            s.size = size;
-        });
-        if self.status.all_active() {
-            self.store.mark_ready();
-        }
         info!(
             bundle = name,
             revision = %revision,
@@ -249,6 +203,31 @@ impl BundleManager {
             "bundle activated"
         );
         Ok(Outcome::Activated { revision })
+    }
+
+    /// Swaps the prepared snapshot in and records the new revision everywhere.
+    fn commit(&self, state: &mut State, name: &str, prepared: Prepared) -> String {
+        for (rule, reason) in &prepared.snapshot.interpreter_rules {
+            info!(bundle = name, rule = %rule, reason = %reason, "rule evaluated by the interpreter");
+        }
+        self.store.store(prepared.snapshot);
+        let revision = prepared.bundle.manifest.revision.clone();
+        let previous = state
+            .active
+            .insert(name.to_string(), (prepared.bundle, prepared.hash))
+            .map(|(b, _)| b.manifest.revision.clone());
+        self.metrics.bundle_load(name, true);
+        self.metrics
+            .bundle_active(name, previous.as_deref(), &revision);
+        self.status.update(name, |s| {
+            s.active_revision = Some(revision.clone());
+            s.last_successful_activation = Some(SystemTime::now());
+            s.size = prepared.size;
+        });
+        if self.status.all_active() {
+            self.store.mark_ready();
+        }
+        revision
     }
 
     /// Records the outcome of an attempt in the status table and the log.
@@ -275,6 +254,62 @@ impl BundleManager {
             }
         }
     }
+}
+
+/// A bundle ready to be swapped in: verified, assembled and compiled with the others.
+struct Prepared {
+    bundle: Arc<Bundle>,
+    hash: [u8; 32],
+    size: u64,
+    snapshot: Snapshot,
+}
+
+/// Everything that can fail, off the request path; `None` when the files are the active ones.
+fn prepare(
+    state: &State,
+    name: &str,
+    source: &Path,
+    files: BundleFiles,
+    force: bool,
+) -> Result<Option<Prepared>, ActivationError> {
+    let hash = files.content_hash();
+    if !force
+        && state
+            .active
+            .get(name)
+            .is_some_and(|(_, active)| *active == hash)
+    {
+        return Ok(None);
+    }
+    let spec = state
+        .specs
+        .iter()
+        .find(|s| s.name == name)
+        .ok_or_else(|| ActivationError::Unknown(name.to_string()))?;
+    if let Some(verification) = &spec.verification {
+        sign::verify(&files, &state.keys, verification)?;
+    }
+    let size = files.files.values().map(|c| c.len() as u64).sum();
+    let bundle = Arc::new(Bundle::from_files(name, source, &files)?);
+    // Compile the new bundle together with every other active one, in configured order.
+    let candidate: Vec<Arc<Bundle>> = state
+        .specs
+        .iter()
+        .filter_map(|s| {
+            if s.name == name {
+                Some(bundle.clone())
+            } else {
+                state.active.get(&s.name).map(|(b, _)| b.clone())
+            }
+        })
+        .collect();
+    let snapshot = Snapshot::compile(&candidate, state.options)?;
+    Ok(Some(Prepared {
+        bundle,
+        hash,
+        size,
+        snapshot,
+    }))
 }
 
 #[cfg(test)]

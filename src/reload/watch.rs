@@ -49,76 +49,12 @@ pub fn spawn(
     wake_remote: Arc<Notify>,
     stop: watch::Receiver<bool>,
 ) -> Result<Vec<JoinHandle<()>>, notify::Error> {
-    let mut targets = Vec::new();
-    for spec in manager.specs() {
-        if let BundleLocation::Local(path) = &spec.location {
-            // Canonicalise the directory, not the file: a ConfigMap key is a symlink into
-            // `..data`, and events name the link.
-            let is_dir = path.is_dir();
-            let path = if is_dir {
-                std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())
-            } else {
-                let parent = path
-                    .parent()
-                    .filter(|p| !p.as_os_str().is_empty())
-                    .unwrap_or(std::path::Path::new("."));
-                let parent = std::fs::canonicalize(parent).unwrap_or_else(|_| parent.to_path_buf());
-                path.file_name()
-                    .map(|n| parent.join(n))
-                    .unwrap_or_else(|| path.clone())
-            };
-            targets.push(Target {
-                name: spec.name.clone(),
-                path,
-                is_dir,
-            });
-        }
-    }
+    let targets = local_targets(&manager);
     let locals: Vec<String> = targets.iter().map(|t| t.name.clone()).collect();
     let mut tasks = Vec::new();
-
     if !targets.is_empty() {
         let (tx, rx) = mpsc::unbounded_channel::<String>();
-        let targets = Arc::new(targets);
-        let matcher = targets.clone();
-        let mut debouncer = new_debouncer(
-            settings.debounce,
-            None,
-            move |result: DebounceEventResult| match result {
-                Ok(events) => {
-                    let mut names = BTreeSet::new();
-                    for event in events {
-                        for path in &event.paths {
-                            for target in matcher.iter().filter(|t| t.matches(path)) {
-                                names.insert(target.name.clone());
-                            }
-                        }
-                    }
-                    for name in names {
-                        let _ = tx.send(name);
-                    }
-                }
-                Err(errors) => {
-                    for e in errors {
-                        warn!(error = %e, "file watch error; the periodic re-check still runs");
-                    }
-                }
-            },
-        )?;
-        for target in targets.iter() {
-            let (watched, mode) = if target.is_dir {
-                (target.path.clone(), RecursiveMode::Recursive)
-            } else {
-                let parent = target
-                    .path
-                    .parent()
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| PathBuf::from("."));
-                (parent, RecursiveMode::NonRecursive)
-            };
-            debouncer.watch(&watched, mode)?;
-            info!(bundle = %target.name, path = %watched.display(), "watching bundle");
-        }
+        let debouncer = watch_targets(targets, settings, tx)?;
         tasks.push(tokio::spawn(reload_on_events(
             manager.clone(),
             rx,
@@ -139,6 +75,87 @@ pub fn spawn(
         stop,
     )));
     Ok(tasks)
+}
+
+/// The local bundles, with canonical paths. A directory is canonicalised itself; a tarball
+/// through its parent, because a ConfigMap key is a symlink into `..data` and events name the
+/// link.
+fn local_targets(manager: &BundleManager) -> Vec<Target> {
+    let mut targets = Vec::new();
+    for spec in manager.specs() {
+        let BundleLocation::Local(path) = &spec.location else {
+            continue;
+        };
+        let is_dir = path.is_dir();
+        let path = if is_dir {
+            std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())
+        } else {
+            let parent = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            let parent = std::fs::canonicalize(parent).unwrap_or_else(|_| parent.to_path_buf());
+            path.file_name()
+                .map(|n| parent.join(n))
+                .unwrap_or_else(|| path.clone())
+        };
+        targets.push(Target {
+            name: spec.name.clone(),
+            path,
+            is_dir,
+        });
+    }
+    targets
+}
+
+/// Watches every target's directory (debounced, trailing edge) and sends the names of the
+/// bundles whose files changed.
+fn watch_targets(
+    targets: Vec<Target>,
+    settings: WatchSettings,
+    tx: mpsc::UnboundedSender<String>,
+) -> Result<impl Send + 'static, notify::Error> {
+    let targets = Arc::new(targets);
+    let matcher = targets.clone();
+    let mut debouncer = new_debouncer(
+        settings.debounce,
+        None,
+        move |result: DebounceEventResult| match result {
+            Ok(events) => {
+                let mut names = BTreeSet::new();
+                for event in events {
+                    for path in &event.paths {
+                        for target in matcher.iter().filter(|t| t.matches(path)) {
+                            names.insert(target.name.clone());
+                        }
+                    }
+                }
+                for name in names {
+                    let _ = tx.send(name);
+                }
+            }
+            Err(errors) => {
+                for e in errors {
+                    warn!(error = %e, "file watch error; the periodic re-check still runs");
+                }
+            }
+        },
+    )?;
+    for target in targets.iter() {
+        let (watched, mode) = if target.is_dir {
+            (target.path.clone(), RecursiveMode::Recursive)
+        } else {
+            let parent = target
+                .path
+                .parent()
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("."));
+            (parent, RecursiveMode::NonRecursive)
+        };
+        debouncer.watch(&watched, mode)?;
+        info!(bundle = %target.name, path = %watched.display(), "watching bundle");
+    }
+    Ok(debouncer)
 }
 
 async fn reload_on_events<D: Send + 'static>(

@@ -165,6 +165,16 @@ impl Daemon {
         exit
     }
 
+    /// Stops the daemon (SIGTERM) and returns its whole log, read to the end: what a negative
+    /// check ("never logged") must look at, or it races the reader thread.
+    pub fn stop_and_read_log(self) -> String {
+        let log = self.log.clone();
+        let status = self.terminate();
+        assert!(status.success(), "{status:?}");
+        log.wait_for_eof();
+        log.text()
+    }
+
     /// Waits for the daemon to exit (after a signal).
     pub fn wait(mut self) -> ExitStatus {
         let exit = self.child.wait().expect("wait");
@@ -222,42 +232,6 @@ pub fn client() -> reqwest::blocking::Client {
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap()
-}
-
-/// Writes `dir` as a gzip-compressed tarball at `out`, with OPA-style `/path` entries.
-pub fn tarball(dir: &Path, out: &Path) {
-    let file = std::fs::File::create(out).unwrap();
-    let gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
-    let mut builder = tar::Builder::new(gz);
-    add_dir(&mut builder, dir, dir);
-    builder.into_inner().unwrap().finish().unwrap();
-}
-
-fn add_dir<W: std::io::Write>(builder: &mut tar::Builder<W>, root: &Path, dir: &Path) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            add_dir(builder, root, &path);
-        } else {
-            let rel = path.strip_prefix(root).unwrap();
-            let content = std::fs::read(&path).unwrap();
-            let mut header = tar::Header::new_gnu();
-            header.set_size(content.len() as u64);
-            header.set_mode(0o644);
-            header.set_cksum();
-            builder
-                .append_data(
-                    &mut header,
-                    Path::new("/").join(rel).strip_prefix("/").unwrap(),
-                    &content[..],
-                )
-                .unwrap();
-        }
-    }
 }
 
 /// An RFC 3339 timestamp `minutes_ago` minutes before now.
@@ -341,18 +315,15 @@ impl ConfigMapVolume {
     }
 }
 
-/// A gzip-compressed tarball of `files`, as a bundle server would serve it.
+/// A gzip-compressed tarball of `files`, written by the product's own builder.
 pub fn tarball_bytes(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    let mut builder = tar::Builder::new(gz);
-    for (name, content) in files {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(content.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        builder.append_data(&mut header, name, *content).unwrap();
-    }
-    builder.into_inner().unwrap().finish().unwrap()
+    let files = authzd::bundle::BundleFiles {
+        files: files
+            .iter()
+            .map(|(name, content)| (name.to_string(), content.to_vec()))
+            .collect(),
+    };
+    files.to_tarball().unwrap()
 }
 
 /// One scripted answer of [`BundleServer`].
