@@ -448,7 +448,7 @@ fn watch_settings(args: &WatchArgs, file: &FileConfig) -> Result<WatchSettings, 
         .or_else(|| file_watch.and_then(|w| w.recheck_seconds))
     {
         None => defaults.recheck,
-        Some(s) if s == 0.0 => defaults.recheck,
+        Some(0.0) => defaults.recheck,
         Some(s) => seconds("--recheck-interval-seconds (watch.recheck_seconds)", s)?,
     };
     Ok(WatchSettings {
