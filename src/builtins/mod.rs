@@ -12,6 +12,10 @@ use std::cell::Cell;
 
 use regorus::{Engine, Value};
 
+mod args;
+mod crypto;
+mod encoding;
+
 /// One extension builtin: its Rego name, its arity and its implementation.
 #[derive(Clone, Copy)]
 pub struct Builtin {
@@ -22,7 +26,7 @@ pub struct Builtin {
 
 /// Every extension builtin, family by family.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    let families: [&'static [Builtin]; 0] = [];
+    let families: [&'static [Builtin]; 1] = [crypto::BUILTINS];
     families.into_iter().flatten()
 }
 
