@@ -3,6 +3,7 @@
 //! failure becomes [`super::builtin_error`] with the builtin's name in front.
 
 use regorus::Value;
+use regorus::value::Object;
 
 /// What one builtin body returns: a value, or OPA's message without the builtin's name.
 pub(super) type Outcome = Result<Value, String>;
@@ -40,6 +41,19 @@ pub(super) fn string(args: &[Value], index: usize) -> Result<&str, String> {
         Value::String(s) => Ok(s),
         other => Err(mismatch(index, "string", other)),
     }
+}
+
+/// Operand `index` (0-based) as an object.
+pub(super) fn object(args: &[Value], index: usize) -> Result<&Object, String> {
+    match operand(args, index)? {
+        Value::Object(o) => Ok(o),
+        other => Err(mismatch(index, "object", other)),
+    }
+}
+
+/// Operand `index` (0-based), whatever its type.
+pub(super) fn any(args: &[Value], index: usize) -> Result<&Value, String> {
+    operand(args, index)
 }
 
 fn mismatch(index: usize, want: &str, got: &Value) -> String {

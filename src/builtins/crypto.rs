@@ -2,7 +2,7 @@
 //! (hex digests of a string), `crypto.hmac.md5/sha1/sha256/sha512(message, key)` (hex MACs) and
 //! `crypto.hmac.equal` (constant-time comparison of two MACs).
 //!
-//! Does not own X.509 parsing (not implemented) nor JWT signatures.
+//! Does not own X.509 parsing (not implemented) nor JWT signatures ([`super::jwt`]).
 
 use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};

@@ -15,6 +15,9 @@ use regorus::{Engine, Value};
 mod args;
 mod crypto;
 mod encoding;
+mod jws;
+mod jwt;
+mod keys;
 
 /// One extension builtin: its Rego name, its arity and its implementation.
 #[derive(Clone, Copy)]
@@ -26,7 +29,7 @@ pub struct Builtin {
 
 /// Every extension builtin, family by family.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    let families: [&'static [Builtin]; 1] = [crypto::BUILTINS];
+    let families: [&'static [Builtin]; 2] = [jwt::BUILTINS, crypto::BUILTINS];
     families.into_iter().flatten()
 }
 
