@@ -282,6 +282,8 @@ fn interpreter_error(text: &str, options: DecideOptions) -> EvalError {
             "eval_cancel_error",
             format!("{detail}; raise --eval-timeout if the policy needs more"),
         )
+    } else if options.strict_builtin_errors && is_operand_type_error(&detail) {
+        ("eval_type_error", detail)
     } else if options.strict_builtin_errors {
         ("eval_builtin_error", detail)
     } else {
@@ -292,6 +294,14 @@ fn interpreter_error(text: &str, options: DecideOptions) -> EvalError {
         message,
         location,
     }
+}
+
+/// OPA reports a builtin's operand of the wrong type as `eval_type_error`; authzd's extension
+/// builtins word it as OPA does (`name: operand 2 must be string but got number`).
+fn is_operand_type_error(detail: &str) -> bool {
+    detail
+        .split_once(": operand ")
+        .is_some_and(|(_, rest)| rest.contains(" must be ") && rest.contains(" but got "))
 }
 
 #[cfg(test)]
@@ -319,5 +329,23 @@ mod tests {
                 col: 1
             })
         );
+    }
+
+    #[test]
+    fn operand_type_errors_map_to_opa_type_error() {
+        let strict = DecideOptions {
+            strict_builtin_errors: true,
+        };
+        let text =
+            "\n--> p.rego:2:6\n  |\nerror: crypto.sha256: operand 1 must be string but got number";
+        let EvalError::Eval { code, .. } = interpreter_error(text, strict) else {
+            panic!("not an eval error");
+        };
+        assert_eq!(code, "eval_type_error");
+        let text = "error: io.jwt.decode: encoded JWT had no period separators";
+        let EvalError::Eval { code, .. } = interpreter_error(text, strict) else {
+            panic!("not an eval error");
+        };
+        assert_eq!(code, "eval_builtin_error");
     }
 }
