@@ -180,3 +180,23 @@ fn eval_and_test_have_the_token_and_crypto_builtins() {
     assert!(stdout.contains("data.p.test_round_trip: PASS"), "{stdout}");
     assert!(stdout.contains("data.p.test_claims: PASS"), "{stdout}");
 }
+
+#[test]
+fn an_output_argument_to_an_extension_builtin_is_refused_at_load() {
+    // OPA's `f(x, out)` form: regorus cannot bind `out` for an extension, so the bundle is
+    // refused with the form that works instead of failing every decision.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.rego"),
+        "package p\nclaims := c if {\n\tio.jwt.decode(input.token, [_, c, _])\n}\n",
+    )
+    .unwrap();
+    let (status, stdout, stderr) =
+        run_cli(&["eval", "--bundle", dir.path().to_str().unwrap(), "p/claims"]);
+    assert!(!status.success(), "{stdout}");
+    assert!(stderr.contains("p.rego:3:"), "{stderr}");
+    assert!(
+        stderr.contains("write `x := io.jwt.decode(...)`"),
+        "{stderr}"
+    );
+}
