@@ -145,3 +145,58 @@ fn no_subcommand_runs_the_daemon_on_the_example_bundle() {
     let _ = child.wait();
     assert_eq!(body["result"], serde_json::json!(true));
 }
+
+#[test]
+fn eval_and_test_have_the_token_and_crypto_builtins() {
+    let input = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(input.path(), r#"{"text": "abc"}"#).unwrap();
+    let (status, stdout, stderr) = run_cli(&[
+        "eval",
+        "--bundle",
+        "tests/bundles/tokens",
+        "--input",
+        input.path().to_str().unwrap(),
+        "tokens/sha256",
+    ]);
+    assert!(status.success(), "{stderr}");
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        value,
+        serde_json::json!({"result": "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"})
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.rego"),
+        concat!(
+            "package p\n",
+            "token := io.jwt.encode_sign({\"alg\": \"HS256\"}, {\"sub\": \"alice\"}, {\"kty\": \"oct\", \"k\": \"c2VjcmV0\"})\n",
+            "test_round_trip if io.jwt.verify_hs256(token, \"secret\")\n",
+            "test_claims if io.jwt.decode(token)[1].sub == \"alice\"\n",
+        ),
+    )
+    .unwrap();
+    let (status, stdout, stderr) = run_cli(&["test", "-v", dir.path().to_str().unwrap()]);
+    assert!(status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("data.p.test_round_trip: PASS"), "{stdout}");
+    assert!(stdout.contains("data.p.test_claims: PASS"), "{stdout}");
+}
+
+#[test]
+fn an_output_argument_to_an_extension_builtin_is_refused_at_load() {
+    // OPA's `f(x, out)` form: regorus cannot bind `out` for an extension, so the bundle is
+    // refused with the form that works instead of failing every decision.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.rego"),
+        "package p\nclaims := c if {\n\tio.jwt.decode(input.token, [_, c, _])\n}\n",
+    )
+    .unwrap();
+    let (status, stdout, stderr) =
+        run_cli(&["eval", "--bundle", dir.path().to_str().unwrap(), "p/claims"]);
+    assert!(!status.success(), "{stdout}");
+    assert!(stderr.contains("p.rego:3:"), "{stderr}");
+    assert!(
+        stderr.contains("write `x := io.jwt.decode(...)`"),
+        "{stderr}"
+    );
+}

@@ -744,3 +744,63 @@ fn json_log_format() {
     let _ = child.wait();
     assert!(seen.iter().any(|m| m == "bundle activated"), "{seen:?}");
 }
+
+/// An RS256 token signed by `tests/keys/<key>_private.pem`, with the claims the tokens bundle's
+/// `authz` package checks.
+fn bearer_token(key: &str, kid: &str, exp: u64) -> String {
+    let pem = std::fs::read(repo().join(format!("tests/keys/{key}_private.pem"))).unwrap();
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some(kid.to_string());
+    let claims = json!({"sub": "alice", "iss": "https://idp.example.com", "aud": "orders",
+        "role": "admin", "exp": exp});
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(&pem).unwrap();
+    jsonwebtoken::encode(&header, &claims, &key).unwrap()
+}
+
+#[test]
+fn a_policy_verifying_jwts_loads_and_answers() {
+    // OPA's Envoy + JWT tutorial shape: io.jwt.decode_verify against a JWKS, over HTTP.
+    let d = Daemon::start(&["--bundle", "tests/bundles/tokens"]);
+    let request = |token: &str| {
+        json!({"attributes": {"request": {"http": {"method": "DELETE",
+            "headers": {"authorization": format!("Bearer {token}")}}}}})
+    };
+    let valid = bearer_token("rsa", "rsa-1", 4102444800);
+    assert_eq!(
+        result(&d, "/v1/data/tokens/authz/allow", request(&valid)),
+        json!(true)
+    );
+    // The same claims signed by another key under the JWKS key's kid, and an expired token.
+    let forged = bearer_token("rsa2", "rsa-1", 4102444800);
+    let expired = bearer_token("rsa", "rsa-1", 978307200);
+    for token in [&forged, &expired] {
+        assert_eq!(
+            result(&d, "/v1/data/tokens/authz/allow", request(token)),
+            json!(false)
+        );
+    }
+    // A malformed token is undefined by default; strict-builtin-errors reports it as OPA does.
+    let (status, body) = post(
+        &d,
+        "/v1/data/tokens/authz/claims",
+        &json!({"input": request("garbage")}),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.get("result").is_none(), "{body}");
+    let (status, body) = post(
+        &d,
+        "/v1/data/tokens/authz/claims?strict-builtin-errors",
+        &json!({"input": request("garbage")}),
+    );
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(body["code"], "internal_error", "{body}");
+    assert_eq!(body["errors"][0]["code"], "eval_builtin_error", "{body}");
+    assert!(
+        body["errors"][0]["message"].as_str().is_some_and(
+            |m| m.contains("io.jwt.decode_verify: encoded JWT had no period separators")
+        ),
+        "{body}"
+    );
+    // Nothing of the token reaches the log.
+    assert!(!d.log_text().contains(&valid[..40]), "{}", d.log_text());
+}

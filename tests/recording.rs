@@ -82,15 +82,25 @@ fn every_api_records_each_decision_exactly_once() {
         ("none", 200, "undefined"),
         ("conflict", 500, "error"),
     ] {
-        let got = http(&d, "/v1/data/rec/verdict", json!({ "input": { "mode": mode } }));
+        let got = http(
+            &d,
+            "/v1/data/rec/verdict",
+            json!({ "input": { "mode": mode } }),
+        );
         assert_eq!(got, status, "v1 {mode}");
         add(&mut want, "http", outcome);
     }
     assert_eq!(http(&d, "/v1/data/rec/a%22b", json!({"input": {}})), 400);
     add(&mut want, "http", "error");
-    assert_eq!(http(&d, "/v0/data/rec/verdict", json!({"mode": "allow"})), 200);
+    assert_eq!(
+        http(&d, "/v0/data/rec/verdict", json!({"mode": "allow"})),
+        200
+    );
     add(&mut want, "http", "allow");
-    assert_eq!(http(&d, "/v0/data/rec/verdict", json!({"mode": "none"})), 404);
+    assert_eq!(
+        http(&d, "/v0/data/rec/verdict", json!({"mode": "none"})),
+        404
+    );
     add(&mut want, "http", "undefined");
     let batch = json!({"inputs": {"a": {"mode": "allow"}, "b": {"mode": "conflict"}, "c": {"mode": "deny"}}});
     assert_eq!(http(&d, "/v1/batch/data/rec/verdict", batch), 207);
@@ -227,5 +237,4 @@ async fn grpc_and_envoy(addr: &str, want: &mut Tally) {
         assert_eq!(answer.is_ok(), ok, "envoy {mode}: {answer:?}");
         add(want, "envoy", outcome);
     }
-
 }

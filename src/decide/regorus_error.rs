@@ -69,6 +69,8 @@ fn classify_text(text: &str, strict: bool) -> EvalError {
             ErrorCode::EvalCancel,
             format!("{detail}; raise --eval-timeout-ms if the policy needs more"),
         )
+    } else if strict && is_operand_type_error(&detail) {
+        (ErrorCode::EvalType, detail)
     } else if strict {
         (ErrorCode::EvalBuiltin, detail)
     } else {
@@ -79,6 +81,14 @@ fn classify_text(text: &str, strict: bool) -> EvalError {
         message,
         location,
     }
+}
+
+/// OPA reports a builtin's operand of the wrong type as `eval_type_error`; authzd's extension
+/// builtins word it as OPA does (`name: operand 2 must be string but got number`).
+fn is_operand_type_error(detail: &str) -> bool {
+    detail
+        .split_once(": operand ")
+        .is_some_and(|(_, rest)| rest.contains(" must be ") && rest.contains(" but got "))
 }
 
 #[cfg(test)]
@@ -92,11 +102,13 @@ mod tests {
     /// Evaluates `rule` of `policy` on a fresh interpreter and returns its error.
     fn interpreter_error(policy: &str, rule: &str, strict: bool) -> EvalError {
         let mut engine = Engine::new();
+        crate::builtins::register(&mut engine).unwrap();
         engine
             .add_policy("policy.rego".into(), policy.into())
             .unwrap();
         engine.set_strict_builtin_errors(strict);
-        let error = engine.eval_rule(rule.into()).unwrap_err();
+        let error = crate::builtins::with_strict_errors(strict, || engine.eval_rule(rule.into()))
+            .unwrap_err();
         from_interpreter(&error, strict)
     }
 
@@ -169,6 +181,18 @@ mod tests {
         let e = from_vm(error);
         assert_eq!(e.code, ErrorCode::EvalCancel, "{e:?}");
         assert!(e.message.contains("100 instructions"), "{e:?}");
+    }
+
+    #[test]
+    fn operand_type_errors_under_strict_mode() {
+        let e = interpreter_error("package p\nx := crypto.sha256(1)\n", "data.p.x", true);
+        assert_eq!(e.code, ErrorCode::EvalType, "{e:?}");
+        let e = interpreter_error(
+            "package p\nx := io.jwt.decode(\"no-periods\")\n",
+            "data.p.x",
+            true,
+        );
+        assert_eq!(e.code, ErrorCode::EvalBuiltin, "{e:?}");
     }
 
     #[test]

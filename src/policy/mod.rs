@@ -295,6 +295,12 @@ fn load_engine(
         }
     }
     engine.set_rego_v0(false);
+    // regorus would load a wrong-arity extension call and fail every decision on it.
+    crate::builtins::calls::check(engine.get_modules().iter().map(|m| m.as_ref())).map_err(
+        |message| CompileError::Rego {
+            message: message.trim().to_string(),
+        },
+    )?;
     let data = merged_data(bundles)?;
     engine
         .add_data(data.clone())
