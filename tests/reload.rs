@@ -344,7 +344,7 @@ fn tarball_of(files: &[(String, String)]) -> Vec<u8> {
 
 #[test]
 fn bundle_server_polling_etags_errors_and_persistence() {
-    let server = BundleServer::start(vec![
+    let script: Vec<Reply> = [
         Reply {
             status: 200,
             etag: Some("\"e1\"".into()),
@@ -360,17 +360,24 @@ fn bundle_server_polling_etags_errors_and_persistence() {
             etag: Some("\"e2\"".into()),
             body: tarball_of(&revision_files("remote-2")),
         },
+    ]
+    .into_iter()
+    // The error holds for a few retries (backoff 100 ms growing by 1.6), long enough to be seen.
+    .chain(std::iter::repeat_n(
         Reply {
             status: 500,
             etag: None,
             body: b"oops".to_vec(),
         },
-        Reply {
-            status: 304,
-            etag: Some("\"e2\"".into()),
-            body: Vec::new(),
-        },
-    ]);
+        6,
+    ))
+    .chain([Reply {
+        status: 304,
+        etag: Some("\"e2\"".into()),
+        body: Vec::new(),
+    }])
+    .collect();
+    let server = BundleServer::start(script);
     let work = tempfile::tempdir().unwrap();
     let token = work.path().join("token");
     std::fs::write(&token, "t0ken\n").unwrap();
@@ -387,7 +394,8 @@ fn bundle_server_polling_etags_errors_and_persistence() {
     )
     .unwrap();
     let d = Daemon::start(&["--config-file", config.to_str().unwrap()]);
-    wait_for_revision(&d, "remote-1", Duration::from_secs(10));
+    // remote-1 serves for one polling interval only; its activation is in the log.
+    d.wait_for_log("revision=remote-1");
     wait_for_revision(&d, "remote-2", Duration::from_secs(10));
     // The 500 is reported, and remote-2 keeps serving.
     let started = Instant::now();

@@ -7,6 +7,8 @@
 
 mod evaluators;
 mod path;
+mod recursion;
+pub mod rego_ast;
 mod rvm_plan;
 
 use std::collections::{HashMap, HashSet};
@@ -301,6 +303,10 @@ fn load_engine(
             message: message.trim().to_string(),
         },
     )?;
+    // regorus's interpreter would overflow its stack on the first decision that reaches a
+    // cycle; OPA refuses the bundle, and so does authzd.
+    recursion::check(engine.get_modules().iter().map(|m| m.as_ref()))
+        .map_err(|message| CompileError::Rego { message })?;
     let data = merged_data(bundles)?;
     engine
         .add_data(data.clone())
