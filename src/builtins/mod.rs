@@ -8,6 +8,8 @@
 //! knows only regorus' own builtins), so [`crate::policy`] keeps it on the interpreter, and a
 //! rule that reaches a builtin overridden here ([`overrides_regorus`]) too.
 
+mod graphql;
+
 use std::cell::Cell;
 
 use regorus::{Engine, Value};
@@ -22,7 +24,7 @@ pub struct Builtin {
 
 /// Every extension builtin, family by family.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    let families: [&'static [Builtin]; 0] = [];
+    let families: [&'static [Builtin]; 1] = [graphql::BUILTINS];
     families.into_iter().flatten()
 }
 
@@ -89,5 +91,47 @@ mod tests {
         assert_eq!(builtin_error("x").unwrap(), Value::Undefined);
         assert!(with_strict_errors(true, || builtin_error("x")).is_err());
         assert_eq!(builtin_error("x").unwrap(), Value::Undefined);
+    }
+}
+
+/// Evaluates `{fn, args, strict}` lines from `$BUILTIN_CASES` and writes one JSON answer per
+/// line (`{"value": ..}`, `{"undefined": true}` or `{"error": ..}`) to `$BUILTIN_OUT`: the
+/// authzd side of a comparison with OPA's engine, run by hand (`cargo test --lib
+/// builtins::compare -- --ignored`).
+#[cfg(test)]
+mod compare {
+    #[test]
+    #[ignore = "a tool: needs BUILTIN_CASES and BUILTIN_OUT"]
+    fn compare() {
+        let cases = std::fs::read_to_string(std::env::var("BUILTIN_CASES").unwrap()).unwrap();
+        let mut out = String::new();
+        for line in cases.lines().filter(|l| !l.trim().is_empty()) {
+            let case: serde_json::Value = serde_json::from_str(line).unwrap();
+            let name = case["fn"].as_str().unwrap();
+            let args = case["args"].as_array().unwrap();
+            let strict = case["strict"].as_bool().unwrap_or(false);
+            let params: Vec<String> = (0..args.len()).map(|i| format!("input.a{i}")).collect();
+            let module = format!("package t\nx := {name}({})\n", params.join(", "));
+            let mut engine = regorus::Engine::new();
+            super::register(&mut engine).unwrap();
+            engine.add_policy("t.rego".into(), module).unwrap();
+            let mut input = serde_json::Map::new();
+            for (i, a) in args.iter().enumerate() {
+                input.insert(format!("a{i}"), a.clone());
+            }
+            engine.set_input(regorus::Value::from(serde_json::Value::Object(input)));
+            let answer =
+                super::with_strict_errors(strict, || engine.eval_rule("data.t.x".to_string()));
+            let json = match answer {
+                Ok(regorus::Value::Undefined) => serde_json::json!({"undefined": true}),
+                Ok(v) => {
+                    serde_json::json!({"value": serde_json::from_str::<serde_json::Value>(&v.to_json_str().unwrap()).unwrap()})
+                }
+                Err(e) => serde_json::json!({"error": e.to_string()}),
+            };
+            out.push_str(&json.to_string());
+            out.push('\n');
+        }
+        std::fs::write(std::env::var("BUILTIN_OUT").unwrap(), out).unwrap();
     }
 }
