@@ -8,6 +8,7 @@
 //! knows only regorus' own builtins), so [`crate::policy`] keeps it on the interpreter, and a
 //! rule that reaches a builtin overridden here ([`overrides_regorus`]) too.
 
+mod aws;
 mod graphql;
 
 use std::cell::Cell;
@@ -24,7 +25,7 @@ pub struct Builtin {
 
 /// Every extension builtin, family by family.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    let families: [&'static [Builtin]; 1] = [graphql::BUILTINS];
+    let families: [&'static [Builtin]; 2] = [graphql::BUILTINS, aws::BUILTINS];
     families.into_iter().flatten()
 }
 
