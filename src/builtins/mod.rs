@@ -10,6 +10,7 @@
 
 mod aws;
 mod graphql;
+mod strings;
 
 use std::cell::Cell;
 
@@ -25,7 +26,7 @@ pub struct Builtin {
 
 /// Every extension builtin, family by family.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    let families: [&'static [Builtin]; 2] = [graphql::BUILTINS, aws::BUILTINS];
+    let families: [&'static [Builtin]; 3] = [graphql::BUILTINS, aws::BUILTINS, strings::BUILTINS];
     families.into_iter().flatten()
 }
 
