@@ -9,8 +9,13 @@
 //! rule that reaches a builtin overridden here ([`overrides_regorus`]) too.
 
 mod aws;
+mod glob;
 mod graphql;
+mod json;
+mod numbers;
+mod regorus_builtin;
 mod strings;
+mod units;
 
 use std::cell::Cell;
 
@@ -26,7 +31,15 @@ pub struct Builtin {
 
 /// Every extension builtin, family by family.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    let families: [&'static [Builtin]; 3] = [graphql::BUILTINS, aws::BUILTINS, strings::BUILTINS];
+    let families: [&'static [Builtin]; 7] = [
+        json::BUILTINS,
+        glob::BUILTINS,
+        graphql::BUILTINS,
+        aws::BUILTINS,
+        strings::BUILTINS,
+        numbers::BUILTINS,
+        units::BUILTINS,
+    ];
     families.into_iter().flatten()
 }
 
@@ -122,14 +135,20 @@ mod compare {
                 input.insert(format!("a{i}"), a.clone());
             }
             engine.set_input(regorus::Value::from(serde_json::Value::Object(input)));
-            let answer =
-                super::with_strict_errors(strict, || engine.eval_rule("data.t.x".to_string()));
+            let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                super::with_strict_errors(strict, || engine.eval_rule("data.t.x".to_string()))
+            }));
             let json = match answer {
-                Ok(regorus::Value::Undefined) => serde_json::json!({"undefined": true}),
-                Ok(v) => {
-                    serde_json::json!({"value": serde_json::from_str::<serde_json::Value>(&v.to_json_str().unwrap()).unwrap()})
-                }
-                Err(e) => serde_json::json!({"error": e.to_string()}),
+                Err(_) => serde_json::json!({"error": "panic"}),
+                Ok(Ok(regorus::Value::Undefined)) => serde_json::json!({"undefined": true}),
+                Ok(Ok(v)) => match v.to_json_str() {
+                    Ok(text) => {
+                        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+                        serde_json::json!({ "value": value })
+                    }
+                    Err(e) => serde_json::json!({"error": format!("unserializable {v:?}: {e}")}),
+                },
+                Ok(Err(e)) => serde_json::json!({"error": e.to_string()}),
             };
             out.push_str(&json.to_string());
             out.push('\n');
