@@ -8,11 +8,14 @@
 //! knows only regorus' own builtins), so [`crate::policy`] keeps it on the interpreter, and a
 //! rule that reaches a builtin overridden here ([`overrides_regorus`]) too.
 
+mod arrays;
 mod aws;
 mod glob;
 mod graphql;
 mod json;
+mod net;
 mod numbers;
+mod regex;
 mod regorus_builtin;
 mod strings;
 mod units;
@@ -31,7 +34,10 @@ pub struct Builtin {
 
 /// Every extension builtin, family by family.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    let families: [&'static [Builtin]; 7] = [
+    let families: [&'static [Builtin]; 10] = [
+        arrays::BUILTINS,
+        regex::BUILTINS,
+        net::BUILTINS,
         json::BUILTINS,
         glob::BUILTINS,
         graphql::BUILTINS,
