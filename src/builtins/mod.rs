@@ -18,6 +18,7 @@ mod numbers;
 mod regex;
 mod regorus_builtin;
 mod strings;
+mod template;
 mod units;
 
 use std::cell::Cell;
@@ -34,7 +35,8 @@ pub struct Builtin {
 
 /// Every extension builtin, family by family.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    let families: [&'static [Builtin]; 10] = [
+    let families: [&'static [Builtin]; 11] = [
+        template::BUILTINS,
         arrays::BUILTINS,
         regex::BUILTINS,
         net::BUILTINS,
