@@ -107,14 +107,39 @@ fn match_schema(args: Vec<Value>) -> anyhow::Result<Value> {
         Ok(v) => v,
         Err(e) => return builtin_error(format!("{name}: {e}")),
     };
-    let errors: Vec<Json> = validator
-        .iter_errors(&document)
-        .map(|e| {
-            let field = field_of(&e.instance_path().to_string());
-            let (kind, desc) = describe(&e);
-            json!({"error": format!("{field}: {desc}"), "type": kind, "field": field, "desc": desc})
-        })
-        .collect();
+    let mut errors: Vec<Json> = Vec::new();
+    for e in validator.iter_errors(&document) {
+        let field = field_of(&e.instance_path().to_string());
+        let entry = |kind: &str, desc: String| json!({"error": format!("{field}: {desc}"), "type": kind, "field": field, "desc": desc});
+        // gojsonschema reports each unexpected property on its own; the jsonschema crate
+        // reports `additionalProperties: false` without `properties` as a false schema.
+        let schema_path = e.schema_path().to_string();
+        if matches!(e.kind(), ValidationErrorKind::FalseSchema)
+            && let Some(parent) = schema_path.strip_suffix("/additionalProperties")
+            && let Some(Json::Object(instance)) =
+                locate_pointer(&document, &e.instance_path().to_string())
+        {
+            let declared = schema
+                .pointer(&format!("{parent}/properties"))
+                .and_then(Json::as_object);
+            for property in instance.keys() {
+                if declared.is_none_or(|d| !d.contains_key(property)) {
+                    let desc = format!("Additional property {property} is not allowed");
+                    errors.push(entry("additional_property_not_allowed", desc));
+                }
+            }
+            continue;
+        }
+        if let ValidationErrorKind::AdditionalProperties { unexpected } = e.kind() {
+            for property in unexpected {
+                let desc = format!("Additional property {property} is not allowed");
+                errors.push(entry("additional_property_not_allowed", desc));
+            }
+            continue;
+        }
+        let (kind, desc) = describe(&e);
+        errors.push(entry(kind, desc));
+    }
     let errors = gojsonschema_order(errors, &document);
     let answer = json!([errors.is_empty(), errors]);
     Ok(Value::from(answer))
@@ -155,6 +180,11 @@ fn gojsonschema_order(errors: Vec<Json>, document: &Json) -> Vec<Json> {
         out.insert(position.min(out.len()), e);
     }
     out
+}
+
+/// The value at a JSON pointer in `document` (`""` is the document).
+fn locate_pointer<'a>(document: &'a Json, pointer: &str) -> Option<&'a Json> {
+    document.pointer(pointer)
 }
 
 /// The value at a gojsonschema field name in `document`.
@@ -204,6 +234,15 @@ fn type_of(value: &Json) -> &'static str {
         Json::String(_) => "string",
         Json::Array(_) => "array",
         Json::Object(_) => "object",
+    }
+}
+
+/// Go's shortest formatting of a float (`2`, not `2.0`).
+fn go_float(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e21 {
+        format!("{f:.0}")
+    } else {
+        format!("{f}")
     }
 }
 
@@ -270,9 +309,9 @@ fn describe(error: &jsonschema::ValidationError<'_>) -> (&'static str, String) {
             "number_gt",
             format!("Must be greater than {}", number(limit)),
         ),
-        K::MultipleOf { .. } => (
+        K::MultipleOf { multiple_of } => (
             "multiple_of",
-            "Must be a multiple of the given number".into(),
+            format!("Must be a multiple of {}", go_float(*multiple_of)),
         ),
         K::MaxLength { limit } => (
             "string_lte",
