@@ -104,6 +104,10 @@ pub struct RunArgs {
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
     #[arg(long, env = "AUTHZD_SHUTDOWN_GRACE_PERIOD", default_value_t = 10)]
     pub shutdown_grace_period: u64,
+    /// Seconds to keep serving decisions after SIGTERM/SIGINT, with readiness failing (lame
+    /// duck), before the drain starts: clients that are still draining can keep asking.
+    #[arg(long, env = "AUTHZD_SHUTDOWN_DELAY_SECONDS", default_value_t = 0)]
+    pub shutdown_delay_seconds: u64,
     /// Runtime worker threads (default: available cores, at most 8).
     #[arg(long, env = "AUTHZD_THREADS")]
     pub threads: Option<usize>,
@@ -416,6 +420,7 @@ impl RunArgs {
             max_request_bytes: self.max_request_bytes,
             max_bundle_bytes: self.max_bundle_bytes,
             shutdown_grace: Duration::from_secs(self.shutdown_grace_period),
+            shutdown_delay: Duration::from_secs(self.shutdown_delay_seconds),
             threads: self
                 .threads
                 .filter(|n| *n > 0)
@@ -442,6 +447,16 @@ mod tests {
         );
         assert_eq!(config.http_addrs, vec!["127.0.0.1:8181".parse().unwrap()]);
         assert_eq!(config.default_decision, "/system/main");
+    }
+
+    #[test]
+    fn shutdown_delay() {
+        let cli = Cli::try_parse_from(["authzd", "run", "--shutdown-delay-seconds", "7"]).unwrap();
+        let Some(Command::Run(args)) = cli.command else {
+            panic!("not run")
+        };
+        let config = args.into_config().unwrap();
+        assert_eq!(config.shutdown_delay, Duration::from_secs(7));
     }
 
     #[test]
