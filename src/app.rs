@@ -121,6 +121,14 @@ impl App {
         let http = bind_all(&config.http_addrs, "HTTP").await?;
         let diagnostic = bind_all(&config.diagnostic_addrs, "diagnostic").await?;
         let grpc = bind_all(&config.grpc_addrs, "gRPC").await?;
+        for (addr, _) in http.iter().chain(&diagnostic).chain(&grpc) {
+            listener::set_mode(addr, config.unix_socket_mode).map_err(|source| {
+                StartError::Bind {
+                    addr: addr.clone(),
+                    source,
+                }
+            })?;
+        }
         let grpc_routes = if grpc.is_empty() {
             None
         } else {
