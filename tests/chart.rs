@@ -171,11 +171,11 @@ fn localize_args(args: &[String], mounts: &[String], root: &Path) -> Vec<String>
                 arg = arg.replace(mount.as_str(), local.to_str().unwrap());
             }
             for flag in ["--addr=", "--grpc-addr=", "--diagnostic-addr="] {
-                if let Some(addr) = arg.strip_prefix(flag) {
-                    if !addr.starts_with("unix:") {
-                        let (host, _port) = addr.rsplit_once(':').unwrap();
-                        arg = format!("{flag}{host}:0");
-                    }
+                if let Some(addr) = arg.strip_prefix(flag)
+                    && !addr.starts_with("unix:")
+                {
+                    let (host, _port) = addr.rsplit_once(':').unwrap();
+                    arg = format!("{flag}{host}:0");
                 }
             }
             arg
