@@ -158,18 +158,24 @@ impl KubeletVolume {
     }
 }
 
+/// `text` with each absolute mount path moved under `root` (the container's filesystem).
+fn localize(text: &str, mounts: &[String], root: &Path) -> String {
+    let mut text = text.to_string();
+    for mount in mounts {
+        let local = root.join(mount.trim_start_matches('/'));
+        text = text.replace(mount.as_str(), local.to_str().unwrap());
+    }
+    text
+}
+
 /// The container's command line, with only what cannot be the same outside a pod rewritten:
-/// absolute mount paths move under `root` (the container's filesystem), and TCP listeners
-/// get port 0 (the fixed ports could be taken on the machine running the tests); the daemon
-/// logs the ports it bound. Everything else is passed exactly as rendered.
+/// absolute mount paths move under `root`, and TCP listeners get port 0 (the fixed ports could
+/// be taken on the machine running the tests); the daemon logs the ports it bound. Everything
+/// else is passed exactly as rendered.
 fn localize_args(args: &[String], mounts: &[String], root: &Path) -> Vec<String> {
     args.iter()
         .map(|arg| {
-            let mut arg = arg.clone();
-            for mount in mounts {
-                let local = root.join(mount.trim_start_matches('/'));
-                arg = arg.replace(mount.as_str(), local.to_str().unwrap());
-            }
+            let mut arg = localize(arg, mounts, root);
             for flag in ["--addr=", "--grpc-addr=", "--diagnostic-addr="] {
                 if let Some(addr) = arg.strip_prefix(flag)
                     && !addr.starts_with("unix:")
@@ -237,99 +243,154 @@ fn allowed(body: &str) -> Value {
     json["result"].clone()
 }
 
+/// The sidecar of the demo Deployment, running as kubelet would run it: every ConfigMap it
+/// mounts laid out from the rendering, every emptyDir an empty directory, the binary started
+/// with the container's arguments and environment.
+struct RenderedSidecar {
+    daemon: Daemon,
+    container: Value,
+    /// The container's filesystem: mount paths live below it.
+    root: PathBuf,
+    /// Each mounted ConfigMap's volume, by ConfigMap name.
+    configmaps: HashMap<String, KubeletVolume>,
+    /// `127.0.0.1:port` of the diagnostic listener (it binds all interfaces).
+    diagnostic: String,
+}
+
+impl RenderedSidecar {
+    fn start(docs: &[Value], root: &Path) -> Self {
+        let deployment = find(docs, "Deployment", "t-authzd-demo");
+        let pod = &deployment["spec"]["template"]["spec"];
+        let container = pod["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "authzd")
+            .expect("the sidecar container")
+            .clone();
+        assert_eq!(container["image"], "registry.example.com/authzd:0.1.0");
+        let volumes: HashMap<&str, &Value> = pod["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| (v["name"].as_str().unwrap(), v))
+            .collect();
+        let mut mounts = Vec::new();
+        let mut configmap_mounts = Vec::new();
+        let mut configmaps = HashMap::new();
+        for mount in container["volumeMounts"].as_array().unwrap() {
+            let path = mount["mountPath"].as_str().unwrap().to_string();
+            let local = root.join(path.trim_start_matches('/'));
+            let volume = volumes[mount["name"].as_str().unwrap()];
+            if volume["configMap"].is_object() {
+                configmap_mounts.push((volume["configMap"]["name"].as_str().unwrap(), local));
+            } else {
+                assert!(volume["emptyDir"].is_object(), "unexpected volume {volume}");
+                std::fs::create_dir_all(&local).unwrap();
+            }
+            mounts.push(path);
+        }
+        // A file in a ConfigMap may name a mount path too (the config file's token_path).
+        for (name, local) in configmap_mounts {
+            let files = configmap_files(find(docs, "ConfigMap", name))
+                .into_iter()
+                .map(|(key, content)| match String::from_utf8(content) {
+                    Ok(text) => (key, localize(&text, &mounts, root).into_bytes()),
+                    Err(binary) => (key, binary.into_bytes()),
+                })
+                .collect::<Vec<_>>();
+            let mut kubelet = KubeletVolume::new(&local);
+            kubelet.apply("2026_12_01_10_00_00.123456789", &files);
+            configmaps.insert(name.to_string(), kubelet);
+        }
+
+        let rendered_args: Vec<String> = container["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_string())
+            .collect();
+        // The image's ENTRYPOINT is the binary; the chart's args start with the subcommand.
+        assert_eq!(rendered_args[0], "run");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_authzd"));
+        cmd.args(localize_args(&rendered_args, &mounts, root))
+            .env_clear()
+            .envs(container_env(&container))
+            .current_dir(root);
+        let daemon =
+            Daemon::launch(cmd).unwrap_or_else(|log| panic!("authzd did not start:\n{log}"));
+        let bound = daemon
+            .log_text()
+            .lines()
+            .filter(|l| l.contains("diagnostic listener ready"))
+            .find_map(|l| field(l, "addr"))
+            .expect("a diagnostic listener");
+        assert!(bound.starts_with("0.0.0.0:"), "{bound}");
+        let diagnostic = format!("127.0.0.1:{}", bound.rsplit_once(':').unwrap().1);
+        Self {
+            daemon,
+            container,
+            root: root.to_path_buf(),
+            configmaps,
+            diagnostic,
+        }
+    }
+
+    /// Asks each of the container's probes, as kubelet would (on the named probe port).
+    fn probes(&self) -> Vec<(&'static str, u16)> {
+        let probe_port = self.container["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "authzd-metrics")
+            .expect("the probe port");
+        ["startupProbe", "readinessProbe", "livenessProbe"]
+            .into_iter()
+            .map(|probe| {
+                let get = &self.container[probe]["httpGet"];
+                assert_eq!(get["port"], probe_port["name"], "{probe}");
+                let url = format!(
+                    "http://{}{}",
+                    self.diagnostic,
+                    get["path"].as_str().unwrap()
+                );
+                (probe, client().get(&url).send().unwrap().status().as_u16())
+            })
+            .collect()
+    }
+
+    /// `POST /v1/data/{path}` over loopback TCP: the result.
+    fn decide(&self, path: &str, input: Value) -> Value {
+        client()
+            .post(self.daemon.url(&format!("/v1/data/{path}")))
+            .json(&json!({"input": input}))
+            .send()
+            .unwrap()
+            .json::<Value>()
+            .unwrap()["result"]
+            .clone()
+    }
+}
+
 #[test]
 fn the_rendered_sidecar_serves_the_rendered_configmap_and_its_updates() {
     let Some(helm) = helm() else { return };
     let work = tempfile::tempdir().unwrap();
     let root = work.path().join("container");
     let docs = render(&helm, &values("r1", "alice"), work.path());
+    let mut sidecar = RenderedSidecar::start(&docs, &root);
+    let mut bundle_volume = sidecar
+        .configmaps
+        .remove("t-authzd-bundle")
+        .expect("the bundle ConfigMap is mounted");
+    let d = &sidecar.daemon;
 
-    let deployment = find(&docs, "Deployment", "t-authzd-demo");
-    let pod = &deployment["spec"]["template"]["spec"];
-    let container = pod["containers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "authzd")
-        .expect("the sidecar container");
-    assert_eq!(container["image"], "registry.example.com/authzd:0.1.0");
-
-    // Every mount of the sidecar: the bundle ConfigMap laid out as kubelet does, emptyDirs as
-    // empty directories.
-    let volumes: HashMap<&str, &Value> = pod["volumes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| (v["name"].as_str().unwrap(), v))
-        .collect();
-    let mut mounts = Vec::new();
-    let mut bundle_volume = None;
-    for mount in container["volumeMounts"].as_array().unwrap() {
-        let path = mount["mountPath"].as_str().unwrap().to_string();
-        let local = root.join(path.trim_start_matches('/'));
-        let volume = volumes[mount["name"].as_str().unwrap()];
-        if let Some(name) = volume["configMap"]["name"].as_str() {
-            assert_eq!(name, "t-authzd-bundle");
-            let mut kubelet = KubeletVolume::new(&local);
-            kubelet.apply(
-                "2026_12_01_10_00_00.123456789",
-                &configmap_files(find(&docs, "ConfigMap", name)),
-            );
-            bundle_volume = Some(kubelet);
-        } else {
-            assert!(volume["emptyDir"].is_object(), "unexpected volume {volume}");
-            std::fs::create_dir_all(&local).unwrap();
-        }
-        mounts.push(path);
-    }
-    let mut bundle_volume = bundle_volume.expect("a ConfigMap mount");
-
-    let rendered_args: Vec<String> = container["args"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a.as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(rendered_args[0], "run");
-    let args = localize_args(&rendered_args, &mounts, &root);
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_authzd"));
-    cmd.args(&args)
-        .env_clear()
-        .envs(container_env(container))
-        .current_dir(&root);
-    let d = Daemon::launch(cmd).unwrap_or_else(|log| panic!("authzd did not start:\n{log}"));
-
-    // The probes, on the probe port (the named container port, served by the diagnostic
-    // listener on all interfaces).
-    let probe_port = container["ports"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "authzd-metrics")
-        .expect("the probe port");
-    let log = d.log_text();
-    let diagnostic = log
-        .lines()
-        .filter(|l| l.contains("diagnostic listener ready"))
-        .find_map(|l| field(l, "addr"))
-        .expect("a diagnostic listener");
-    let diagnostic_port = diagnostic.rsplit_once(':').unwrap().1;
-    assert!(diagnostic.starts_with("0.0.0.0:"), "{diagnostic}");
-    for probe in ["startupProbe", "readinessProbe", "livenessProbe"] {
-        let get = &container[probe]["httpGet"];
-        assert_eq!(get["port"], probe_port["name"], "{probe}");
-        let url = format!(
-            "http://127.0.0.1:{diagnostic_port}{}",
-            get["path"].as_str().unwrap()
-        );
-        let response = client().get(&url).send().unwrap();
-        assert_eq!(response.status(), 200, "{probe} {url}");
+    for (probe, status) in sidecar.probes() {
+        assert_eq!(status, 200, "{probe}");
     }
     // The probe port serves nothing else.
     let decision_there = client()
-        .post(format!(
-            "http://127.0.0.1:{diagnostic_port}/v1/data/shop/allow"
-        ))
+        .post(format!("http://{}/v1/data/shop/allow", sidecar.diagnostic))
         .body(r#"{"input": {"user": "alice"}}"#)
         .send()
         .unwrap();
@@ -338,22 +399,13 @@ fn the_rendered_sidecar_serves_the_rendered_configmap_and_its_updates() {
     // Decisions: over loopback TCP and over the Unix socket, which the app's user (any) may
     // connect to.
     assert!(d.addr.starts_with("127.0.0.1:"), "{}", d.addr);
-    let socket = root.join("run/authzd/http.sock");
+    let socket = sidecar.root.join("run/authzd/http.sock");
     let mode = {
         use std::os::unix::fs::PermissionsExt;
         std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777
     };
     assert_eq!(mode, 0o666, "socket permissions");
-    let decide_tcp = |user: &str| {
-        client()
-            .post(d.url("/v1/data/shop/allow"))
-            .json(&json!({"input": {"user": user}}))
-            .send()
-            .unwrap()
-            .json::<Value>()
-            .unwrap()["result"]
-            .clone()
-    };
+    let decide_tcp = |user: &str| sidecar.decide("shop/allow", json!({"user": user}));
     let decide_unix = |user: &str| {
         let (status, body) = unix_request(
             &socket,
@@ -392,8 +444,86 @@ fn the_rendered_sidecar_serves_the_rendered_configmap_and_its_updates() {
     }
     assert_eq!(decide_unix("alice"), json!(false));
     assert_eq!(decide_tcp("bob"), json!(true));
-    let status = d.terminate();
+    let status = sidecar.daemon.terminate();
     assert!(status.success(), "{status:?}");
+}
+
+/// The owner of order 42 viewing it: allowed by the example bundle's `orders/allow`.
+fn owner_views() -> Value {
+    json!({"subject": {"id": "10001", "roles": ["customer"]}, "action": "view",
+           "resource": {"type": "order", "id": "42", "owner": "10001"}})
+}
+
+#[test]
+fn the_chart_s_tarball_is_served_as_the_demo_values_say() {
+    let Some(helm) = helm() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let demo: Value = yaml_serde::from_str(
+        &std::fs::read_to_string(repo().join("charts/authzd/ci/demo-values.yaml")).unwrap(),
+    )
+    .unwrap();
+    let docs = render(&helm, &demo, work.path());
+    let sidecar = RenderedSidecar::start(&docs, &work.path().join("container"));
+    for (probe, status) in sidecar.probes() {
+        assert_eq!(status, 200, "{probe}");
+    }
+    // What the demo app and the `helm test` pod ask.
+    assert_eq!(sidecar.decide("orders/allow", owner_views()), json!(true));
+    let test = &demo["test"];
+    assert_eq!(
+        sidecar.decide(test["path"].as_str().unwrap(), test["input"].clone()),
+        serde_json::from_str::<Value>(test["expectResult"].as_str().unwrap()).unwrap()
+    );
+}
+
+#[test]
+fn a_bundle_server_in_values_is_polled_through_the_rendered_config_file() {
+    let Some(helm) = helm() else { return };
+    let example = std::fs::read(repo().join("charts/authzd/files/example-bundle.tar.gz")).unwrap();
+    let server = common::BundleServer::start(vec![common::Reply {
+        status: 200,
+        etag: Some("\"v1\"".into()),
+        body: example,
+    }]);
+    let work = tempfile::tempdir().unwrap();
+    let values = json!({
+        "demo": {"enabled": true},
+        "bundle": {"server": {
+            "url": server.url,
+            "resource": "bundles/example.tar.gz",
+            "persist": true,
+            "polling": {"minDelaySeconds": 1, "maxDelaySeconds": 2},
+        }},
+    });
+    let docs = render(&helm, &values, work.path());
+    let sidecar = RenderedSidecar::start(&docs, &work.path().join("container"));
+    assert!(sidecar.configmaps.contains_key("t-authzd-config"));
+    // Ready once the download is active (a bundle server may answer after the start).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sidecar.probes().iter().any(|(_, status)| *status != 200) {
+        assert!(
+            Instant::now() < deadline,
+            "not ready within 30 s:\n{}",
+            sidecar.daemon.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(sidecar.decide("orders/allow", owner_views()), json!(true));
+    assert!(
+        server.requests.lock().unwrap()[0].starts_with("GET /bundles/example.tar.gz "),
+        "{:?}",
+        server.requests.lock().unwrap()
+    );
+    // `persist: true` keeps the download in the state emptyDir.
+    let persisted = sidecar.root.join("var/lib/authzd");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::fs::read_dir(&persisted).map_or(0, |d| d.count()) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "nothing persisted in {persisted:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 #[test]

@@ -192,7 +192,6 @@ Set exactly one bundle source (under "authzd:" when this chart is a dependency):
 {{- if $b.server.resource }}{{ $_ := set $bundle "resource" $b.server.resource }}{{ end -}}
 {{- if $b.server.persist -}}
 {{- $_ := set $bundle "persist" true -}}
-{{- $_ := set $generated "persistence_directory" "/var/lib/authzd" -}}
 {{- end -}}
 {{- $_ := set $generated "services" (dict "bundle-server" $service) -}}
 {{- $_ := set $generated "bundles" (dict $b.name $bundle) -}}

@@ -99,6 +99,9 @@ Bundle, config and token files are mounted under /etc/authzd, sockets under sock
     {{- if include "authzd.hasConfigFile" $ctx }}
     - --config-file=/etc/authzd/config/authzd.yaml
     {{- end }}
+    {{- if $b.server.persist }}
+    - --persistence-dir=/var/lib/authzd
+    {{- end }}
     - --addr=127.0.0.1:{{ int $v.http.port }}
     {{- if $v.sockets.enabled }}
     - --addr=unix://{{ $v.sockets.mountPath }}/http.sock
