@@ -340,27 +340,39 @@ fn tarball_of(files: &[(String, String)]) -> Vec<u8> {
 
 #[test]
 fn bundle_server_polling_etags_errors_and_persistence() {
+    let unchanged = Reply {
+        status: 304,
+        etag: Some("\"e1\"".into()),
+        body: Vec::new(),
+    };
+    let failure = Reply {
+        status: 500,
+        etag: None,
+        body: b"oops".to_vec(),
+    };
+    // Each state the test must observe is answered five times: once, it lasts one polling delay
+    // (50 to 100 ms) or one backoff (100 ms), shorter than a status poll on a loaded machine.
     let server = BundleServer::start(vec![
         Reply {
             status: 200,
             etag: Some("\"e1\"".into()),
             body: tarball_of(&revision_files("remote-1")),
         },
-        Reply {
-            status: 304,
-            etag: Some("\"e1\"".into()),
-            body: Vec::new(),
-        },
+        unchanged.clone(),
+        unchanged.clone(),
+        unchanged.clone(),
+        unchanged.clone(),
+        unchanged,
         Reply {
             status: 200,
             etag: Some("\"e2\"".into()),
             body: tarball_of(&revision_files("remote-2")),
         },
-        Reply {
-            status: 500,
-            etag: None,
-            body: b"oops".to_vec(),
-        },
+        failure.clone(),
+        failure.clone(),
+        failure.clone(),
+        failure.clone(),
+        failure,
         Reply {
             status: 304,
             etag: Some("\"e2\"".into()),
@@ -434,11 +446,11 @@ fn bundle_server_polling_etags_errors_and_persistence() {
         requests[1]
     );
     assert!(
-        requests[3]
+        requests[7]
             .to_ascii_lowercase()
             .contains("if-none-match: \"e2\""),
         "{}",
-        requests[3]
+        requests[7]
     );
     drop(d);
 
