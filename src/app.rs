@@ -3,8 +3,9 @@
 //!
 //! Owns: the daemon's lifecycle. [`App::build`] does everything that can fail at start-up
 //! (bundles, sockets, sinks) and returns an `App` that knows its real addresses; [`App::run`]
-//! serves until the shutdown future resolves, then stops accepting, lets in-flight requests
-//! finish within the grace period, and flushes the decision log.
+//! serves until the shutdown future resolves, then fails readiness and keeps serving for the
+//! shutdown delay (lame duck), then stops accepting, lets in-flight requests finish within the
+//! grace period, and flushes the decision log.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -121,6 +122,14 @@ impl App {
         let http = bind_all(&config.http_addrs, "HTTP").await?;
         let diagnostic = bind_all(&config.diagnostic_addrs, "diagnostic").await?;
         let grpc = bind_all(&config.grpc_addrs, "gRPC").await?;
+        for (addr, _) in http.iter().chain(&diagnostic).chain(&grpc) {
+            listener::set_mode(addr, config.unix_socket_mode).map_err(|source| {
+                StartError::Bind {
+                    addr: addr.clone(),
+                    source,
+                }
+            })?;
+        }
         let grpc_routes = if grpc.is_empty() {
             None
         } else {
@@ -207,8 +216,8 @@ impl App {
             }
         }
 
-        tokio::select! {
-            () = shutdown => info!("shutdown requested: no new connections, draining in-flight requests"),
+        let requested = tokio::select! {
+            () = shutdown => true,
             Some(ended) = servers.join_next() => {
                 // A server only ends early on a fatal error; stop the others too.
                 match ended {
@@ -216,7 +225,22 @@ impl App {
                     Ok((server, Ok(()))) => warn!(server = %server, "server stopped"),
                     Err(e) => error!(error = %e, "server task failed"),
                 }
+                false
             }
+        };
+        // Lame duck: readiness fails from now on, and for the delay decisions are still served,
+        // so the pod leaves load balancers while the app, draining, can still ask.
+        self.store.enter_lame_duck();
+        let delay = self.config.shutdown_delay;
+        if requested && !delay.is_zero() {
+            info!(
+                delay_secs = delay.as_secs(),
+                "shutdown requested: readiness fails, decisions are served until the delay is over"
+            );
+            tokio::time::sleep(delay).await;
+        }
+        if requested {
+            info!("shutdown requested: no new connections, draining in-flight requests");
         }
         let _ = self.stop.send(true);
         let grace = self.config.shutdown_grace;

@@ -103,6 +103,14 @@ pub struct RunArgs {
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
     #[arg(long, env = "AUTHZD_SHUTDOWN_GRACE_PERIOD", default_value_t = 10)]
     pub shutdown_grace_period: u64,
+    /// Seconds to keep serving decisions after SIGTERM/SIGINT, with readiness failing (lame
+    /// duck), before the drain starts: clients that are still draining can keep asking.
+    #[arg(long, env = "AUTHZD_SHUTDOWN_DELAY_SECONDS", default_value_t = 0)]
+    pub shutdown_delay_seconds: u64,
+    /// Permissions of Unix socket files, in octal (e.g. 660, 666): to connect, a client needs
+    /// write permission, which the default (755, as OPA) gives only to authzd's own user.
+    #[arg(long, env = "AUTHZD_UNIX_SOCKET_PERM", default_value = "755", value_parser = parse_octal_mode)]
+    pub unix_socket_perm: u32,
     /// Runtime worker threads (default: available cores, at most 8).
     #[arg(long, env = "AUTHZD_THREADS")]
     pub threads: Option<usize>,
@@ -352,6 +360,8 @@ impl RunArgs {
             max_request_bytes: self.max_request_bytes,
             max_bundle_bytes: self.max_bundle_bytes,
             shutdown_grace: Duration::from_secs(self.shutdown_grace_period),
+            shutdown_delay: Duration::from_secs(self.shutdown_delay_seconds),
+            unix_socket_mode: self.unix_socket_perm,
             threads: self
                 .threads
                 .filter(|n| *n > 0)
@@ -460,6 +470,15 @@ fn watch_settings(args: &WatchArgs, file: &FileConfig) -> Result<WatchSettings, 
     })
 }
 
+/// `755`, `0660`, `0o666`: file permission bits in octal.
+fn parse_octal_mode(s: &str) -> Result<u32, String> {
+    let digits = s.strip_prefix("0o").unwrap_or(s);
+    u32::from_str_radix(digits, 8)
+        .ok()
+        .filter(|mode| *mode <= 0o777)
+        .ok_or_else(|| format!("{s:?} is not an octal permission mode such as 755 or 660"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -497,6 +516,26 @@ mod tests {
         assert!(looks_like_a_path("/etc/authzd/key.pem"));
         assert!(looks_like_a_path("public.pem"));
         assert!(!looks_like_a_path("s3cr3t-value"));
+    }
+
+    #[test]
+    fn shutdown_delay_and_socket_perm() {
+        let cli = Cli::try_parse_from([
+            "authzd",
+            "run",
+            "--shutdown-delay-seconds",
+            "7",
+            "--unix-socket-perm",
+            "0660",
+        ])
+        .unwrap();
+        let Some(Command::Run(args)) = cli.command else {
+            panic!("not run")
+        };
+        let config = args.into_config().unwrap();
+        assert_eq!(config.shutdown_delay, Duration::from_secs(7));
+        assert_eq!(config.unix_socket_mode, 0o660);
+        assert!(Cli::try_parse_from(["authzd", "run", "--unix-socket-perm", "888"]).is_err());
     }
 
     #[test]

@@ -233,6 +233,10 @@ pub struct Config {
     pub max_bundle_bytes: u64,
     /// How long in-flight requests may take to finish after SIGTERM.
     pub shutdown_grace: Duration,
+    /// How long decisions are still served after SIGTERM, readiness failing, before draining.
+    pub shutdown_delay: Duration,
+    /// Permission bits of Unix socket files.
+    pub unix_socket_mode: u32,
     /// Runtime worker threads.
     pub threads: usize,
     /// Let the RVM evaluate what it can (off only to compare with the interpreter).

@@ -344,40 +344,45 @@ fn tarball_of(files: &[(String, String)]) -> Vec<u8> {
 
 #[test]
 fn bundle_server_polling_etags_errors_and_persistence() {
-    let script: Vec<Reply> = [
+    let unchanged = Reply {
+        status: 304,
+        etag: Some("\"e1\"".into()),
+        body: Vec::new(),
+    };
+    let failure = Reply {
+        status: 500,
+        etag: None,
+        body: b"oops".to_vec(),
+    };
+    // Each state the test must observe is answered five times: once, it lasts one polling delay
+    // (50 to 100 ms) or one backoff (100 ms), shorter than a status poll on a loaded machine.
+    let server = BundleServer::start(vec![
         Reply {
             status: 200,
             etag: Some("\"e1\"".into()),
             body: tarball_of(&revision_files("remote-1")),
         },
-        Reply {
-            status: 304,
-            etag: Some("\"e1\"".into()),
-            body: Vec::new(),
-        },
+        unchanged.clone(),
+        unchanged.clone(),
+        unchanged.clone(),
+        unchanged.clone(),
+        unchanged,
         Reply {
             status: 200,
             etag: Some("\"e2\"".into()),
             body: tarball_of(&revision_files("remote-2")),
         },
-    ]
-    .into_iter()
-    // The error holds for a few retries (backoff 100 ms growing by 1.6), long enough to be seen.
-    .chain(std::iter::repeat_n(
+        failure.clone(),
+        failure.clone(),
+        failure.clone(),
+        failure.clone(),
+        failure,
         Reply {
-            status: 500,
-            etag: None,
-            body: b"oops".to_vec(),
+            status: 304,
+            etag: Some("\"e2\"".into()),
+            body: Vec::new(),
         },
-        6,
-    ))
-    .chain([Reply {
-        status: 304,
-        etag: Some("\"e2\"".into()),
-        body: Vec::new(),
-    }])
-    .collect();
-    let server = BundleServer::start(script);
+    ]);
     let work = tempfile::tempdir().unwrap();
     let token = work.path().join("token");
     std::fs::write(&token, "t0ken\n").unwrap();
@@ -448,11 +453,11 @@ fn bundle_server_polling_etags_errors_and_persistence() {
         requests[1]
     );
     assert!(
-        requests[3]
+        requests[7]
             .to_ascii_lowercase()
             .contains("if-none-match: \"e2\""),
         "{}",
-        requests[3]
+        requests[7]
     );
     drop(d);
 
