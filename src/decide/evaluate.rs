@@ -104,7 +104,11 @@ fn evaluate_target(
                 });
             }
             let (value, evaluator) = match rule.rvm_entry {
-                Some(entry) if !options.strict_builtin_errors => {
+                Some(entry)
+                    if !options.strict_builtin_errors
+                        && (rule.rvm_guard.is_empty()
+                            || !crate::policy::routing::trips(&rule.rvm_guard, input)) =>
+                {
                     (run_rvm(snapshot, entry, input)?, Evaluator::Rvm)
                 }
                 _ => (

@@ -7,8 +7,9 @@
 
 mod evaluators;
 mod path;
-mod recursion;
 pub mod rego_ast;
+pub mod routing;
+pub mod rule_graph;
 mod rvm_plan;
 
 use std::collections::{HashMap, HashSet};
@@ -25,6 +26,7 @@ pub use evaluators::Evaluators;
 pub use path::{
     DataPath, MAX_PATH_SEGMENTS, PathError, as_index, fast_key, split_path, to_ref, walk,
 };
+use rule_graph::RuleGraph;
 
 /// Bounds on one evaluation. Exceeding either is an evaluation error, never a hang.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +99,9 @@ pub struct RuleEntry {
     pub segments: Vec<String>,
     /// Entry point index in the snapshot's RVM program, when the RVM evaluates this rule.
     pub rvm_entry: Option<usize>,
+    /// Input paths that must not hold a number for the RVM to be used (see
+    /// [`routing::trips`]); empty for most rules.
+    pub rvm_guard: Vec<Vec<String>>,
     /// Functions are not documents: a path naming one is undefined.
     pub is_function: bool,
 }
@@ -163,11 +168,11 @@ impl Snapshot {
     /// overlapping roots; the caller keeps serving its previous snapshot.
     pub fn compile(bundles: &[Arc<Bundle>], options: CompileOptions) -> Result<Self, CompileError> {
         check_roots(bundles)?;
-        let (mut engine, data) = load_engine(bundles, options.limits)?;
+        let (mut engine, data, graph) = load_engine(bundles, options.limits)?;
         let listed = list_rules(&mut engine)?;
         let planned = match compiled_policy(&mut engine, &listed.entries)? {
             None => Planned::default(),
-            Some(policy) => plan_rules(&policy, &listed, options.use_rvm),
+            Some(policy) => plan_rules(&policy, &listed, options.use_rvm, &graph, &data),
         };
         let revisions: Arc<[BundleRevision]> = bundles
             .iter()
@@ -283,7 +288,7 @@ impl Snapshot {
 fn load_engine(
     bundles: &[Arc<Bundle>],
     limits: EvalLimits,
-) -> Result<(Engine, Value), CompileError> {
+) -> Result<(Engine, Value, RuleGraph), CompileError> {
     let mut engine = new_engine(limits);
     for bundle in bundles {
         for module in &bundle.modules {
@@ -305,7 +310,9 @@ fn load_engine(
     )?;
     // regorus's interpreter would overflow its stack on the first decision that reaches a
     // cycle; OPA refuses the bundle, and so does authzd.
-    recursion::check(engine.get_modules().iter().map(|m| m.as_ref()))
+    let graph = RuleGraph::build(engine.get_modules().iter().map(|m| m.as_ref()));
+    graph
+        .check_recursion()
         .map_err(|message| CompileError::Rego { message })?;
     let data = merged_data(bundles)?;
     engine
@@ -313,7 +320,7 @@ fn load_engine(
         .map_err(|e| CompileError::Data {
             message: e.to_string(),
         })?;
-    Ok((engine, data))
+    Ok((engine, data, graph))
 }
 
 /// The snapshot's rules, which of them run on the RVM, and the program that holds those.
@@ -324,7 +331,13 @@ struct Planned {
     fallbacks: Vec<(String, String)>,
 }
 
-fn plan_rules(policy: &regorus::CompiledPolicy, listed: &ListedRules, use_rvm: bool) -> Planned {
+fn plan_rules(
+    policy: &regorus::CompiledPolicy,
+    listed: &ListedRules,
+    use_rvm: bool,
+    graph: &RuleGraph,
+    data: &Value,
+) -> Planned {
     let mut functions = HashSet::new();
     let mut paths: Vec<String> = listed.defaults.clone();
     for (path, definitions) in policy.get_rules() {
@@ -341,8 +354,25 @@ fn plan_rules(policy: &regorus::CompiledPolicy, listed: &ListedRules, use_rvm: b
         .filter(|p| !functions.contains(*p))
         .cloned()
         .collect();
+    let mut guards = std::collections::BTreeMap::new();
     let plan = if use_rvm {
-        rvm_plan::plan(policy, &documents)
+        // What the RVM is known to get wrong stays on the interpreter; the rest is compiled.
+        let candidates: Vec<(String, Vec<String>)> = documents
+            .iter()
+            .map(|p| (p.clone(), parse_ref(p).unwrap_or_default()))
+            .collect();
+        let assessment = routing::assess(graph, data, &candidates);
+        let unsafe_rules: HashSet<&String> =
+            assessment.interpreter.iter().map(|(r, _)| r).collect();
+        let safe: Vec<String> = documents
+            .iter()
+            .filter(|p| !unsafe_rules.contains(p))
+            .cloned()
+            .collect();
+        let mut plan = rvm_plan::plan(policy, &safe, data);
+        plan.fallbacks.extend(assessment.interpreter);
+        guards = assessment.guards;
+        plan
     } else {
         rvm_plan::RvmPlan {
             fallbacks: documents
@@ -358,6 +388,7 @@ fn plan_rules(policy: &regorus::CompiledPolicy, listed: &ListedRules, use_rvm: b
             path: p.clone(),
             segments: parse_ref(p).unwrap_or_default(),
             rvm_entry: plan.entries.get(p).copied(),
+            rvm_guard: guards.get(p).cloned().unwrap_or_default(),
             is_function: functions.contains(p),
         })
         .filter(|r| !r.segments.is_empty())

@@ -25,7 +25,7 @@ pub struct RvmPlan {
 }
 
 /// Compiles `candidates` (document rules, not functions) for the RVM where that is safe.
-pub fn plan(policy: &CompiledPolicy, candidates: &[String]) -> RvmPlan {
+pub fn plan(policy: &CompiledPolicy, candidates: &[String], data: &regorus::Value) -> RvmPlan {
     if candidates.is_empty() {
         return RvmPlan::default();
     }
@@ -34,6 +34,7 @@ pub fn plan(policy: &CompiledPolicy, candidates: &[String]) -> RvmPlan {
         && let Ok(program) = compile(policy, candidates)
         && conflict_risk(&program, policy).is_none()
         && overridden_builtin(&program).is_none()
+        && program.check_rule_data_conflicts(data).is_ok()
     {
         return finish(program, candidates, Vec::new());
     }
@@ -43,6 +44,10 @@ pub fn plan(policy: &CompiledPolicy, candidates: &[String]) -> RvmPlan {
     for rule in candidates {
         match compile(policy, std::slice::from_ref(rule)) {
             Err(reason) => fallbacks.push((rule.clone(), reason)),
+            Ok(program) if program.check_rule_data_conflicts(data).is_err() => fallbacks.push((
+                rule.clone(),
+                "its path is also in the data: the RVM refuses to merge them, OPA does".to_string(),
+            )),
             Ok(program) => match (conflict_risk(&program, policy), overridden_builtin(&program)) {
                 (Some(risky), _) => fallbacks.push((
                     rule.clone(),
