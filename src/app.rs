@@ -19,10 +19,11 @@ use crate::api::grpc;
 use crate::api::http::{self, Api};
 use crate::api::listener::{self, BoundListener, Peer};
 use crate::config::{BundleLocation, Config, ListenAddr};
+use crate::decide::self_check::FastPathCheck;
 use crate::decide::{Decider, Recorder};
 use crate::decision_log::DecisionLog;
 use crate::metrics::Metrics;
-use crate::policy::Snapshot;
+use crate::policy::{Demotions, Snapshot};
 use crate::reload::remote::{self, Downloader};
 use crate::reload::{self, ActivationError, BundleManager};
 use crate::store::PolicyStore;
@@ -78,7 +79,14 @@ impl App {
         let prometheus = crate::metrics::recorder();
         let metrics = Metrics::new();
         let store = Arc::new(PolicyStore::new(Snapshot::empty(config.limits)));
-        let manager = Arc::new(BundleManager::new(&config, store.clone(), metrics.clone()));
+        // Rules the fast-path self-check demotes stay demoted across reloads of the same text.
+        let demotions = Arc::new(Demotions::default());
+        let manager = Arc::new(BundleManager::new(
+            &config,
+            store.clone(),
+            metrics.clone(),
+            demotions.clone(),
+        ));
         let persistence_dir = config.persistence_dir.clone();
         {
             let manager = manager.clone();
@@ -113,11 +121,18 @@ impl App {
         } else {
             None
         };
+        let metrics_for_check = metrics.clone();
         let recorder = Recorder {
             metrics,
             log: decision_log.as_ref().map(|d| d.logger.clone()),
         };
-        let decider = Arc::new(Decider::new(store.clone(), recorder));
+        let mut decider = Decider::new(store.clone(), recorder);
+        if config.verify_fast_path_rate > 0.0 {
+            let check =
+                FastPathCheck::start(config.verify_fast_path_rate, metrics_for_check, demotions);
+            decider = decider.with_after(Arc::new(check));
+        }
+        let decider = Arc::new(decider);
 
         let http = bind_all(&config.http_addrs, "HTTP").await?;
         let diagnostic = bind_all(&config.diagnostic_addrs, "diagnostic").await?;

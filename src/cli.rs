@@ -94,6 +94,10 @@ pub struct RunArgs {
     pub grpc: GrpcArgs,
     #[command(flatten)]
     pub eval: EvalLimitArgs,
+    /// Fraction of fast-path (RVM) decisions evaluated again on the interpreter, off the
+    /// request path; a disagreement demotes the rule. 0 turns the self-check off.
+    #[arg(long, env = "AUTHZD_VERIFY_FAST_PATH_RATE", default_value_t = 0.01)]
+    pub verify_fast_path_rate: f64,
     /// Largest request body, in bytes (also after gzip decoding).
     #[arg(long, env = "AUTHZD_MAX_REQUEST_BYTES", default_value_t = 8 << 20)]
     pub max_request_bytes: usize,
@@ -367,6 +371,7 @@ impl RunArgs {
                 .filter(|n| *n > 0)
                 .unwrap_or_else(default_threads),
             use_rvm: !self.eval.no_rvm,
+            verify_fast_path_rate: fraction("--verify-fast-path-rate", self.verify_fast_path_rate)?,
         })
     }
 }
@@ -400,6 +405,17 @@ impl SigningArgs {
             scope: self.scope.clone(),
             exclude_files: self.exclude_files_verify.clone(),
         }))
+    }
+}
+
+/// A fraction in [0, 1], or an error naming the flag.
+fn fraction(flag: &str, value: f64) -> Result<f64, ConfigError> {
+    if (0.0..=1.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(ConfigError(format!(
+            "{flag} must be between 0 and 1, not {value}"
+        )))
     }
 }
 

@@ -241,6 +241,8 @@ pub struct Config {
     pub threads: usize,
     /// Let the RVM evaluate what it can (off only to compare with the interpreter).
     pub use_rvm: bool,
+    /// Fraction of fast-path decisions re-checked on the interpreter (0: off).
+    pub verify_fast_path_rate: f64,
 }
 
 /// The default worker count: the cores available, at most 8 (a sidecar shares its node).

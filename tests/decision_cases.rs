@@ -109,6 +109,7 @@ fn run(case: &Case, use_rvm: bool) -> Result<Evaluator, String> {
     };
     let options = DecideOptions {
         strict_builtin_errors: case.strict,
+        ..DecideOptions::default()
     };
     // Twice on the same thread: the second run reuses the thread-local evaluator.
     let mut evaluator = Evaluator::Data;

@@ -19,12 +19,14 @@
 //! - `regorus_error`: the one adapter from regorus's error text to OPA's codes.
 //! - [`record`]: metrics and decision-log events.
 //! - [`input`]: preparing input documents (a batch's common input).
+//! - [`self_check`]: re-checking a sample of fast-path decisions on the interpreter.
 
 pub mod error;
 pub mod evaluate;
 pub mod input;
 pub mod record;
 mod regorus_error;
+pub mod self_check;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

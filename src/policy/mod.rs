@@ -5,6 +5,7 @@
 //! which of them run on the RVM ([`rvm_plan`]), and resolving a request path to a rule, a
 //! package (namespace) or plain data. Evaluation itself lives in [`crate::decide`].
 
+mod demotions;
 mod evaluators;
 mod path;
 pub mod rego_ast;
@@ -14,7 +15,7 @@ mod rvm_plan;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use regorus::unstable::{Rule, RuleHead};
@@ -22,6 +23,7 @@ use regorus::{Engine, Value};
 use serde::Deserialize;
 
 use crate::bundle::{Bundle, parse_ref};
+pub use demotions::Demotions;
 pub use evaluators::Evaluators;
 pub use path::{
     DataPath, MAX_PATH_SEGMENTS, PathError, as_index, fast_key, split_path, to_ref, walk,
@@ -104,6 +106,24 @@ pub struct RuleEntry {
     pub rvm_guard: Vec<Vec<String>>,
     /// Functions are not documents: a path naming one is undefined.
     pub is_function: bool,
+    /// Its place in the snapshot's rules.
+    pub index: usize,
+    /// The bundle that defines it (index into [`Snapshot::bundles`]).
+    pub bundle: Option<usize>,
+    /// The same rule text has the same fingerprint (a demotion outlives a reload of it).
+    pub fingerprint: u64,
+}
+
+/// Where one rule runs (for `/v1/status`, the `authzd_rules` gauge and `authzd inspect`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleEvaluator<'s> {
+    pub rule: &'s str,
+    /// The bundle that defines it.
+    pub bundle: Option<&'s str>,
+    /// `rvm` or `interpreter`.
+    pub evaluator: &'static str,
+    /// Why not the RVM.
+    pub reason: Option<&'s str>,
 }
 
 /// What a request path names.
@@ -139,6 +159,8 @@ pub struct Snapshot {
     max_rule_depth: usize,
     /// Rules the RVM does not evaluate, with the reason.
     pub interpreter_rules: Vec<(String, String)>,
+    /// Rules the fast-path self-check demoted to the interpreter (by rule index).
+    demoted: Vec<AtomicBool>,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -172,7 +194,14 @@ impl Snapshot {
         let listed = list_rules(&mut engine)?;
         let planned = match compiled_policy(&mut engine, &listed.entries)? {
             None => Planned::default(),
-            Some(policy) => plan_rules(&policy, &listed, options.use_rvm, &graph, &data),
+            Some(policy) => {
+                let modules: HashMap<String, usize> = bundles
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, b)| b.modules.iter().map(move |m| (module_id(b, &m.file), i)))
+                    .collect();
+                plan_rules(&policy, &listed, options.use_rvm, &graph, &data, &modules)
+            }
         };
         let revisions: Arc<[BundleRevision]> = bundles
             .iter()
@@ -215,6 +244,7 @@ impl Snapshot {
         let mut by_segments = HashMap::new();
         let mut namespaces = HashSet::new();
         let max_rule_depth = rules.iter().map(|r| r.segments.len()).max().unwrap_or(0);
+        let rules_len = rules.len();
         for (index, rule) in rules.iter().enumerate() {
             if rule.segments.iter().all(|s| !s.contains('/')) {
                 by_key.insert(rule.segments.join("/").into_boxed_str(), index);
@@ -236,7 +266,68 @@ impl Snapshot {
             namespaces,
             max_rule_depth,
             interpreter_rules,
+            demoted: (0..rules_len).map(|_| AtomicBool::new(false)).collect(),
         }
+    }
+
+    /// Sends the rule at `index` to the interpreter for the rest of this snapshot's life; true
+    /// when it was on the RVM until now.
+    pub fn demote(&self, index: usize) -> bool {
+        self.demoted
+            .get(index)
+            .is_some_and(|flag| !flag.swap(true, Ordering::Relaxed))
+    }
+
+    /// True when the self-check demoted the rule at `index`.
+    pub fn is_demoted(&self, index: usize) -> bool {
+        self.demoted
+            .get(index)
+            .is_some_and(|flag| flag.load(Ordering::Relaxed))
+    }
+
+    /// How many rules of each bundle run on each evaluator.
+    pub fn rule_counts(&self) -> std::collections::BTreeMap<(String, &'static str), usize> {
+        let mut counts = std::collections::BTreeMap::new();
+        for rule in self.rule_evaluators() {
+            if let Some(bundle) = rule.bundle {
+                *counts
+                    .entry((bundle.to_string(), rule.evaluator))
+                    .or_insert(0) += 1;
+            }
+        }
+        counts
+    }
+
+    /// Where each document rule runs, and why not on the RVM.
+    pub fn rule_evaluators(&self) -> Vec<RuleEvaluator<'_>> {
+        let reasons: HashMap<&str, &str> = self
+            .interpreter_rules
+            .iter()
+            .map(|(rule, reason)| (rule.as_str(), reason.as_str()))
+            .collect();
+        self.rules
+            .iter()
+            .filter(|r| !r.is_function)
+            .map(|r| {
+                let (evaluator, reason) = if self.is_demoted(r.index) {
+                    let reason = "demoted: the fast-path self-check saw the RVM answer differently";
+                    ("interpreter", Some(reason))
+                } else if r.rvm_entry.is_some() {
+                    ("rvm", None)
+                } else {
+                    ("interpreter", reasons.get(r.path.as_str()).copied())
+                };
+                RuleEvaluator {
+                    rule: &r.path,
+                    bundle: r
+                        .bundle
+                        .and_then(|b| self.bundles.get(b))
+                        .map(|b| b.name.as_str()),
+                    evaluator,
+                    reason,
+                }
+            })
+            .collect()
     }
 
     /// Unique per snapshot; per-thread evaluators rebuild themselves when it changes.
@@ -337,6 +428,7 @@ fn plan_rules(
     use_rvm: bool,
     graph: &RuleGraph,
     data: &Value,
+    modules: &HashMap<String, usize>,
 ) -> Planned {
     let mut functions = HashSet::new();
     let mut paths: Vec<String> = listed.defaults.clone();
@@ -390,8 +482,19 @@ fn plan_rules(
             rvm_entry: plan.entries.get(p).copied(),
             rvm_guard: guards.get(p).cloned().unwrap_or_default(),
             is_function: functions.contains(p),
+            index: 0,
+            bundle: None,
+            fingerprint: 0,
         })
         .filter(|r| !r.segments.is_empty())
+        .enumerate()
+        .map(|(index, mut rule)| {
+            rule.index = index;
+            let node = graph.node(&rule.segments);
+            rule.fingerprint = node.map_or(0, |n| n.fingerprint);
+            rule.bundle = node.and_then(|n| modules.get(&n.file).copied());
+            rule
+        })
         .collect();
     Planned {
         rules,

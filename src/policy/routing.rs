@@ -45,7 +45,7 @@ pub fn assess(graph: &RuleGraph, data: &Value, candidates: &[(String, Vec<String
             continue;
         };
         let mut guards = BTreeSet::new();
-        match unsafe_construct(graph, &numeric, &reach, &mut guards) {
+        match unsafe_construct(graph, &numeric, segments, &reach, &mut guards) {
             Some(reason) => assessment.interpreter.push((name.clone(), reason)),
             None if guards.is_empty() => {}
             None => {
@@ -61,31 +61,38 @@ pub fn assess(graph: &RuleGraph, data: &Value, candidates: &[(String, Vec<String
 fn unsafe_construct(
     graph: &RuleGraph,
     numeric: &NumericKeys,
+    candidate: &[String],
     reach: &[&RuleNode],
     guards: &mut BTreeSet<Vec<String>>,
 ) -> Option<String> {
     for node in reach {
         let rule = super::to_ref(&node.path);
+        // "it ..." for the candidate itself, "reaches data.x, which ..." for what it reaches.
+        let subject = if node.path == candidate {
+            "it".to_string()
+        } else {
+            format!("it reaches {rule}, which")
+        };
         let facts = &node.facts;
         if facts.default_function {
             return Some(format!(
-                "reaches the default function {rule}, which the RVM ignores"
+                "{subject} is a default function (the RVM ignores the default)"
             ));
         }
         if facts.dynamic_ref_head {
             return Some(format!(
-                "reaches {rule}, whose ref head has a variable before its last segment"
+                "{subject} has a ref head with a variable before its last segment"
             ));
         }
         if facts.with {
-            return Some(format!("reaches {rule}, which uses `with`"));
+            return Some(format!("{subject} uses `with`"));
         }
         if facts.walk {
-            return Some(format!("reaches {rule}, which calls walk"));
+            return Some(format!("{subject} calls walk"));
         }
         if let Some(read) = facts.reads.iter().find(|r| graph.is_namespace(r)) {
             return Some(format!(
-                "{rule} reads {}, a document that merges rules and data",
+                "{subject} reads {}, a document that merges rules and data",
                 super::to_ref(read)
             ));
         }
@@ -100,12 +107,12 @@ fn unsafe_construct(
                 }
                 IndexKind::Number => {
                     return Some(format!(
-                        "{rule} indexes {doc}, whose keys look like numbers, with a number"
+                        "{subject} indexes {doc}, whose keys look like numbers, with a number"
                     ));
                 }
                 IndexKind::Other => {
                     return Some(format!(
-                        "{rule} indexes {doc}, whose keys look like numbers, with a value that may be a number"
+                        "{subject} indexes {doc}, whose keys look like numbers, with a value that may be a number"
                     ));
                 }
             }

@@ -55,7 +55,11 @@ pub struct RuleNode {
     pub path: Vec<String>,
     /// `file:line` of its first definition.
     pub location: String,
+    /// The module (file) of its first definition.
+    pub file: String,
     pub facts: Facts,
+    /// A hash of the text of its definitions: the same rule text, the same fingerprint.
+    pub fingerprint: u64,
 }
 
 /// The graph of every rule in a set of modules.
@@ -88,7 +92,9 @@ impl RuleGraph {
                     nodes.push(RuleNode {
                         path: path.clone(),
                         location: format!("{}:{}", span.source.get_path(), span.line),
+                        file: span.source.get_path().clone(),
                         facts: Facts::default(),
+                        fingerprint: 0,
                     });
                     trie.insert(&path, nodes.len() - 1);
                     nodes.len() - 1
@@ -103,6 +109,7 @@ impl RuleGraph {
                 locals: locals(rule),
             };
             let facts = facts(rule, &scope);
+            let text = rule.span().text();
             for reference in &facts.reads {
                 trie.comparable(reference, &mut |target| {
                     edges[node].insert(target);
@@ -110,6 +117,7 @@ impl RuleGraph {
             }
             if let Some(n) = nodes.get_mut(node) {
                 n.facts.merge(facts);
+                n.fingerprint = fingerprint(n.fingerprint, text);
             }
         }
         Self {
@@ -143,6 +151,11 @@ impl RuleGraph {
             }
         }
         Some(seen.iter().filter_map(|n| self.nodes.get(*n)).collect())
+    }
+
+    /// The rule at `path` (below `data`).
+    pub fn node(&self, path: &[String]) -> Option<&RuleNode> {
+        self.index.get(path).and_then(|n| self.nodes.get(*n))
     }
 
     /// True when `path` names a document above rules without being a rule itself (a package, or
@@ -183,6 +196,15 @@ impl RuleGraph {
         }
         text
     }
+}
+
+/// Folds one definition's text into a rule's fingerprint (in source order).
+fn fingerprint(so_far: u64, text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    so_far.hash(&mut hasher);
+    text.hash(&mut hasher);
+    hasher.finish()
 }
 
 impl Facts {

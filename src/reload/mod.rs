@@ -21,7 +21,7 @@ use crate::bundle::sign::{self, VerificationKey};
 use crate::bundle::{Bundle, BundleError, BundleFiles};
 use crate::config::{BundleLocation, BundleSpec, Config};
 use crate::metrics::Metrics;
-use crate::policy::{CompileError, CompileOptions, Snapshot};
+use crate::policy::{CompileError, CompileOptions, Demotions, Snapshot};
 use crate::store::PolicyStore;
 pub use status::{BundleStatus, StatusTable};
 
@@ -63,11 +63,18 @@ pub struct BundleManager {
     state: Mutex<State>,
     store: Arc<PolicyStore>,
     metrics: Arc<Metrics>,
+    /// Rules the fast-path self-check demoted; applied to every new snapshot.
+    demotions: Arc<Demotions>,
     pub status: StatusTable,
 }
 
 impl BundleManager {
-    pub fn new(config: &Config, store: Arc<PolicyStore>, metrics: Arc<Metrics>) -> Self {
+    pub fn new(
+        config: &Config,
+        store: Arc<PolicyStore>,
+        metrics: Arc<Metrics>,
+        demotions: Arc<Demotions>,
+    ) -> Self {
         let status = StatusTable::new(
             config
                 .bundles
@@ -89,6 +96,7 @@ impl BundleManager {
             }),
             store,
             metrics,
+            demotions,
             status,
         }
     }
@@ -207,6 +215,8 @@ impl BundleManager {
 
     /// Swaps the prepared snapshot in and records the new revision everywhere.
     fn commit(&self, state: &mut State, name: &str, prepared: Prepared) -> String {
+        self.demotions.apply(&prepared.snapshot);
+        self.metrics.rules(&prepared.snapshot.rule_counts());
         for (rule, reason) in &prepared.snapshot.interpreter_rules {
             info!(bundle = name, rule = %rule, reason = %reason, "rule evaluated by the interpreter");
         }
@@ -327,7 +337,12 @@ mod tests {
         };
         let config = args.into_config().unwrap();
         let store = Arc::new(PolicyStore::new(Snapshot::empty(config.limits)));
-        Arc::new(BundleManager::new(&config, store, Metrics::new()))
+        Arc::new(BundleManager::new(
+            &config,
+            store,
+            Metrics::new(),
+            Arc::default(),
+        ))
     }
 
     #[test]
