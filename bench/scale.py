@@ -170,7 +170,13 @@ def main():
     parser.add_argument("--binary", default=os.path.join(ROOT, "target", "release", "authzd"))
     parser.add_argument("--quick", action="store_true", help="1 MB only, 3 reloads (CI smoke)")
     parser.add_argument("--json", help="also write the results here")
+    parser.add_argument("--write-only", nargs=2, metavar=("DIR", "USERS"),
+                        help="only write a bundle of USERS users to DIR (for other tools)")
     args = parser.parse_args()
+    if args.write_only:
+        size = write_bundle(args.write_only[0], int(args.write_only[1]))
+        print(f"{args.write_only[0]}: {size / 1e6:.1f} MB of data.json")
+        return
     if args.quick:
         cases, reloads = [("1MB", 10_000, 0)], 3
     else:

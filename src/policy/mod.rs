@@ -20,7 +20,6 @@ use std::time::Duration;
 
 use regorus::unstable::{Rule, RuleHead};
 use regorus::{Engine, Value};
-use serde::Deserialize;
 
 use crate::bundle::{Bundle, parse_ref};
 pub use demotions::Demotions;
@@ -546,33 +545,35 @@ fn check_roots(bundles: &[Arc<Bundle>]) -> Result<(), CompileError> {
     Ok(())
 }
 
-/// All bundles' data as one regorus value. Roots do not overlap, so objects merge cleanly.
+/// All bundles' data as one regorus value. Roots do not overlap, so the top-level documents
+/// of each bundle merge without copying: each bundle's documents are shared, not converted.
 fn merged_data(bundles: &[Arc<Bundle>]) -> Result<Value, CompileError> {
-    let mut merged = serde_json::Map::new();
+    let mut merged = Value::new_object();
     for bundle in bundles {
-        if let serde_json::Value::Object(map) = &bundle.data {
-            merge_json(&mut merged, map);
-        }
+        merge_value(&mut merged, &bundle.data).map_err(|message| CompileError::Data { message })?;
     }
-    Value::deserialize(serde_json::Value::Object(merged)).map_err(|e| CompileError::Data {
-        message: e.to_string(),
-    })
+    Ok(merged)
 }
 
-fn merge_json(
-    into: &mut serde_json::Map<String, serde_json::Value>,
-    from: &serde_json::Map<String, serde_json::Value>,
-) {
-    for (key, value) in from {
-        match (into.get_mut(key), value) {
-            (Some(serde_json::Value::Object(existing)), serde_json::Value::Object(incoming)) => {
-                merge_json(existing, incoming);
+fn merge_value(into: &mut Value, from: &Value) -> Result<(), String> {
+    let Value::Object(incoming) = from else {
+        return Err("a bundle's data must be an object".into());
+    };
+    let existing = into
+        .as_object_mut()
+        .map_err(|_| "data documents of two bundles collide".to_string())?;
+    for (key, member) in incoming.iter() {
+        match existing.get_mut(key) {
+            Some(slot @ Value::Object(_)) if matches!(member, Value::Object(_)) => {
+                merge_value(slot, member)?;
             }
-            _ => {
-                into.insert(key.clone(), value.clone());
+            Some(_) => return Err(format!("two bundles define data at {key}")),
+            None => {
+                existing.insert(key.clone(), member.clone());
             }
         }
     }
+    Ok(())
 }
 
 fn is_function(rule: &Rule) -> bool {

@@ -332,7 +332,10 @@ fn prepare(
         sign::verify(&files, &state.keys, verification)?;
     }
     let size = files.files.values().map(|c| c.len() as u64).sum();
-    let bundle = Arc::new(Bundle::from_files(name, source, &files)?);
+    // Data files whose bytes did not change keep their parsed documents: a reload of a large,
+    // unchanged data file neither parses it nor holds it twice.
+    let previous = state.active.get(name).map(|(b, _)| b.as_ref());
+    let bundle = Arc::new(Bundle::from_files_reusing(name, source, &files, previous)?);
     // Compile the new bundle together with every other active one, in configured order.
     let candidate: Vec<Arc<Bundle>> = state
         .specs
@@ -375,6 +378,31 @@ mod tests {
             Metrics::new(),
             Arc::default(),
         ))
+    }
+
+    #[test]
+    fn a_reload_keeps_the_parsed_documents_of_unchanged_data_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("p.rego"), "package p\nx := 1\n").unwrap();
+        std::fs::create_dir(dir.path().join("big")).unwrap();
+        std::fs::write(dir.path().join("big/data.json"), r#"{"users": {"u1": {}}}"#).unwrap();
+        let m = manager(dir.path());
+        let users = |m: &BundleManager| match &m.store.load_full().data {
+            regorus::Value::Object(data) => match data.get(&regorus::Value::from("big")) {
+                Some(regorus::Value::Object(big)) => Arc::as_ptr(big),
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other}"),
+        };
+        m.reload_local_blocking("b", true).unwrap();
+        let first = users(&m);
+        // A forced reload with a changed policy and the same data: the document is shared.
+        std::fs::write(dir.path().join("p.rego"), "package p\nx := 2\n").unwrap();
+        m.reload_local_blocking("b", true).unwrap();
+        assert_eq!(users(&m), first, "the unchanged data file was parsed again");
+        std::fs::write(dir.path().join("big/data.json"), r#"{"users": {"u2": {}}}"#).unwrap();
+        m.reload_local_blocking("b", true).unwrap();
+        assert_ne!(users(&m), first);
     }
 
     #[test]
