@@ -14,6 +14,8 @@
 //! - [`policy`]: compiling bundles into an immutable [`policy::Snapshot`] (interpreter + RVM
 //!   programs) and resolving a `/v1/data` path to what evaluates it.
 //! - [`builtins`]: OPA builtins regorus lacks, registered on every engine as extensions.
+//! - [`analysis`]: static analysis of Rego modules for `check` and `test`: every error, strict
+//!   lints, unknown functions, the rule graph.
 //! - [`decide`]: the decision pipeline, the only place that decides: one snapshot per
 //!   request, identity, evaluation (RVM, interpreter or data), the decision id, the record
 //!   into [`metrics`] (Prometheus) and the [`decision_log`] (OPA's audit events: drop and mask
@@ -33,6 +35,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod analysis;
 pub mod api;
 pub mod app;
 
