@@ -1,4 +1,4 @@
-//! The command line: `authzd run`, `authzd eval`, `authzd test`, `authzd build`.
+//! The command line: `authzd run`, `eval`, `test`, `build`, `check`, `inspect`.
 //!
 //! Owns: flags, their `AUTHZD_*` environment variables (sidecars are configured that way) and
 //! their defaults, and turning `run`'s flags into a [`Config`]. Does not start anything.
@@ -62,6 +62,18 @@ pub enum Command {
     Test(TestArgs),
     /// Package a bundle directory as a deterministic .tar.gz, optionally signed.
     Build(BuildArgs),
+    /// Parse and compile bundles or .rego files; report every error as file:line:col.
+    Check(CheckArgs),
+    /// Describe a bundle: manifest, packages and rules (and where each runs), data,
+    /// signature, size.
+    Inspect(InspectArgs),
+}
+
+/// How a report is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -289,6 +301,37 @@ pub struct TestArgs {
     /// Print every test, not only failures.
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    /// Only the tests whose rule path (`data.test.orders.test_owner_can_view`) matches this
+    /// regular expression.
+    #[arg(long)]
+    pub run: Option<String>,
+    /// Report per-file line coverage of the policies and tests.
+    #[arg(long)]
+    pub coverage: bool,
+    /// Coverage report format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Bundles (directories or .tar.gz) and .rego files, compiled together.
+    #[arg(default_value = "policies")]
+    pub paths: Vec<PathBuf>,
+    /// Also flag what OPA's strict mode flags: unused imports, unused local variables,
+    /// deprecated builtins.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The bundle: a directory or a .tar.gz.
+    pub bundle: PathBuf,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
+    #[command(flatten)]
+    pub signing: SigningArgs,
 }
 
 #[derive(Debug, Args)]
@@ -362,6 +405,22 @@ impl RunArgs {
 }
 
 impl SigningArgs {
+    /// The `--verification-key`, by its id, and how a bundle must be signed with it; empty
+    /// and `None` without the flag.
+    pub fn key_and_verification(
+        &self,
+    ) -> Result<
+        (
+            std::collections::HashMap<String, VerificationKey>,
+            Option<Verification>,
+        ),
+        ConfigError,
+    > {
+        let mut keys = std::collections::HashMap::new();
+        let verification = self.verification(&mut keys)?;
+        Ok((keys, verification))
+    }
+
     /// The `--verification-key` (added to `keys`) and how `--bundle` bundles must be signed.
     fn verification(
         &self,

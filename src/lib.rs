@@ -6,7 +6,8 @@
 //!
 //! # Layout
 //!
-//! - [`cli`]: the command line (`run`, `eval`, `test`) and its environment variables.
+//! - [`cli`]: the command line (`run`, `eval`, `test`, `build`, `check`, `inspect`) and its
+//!   environment variables.
 //! - [`config`]: the daemon's settings as plain data, validated once; [`config_file`]: the YAML
 //!   config file (bundles, bundle servers, keys).
 //! - [`bundle`]: reading a bundle (directory or `.tar.gz`) into files, its manifest, and placing its
@@ -27,7 +28,7 @@
 //!   (`authzd.v1.Authorizer`) and Envoy ext_authz; each decodes its wire format into a
 //!   decision request and maps the outcome back, with one error mapper per transport.
 //! - [`app`]: binding every listener, spawning the servers, draining on shutdown.
-//! - [`commands`]: the one-shot subcommands `eval` and `test`.
+//! - [`commands`]: the one-shot subcommands `eval`, `test`, `build`, `check` and `inspect`.
 //! - [`decision_id`], [`logging`], [`shutdown`], [`backoff`], [`build_info`]: small shared pieces.
 
 #![cfg_attr(
