@@ -1,4 +1,4 @@
-//! The command line: `authzd run`, `eval`, `test`, `build`, `check`, `inspect`.
+//! The command line: `authzd run`, `eval`, `test`, `build`, `check`, `inspect`, `replay`.
 //!
 //! Owns: flags, their `AUTHZD_*` environment variables (sidecars are configured that way) and
 //! their defaults, and turning `run`'s flags into a [`Config`]. Does not start anything.
@@ -67,6 +67,8 @@ pub enum Command {
     /// Describe a bundle: manifest, packages and rules (and where each runs), data,
     /// signature, size.
     Inspect(InspectArgs),
+    /// Re-evaluate logged decisions against a candidate bundle and report what changes.
+    Replay(ReplayArgs),
 }
 
 /// How a report is printed.
@@ -332,6 +334,40 @@ pub struct InspectArgs {
     pub format: OutputFormat,
     #[command(flatten)]
     pub signing: SigningArgs,
+}
+
+/// Kinds of change `authzd replay --fail-on` fails on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    DenyToAllow,
+    AllowToDeny,
+    ValueChanged,
+    NowAnError,
+    /// Any change at all.
+    Any,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The candidate bundle (directory or .tar.gz). Repeatable.
+    #[arg(long = "bundle", short = 'b', required = true)]
+    pub bundles: Vec<BundleSource>,
+    /// Decision logs: the file sink's JSON lines, or a collector's gzip batches. Repeatable.
+    #[arg(long = "decision-logs", required = true, num_args = 1..)]
+    pub decision_logs: Vec<PathBuf>,
+    /// Exit with 1 when a decision changed in one of these ways (comma-separated).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub fail_on: Vec<FailOn>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
+    /// Example decision ids shown per path and kind of change.
+    #[arg(long, default_value_t = 5)]
+    pub examples: usize,
+    /// Replay threads, each with its own evaluator (default: available cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub eval: EvalLimitArgs,
 }
 
 #[derive(Debug, Args)]

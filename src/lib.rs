@@ -6,8 +6,8 @@
 //!
 //! # Layout
 //!
-//! - [`cli`]: the command line (`run`, `eval`, `test`, `build`, `check`, `inspect`) and its
-//!   environment variables.
+//! - [`cli`]: the command line (`run`, `eval`, `test`, `build`, `check`, `inspect`,
+//!   `replay`) and its environment variables.
 //! - [`config`]: the daemon's settings as plain data, validated once; [`config_file`]: the YAML
 //!   config file (bundles, bundle servers, keys).
 //! - [`bundle`]: reading a bundle (directory or `.tar.gz`) into files, its manifest, and placing its
@@ -28,7 +28,10 @@
 //!   (`authzd.v1.Authorizer`) and Envoy ext_authz; each decodes its wire format into a
 //!   decision request and maps the outcome back, with one error mapper per transport.
 //! - [`app`]: binding every listener, spawning the servers, draining on shutdown.
-//! - [`commands`]: the one-shot subcommands `eval`, `test`, `build`, `check` and `inspect`.
+//! - [`commands`]: the one-shot subcommands `eval`, `test`, `build`, `check`, `inspect` and
+//!   `replay`.
+//! - [`replay`]: re-evaluating logged decisions against a candidate bundle;
+//!   [`change`]: how two answers to one decision differ (replay and shadow evaluation).
 //! - [`decision_id`], [`logging`], [`shutdown`], [`backoff`], [`build_info`]: small shared pieces.
 
 #![cfg_attr(
@@ -44,6 +47,7 @@ pub mod backoff;
 pub mod build_info;
 pub mod builtins;
 pub mod bundle;
+pub mod change;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -56,5 +60,6 @@ pub mod logging;
 pub mod metrics;
 pub mod policy;
 pub mod reload;
+pub mod replay;
 pub mod shutdown;
 pub mod store;

@@ -1,5 +1,5 @@
-//! The one-shot subcommands (`eval`, `test`, `build`, `check`, `inspect`); `run` lives in
-//! [`crate::app`].
+//! The one-shot subcommands (`eval`, `test`, `build`, `check`, `inspect`, `replay`); `run`
+//! lives in [`crate::app`].
 //!
 //! Owns: what the subcommands share: loading bundles from the command line and the decision
 //! pipeline they decide through (the command line is one more transport).
@@ -8,6 +8,7 @@ pub mod build;
 pub mod check;
 pub mod eval;
 pub mod inspect;
+pub mod replay;
 pub mod test;
 
 use std::sync::Arc;
