@@ -13,7 +13,7 @@ use crate::bundle::sign::{Verification, VerificationKey};
 use crate::config::{
     BundleLocation, BundleSource, BundleSpec, Config, DEFAULT_DECISION, DEFAULT_ENVOY_PATH,
     DEFAULT_GRPC_ADDR, DEFAULT_HTTP_ADDR, EnvoySettings, GrpcSettings, ListenAddr, LogFormat,
-    WatchSettings, default_threads,
+    ShadowSettings, WatchSettings, default_threads,
 };
 use crate::config_file::{ConfigError, FileConfig, seconds};
 use crate::policy::EvalLimits;
@@ -120,6 +120,25 @@ pub struct RunArgs {
     /// Runtime worker threads (default: available cores, at most 8).
     #[arg(long, env = "AUTHZD_THREADS")]
     pub threads: Option<usize>,
+    #[command(flatten)]
+    pub shadow: ShadowArgs,
+}
+
+/// Shadow evaluation: a candidate bundle evaluated on live traffic, never answering.
+#[derive(Debug, Args)]
+pub struct ShadowArgs {
+    /// Candidate bundle (directory or .tar.gz, `NAME=PATH`), loaded, verified and reloaded
+    /// like `--bundle`; every decision is also evaluated on it, off the request path, and
+    /// disagreements are counted and logged. Repeatable (the shadow bundles compile together).
+    #[arg(
+        long = "shadow-bundle",
+        env = "AUTHZD_SHADOW_BUNDLE",
+        value_delimiter = ','
+    )]
+    pub shadow_bundles: Vec<BundleSource>,
+    /// Fraction of decisions evaluated on the shadow bundles, in (0, 1] (default 1).
+    #[arg(long, env = "AUTHZD_SHADOW_SAMPLE_RATE")]
+    pub shadow_sample_rate: Option<f64>,
 }
 
 /// Verifying signed bundles given with `--bundle` (OPA's flags).
@@ -400,7 +419,8 @@ impl RunArgs {
         };
         let mut keys = file.verification_keys()?;
         let cli_verification = self.signing.verification(&mut keys)?;
-        let bundles = bundle_specs(&file, self.bundles, &keys, cli_verification)?;
+        let bundles = bundle_specs(&file, self.bundles, &keys, cli_verification.clone())?;
+        let shadow = shadow_settings(&file, &self.shadow, &keys, cli_verification, &bundles)?;
         let watch = watch_settings(&self.watch, &file)?;
         let persistence_dir = self
             .watch
@@ -436,8 +456,49 @@ impl RunArgs {
                 .filter(|n| *n > 0)
                 .unwrap_or_else(default_threads),
             use_rvm: !self.eval.no_rvm,
+            shadow,
         })
     }
+}
+
+/// The shadow bundles (config file, then `--shadow-bundle`), verified as `--bundle` ones are,
+/// and the sampling: flags over the config file.
+fn shadow_settings(
+    file: &FileConfig,
+    args: &ShadowArgs,
+    keys: &std::collections::HashMap<String, VerificationKey>,
+    cli_verification: Option<Verification>,
+    served: &[BundleSpec],
+) -> Result<ShadowSettings, ConfigError> {
+    let mut settings = file.shadow_settings()?;
+    let mut specs = file.shadow_specs(!keys.is_empty())?;
+    for source in &args.shadow_bundles {
+        specs.push(BundleSpec {
+            name: source.name.clone(),
+            location: BundleLocation::Local(source.path.clone()),
+            verification: cli_verification
+                .clone()
+                .or_else(|| (!keys.is_empty()).then(Verification::default)),
+        });
+    }
+    let mut names = std::collections::HashSet::new();
+    for spec in &specs {
+        // Names label metrics and status: a shadow bundle must not pass for a served one.
+        if served.iter().any(|s| s.name == spec.name) || !names.insert(spec.name.clone()) {
+            return Err(ConfigError(format!(
+                "shadow bundle {:?}: the name is taken; name it apart (--shadow-bundle NAME=PATH)",
+                spec.name
+            )));
+        }
+    }
+    if let Some(rate) = args.shadow_sample_rate {
+        if !(rate > 0.0 && rate <= 1.0) {
+            return Err(ConfigError("--shadow-sample-rate must be in (0, 1]".into()));
+        }
+        settings.sample_rate = rate;
+    }
+    settings.bundles = specs;
+    Ok(settings)
 }
 
 impl SigningArgs {
@@ -592,6 +653,32 @@ mod tests {
         assert!(looks_like_a_path("/etc/authzd/key.pem"));
         assert!(looks_like_a_path("public.pem"));
         assert!(!looks_like_a_path("s3cr3t-value"));
+    }
+
+    #[test]
+    fn shadow_bundles_need_their_own_names() {
+        let parse = |args: &[&str]| {
+            let mut all = vec!["authzd", "run", "--bundle", "policies"];
+            all.extend_from_slice(args);
+            let Some(Command::Run(args)) = Cli::try_parse_from(all).unwrap().command else {
+                panic!("not run")
+            };
+            args.into_config()
+        };
+        let config = parse(&[
+            "--shadow-bundle",
+            "next=policies",
+            "--shadow-sample-rate",
+            "0.25",
+        ])
+        .unwrap();
+        assert!(config.shadow.enabled());
+        assert_eq!(config.shadow.bundles[0].name, "next");
+        assert_eq!(config.shadow.sample_rate, 0.25);
+        let err = parse(&["--shadow-bundle", "policies"]).unwrap_err();
+        assert!(err.0.contains("name it apart"), "{err}");
+        let err = parse(&["--shadow-bundle", "n=x", "--shadow-sample-rate", "0"]).unwrap_err();
+        assert!(err.0.contains("--shadow-sample-rate"), "{err}");
     }
 
     #[test]

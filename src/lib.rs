@@ -20,7 +20,7 @@
 //! - [`decide`]: the decision pipeline, the only place that decides: one snapshot per
 //!   request, identity, evaluation (RVM, interpreter or data), the decision id, the record
 //!   into [`metrics`] (Prometheus) and the [`decision_log`] (OPA's audit events: drop and mask
-//!   policies, console, file, HTTP sinks), and the steps after a decision.
+//!   policies, console, file, HTTP sinks), and the steps after a decision ([`shadow`]).
 //! - [`store`]: the atomically swapped current snapshot and the readiness latch.
 //! - [`reload`]: keeping bundles current: watching files, polling bundle servers, SIGHUP,
 //!   compiling off the request path and swapping; bundle status.
@@ -32,6 +32,8 @@
 //!   `replay`.
 //! - [`replay`]: re-evaluating logged decisions against a candidate bundle;
 //!   [`change`]: how two answers to one decision differ (replay and shadow evaluation).
+//! - [`shadow`]: shadow evaluation, a pipeline step: candidate bundles kept current like the
+//!   served ones, evaluated on live traffic off the request path, never answering.
 //! - [`decision_id`], [`logging`], [`shutdown`], [`backoff`], [`build_info`]: small shared pieces.
 
 #![cfg_attr(
@@ -61,5 +63,6 @@ pub mod metrics;
 pub mod policy;
 pub mod reload;
 pub mod replay;
+pub mod shadow;
 pub mod shutdown;
 pub mod store;
