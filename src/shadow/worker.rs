@@ -1,7 +1,7 @@
 //! The shadow worker: evaluates queued decisions against the shadow snapshot and records how
 //! its answers compare with the served ones.
 //!
-//! Owns: one thread, the shadow evaluation (the served decision's path, input and options,
+//! Owns: one thread (at idle priority, draining the queue in batches), the shadow evaluation (the served decision's path, input and options,
 //! on the shadow store's current snapshot), the comparison ([`crate::change`]), the
 //! `authzd_shadow_decisions_total{path, outcome}` counters and, for a decision answered
 //! differently, its shadow event in the decision log. `path` is the rule path the served
@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant, SystemTime};
 
 use metrics::Counter;
@@ -33,21 +33,32 @@ pub(super) struct Worker {
     pub counters: HashMap<(String, ShadowOutcome), Counter>,
 }
 
+/// How long the worker sleeps after finding the queue empty, and after draining it.
+const IDLE_NAP: Duration = Duration::from_millis(20);
+const BUSY_NAP: Duration = Duration::from_millis(2);
+
 impl Worker {
+    /// Drains the queue in batches, napping in between. It never blocks on the queue: a
+    /// receiver parked in the channel would make every decision's hand-off a wake-up (a system
+    /// call on the request thread, a context switch on a busy core).
     pub fn run(mut self, rx: Receiver<Job>) {
+        idle_priority();
         loop {
-            match rx.recv_timeout(Duration::from_millis(100)) {
-                Ok(job) => self.handle(job),
-                Err(RecvTimeoutError::Timeout) => {
-                    if self.stop.load(Ordering::Acquire) {
-                        while let Ok(job) = rx.try_recv() {
-                            self.handle(job);
-                        }
-                        return;
+            let mut handled = false;
+            loop {
+                match rx.try_recv() {
+                    Ok(job) => {
+                        self.handle(job);
+                        handled = true;
                     }
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => return,
                 }
-                Err(RecvTimeoutError::Disconnected) => return,
             }
+            if self.stop.load(Ordering::Acquire) {
+                return;
+            }
+            std::thread::sleep(if handled { BUSY_NAP } else { IDLE_NAP });
         }
     }
 
@@ -95,6 +106,25 @@ impl Worker {
                     "outcome" => outcome.as_str()
                 )
             })
+    }
+}
+
+/// Runs this thread at idle priority (Linux `SCHED_IDLE`): shadow evaluation gets the CPU no
+/// decision wants. Under saturation it falls behind, and the queue drops and counts what it
+/// cannot hold, rather than taking cores from the requests.
+fn idle_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: `param` is a valid sched_param for the call's duration; pid 0 is this thread.
+        #[allow(unsafe_code)]
+        let failed = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) } != 0;
+        if failed {
+            tracing::warn!(
+                error = %std::io::Error::last_os_error(),
+                "cannot lower the shadow worker's priority; it competes with decisions for CPU"
+            );
+        }
     }
 }
 
