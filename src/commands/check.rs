@@ -73,7 +73,16 @@ pub fn check(paths: &[std::path::PathBuf], strict: bool) -> Vec<Diagnostic> {
     if strict {
         for source in &sources {
             if let Ok(module) = errors::parse(source) {
-                found.extend(strict::lint(&module));
+                // A deprecated builtin regorus lacks is already an error at that position.
+                let lints: Vec<Diagnostic> = strict::lint(&module)
+                    .into_iter()
+                    .filter(|l| {
+                        !found
+                            .iter()
+                            .any(|f| (&f.file, f.line, f.col) == (&l.file, l.line, l.col))
+                    })
+                    .collect();
+                found.extend(lints);
             }
         }
     }
