@@ -253,8 +253,8 @@ fn run_filters_tests_and_failures_show_the_compared_values() {
         )),
         "{stdout}"
     );
-    assert!(stdout.contains("left:  [\"a\",\"b\"]"), "{stdout}");
-    assert!(stdout.contains("right: [\"a\",\"c\"]"), "{stdout}");
+    assert!(stdout.contains("left:  {\"a\", \"b\"}"), "{stdout}");
+    assert!(stdout.contains("right: {\"a\", \"c\"}"), "{stdout}");
     // Tests without `with` run on both evaluators; the example's mock with `with`.
     assert!(
         stdout.contains("data.p.test_limit: PASS") && stdout.contains("interpreter and RVM"),

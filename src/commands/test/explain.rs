@@ -165,8 +165,53 @@ fn probe_value(
     match eval_probes(engine, module, &rules, std::slice::from_ref(&name)) {
         Some(values) => match values.first() {
             Some(Value::Undefined) | None => "undefined".into(),
-            Some(v) => v.to_string(),
+            Some(v) => rego_text(v),
         },
         None => "(cannot be evaluated on its own)".into(),
+    }
+}
+
+/// A value as Rego writes it (a set is `{"a", "b"}`, not JSON's array), so it reads like the
+/// statement it is compared in.
+fn rego_text(value: &Value) -> String {
+    let json = |v: &Value| serde_json::to_string(v).unwrap_or_else(|_| v.to_string());
+    match value {
+        Value::Set(members) => {
+            let items: Vec<String> = members.iter().map(rego_text).collect();
+            if items.is_empty() {
+                "set()".into()
+            } else {
+                format!("{{{}}}", items.join(", "))
+            }
+        }
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(rego_text).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::Object(fields) => {
+            let fields: Vec<String> = fields
+                .iter()
+                .map(|(k, v)| format!("{}: {}", rego_text(k), rego_text(v)))
+                .collect();
+            format!("{{{}}}", fields.join(", "))
+        }
+        other => json(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_read_as_rego() {
+        let v = Value::from_json_str(r#"{"a": [1, "x", null], "b": true}"#).unwrap();
+        assert_eq!(rego_text(&v), r#"{"a": [1, "x", null], "b": true}"#);
+        let set = Value::from(std::collections::BTreeSet::from([
+            Value::from("a"),
+            Value::from("b"),
+        ]));
+        assert_eq!(rego_text(&set), r#"{"a", "b"}"#);
+        assert_eq!(rego_text(&Value::new_set()), "set()");
     }
 }
