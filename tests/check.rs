@@ -127,7 +127,8 @@ fn inspect_a_signed_and_a_tampered_bundle() {
     assert_eq!(code, Some(0), "{report}");
     assert_eq!(report["signature"]["status"], "valid", "{report}");
     assert_eq!(report["signature"]["key_id"], "release");
-    assert_eq!(report["signature"]["algorithm"], "RS256");
+    assert_eq!(report["signature"]["claims"]["algorithm"], "RS256");
+    assert_eq!(report["signature"]["claims"]["files"], 14);
     assert_eq!(report["manifest"]["revision"], "example-2026-11-23");
     assert_eq!(report["format"], "tarball");
     assert!(report["size"]["compressed_bytes"].as_u64().unwrap() > 0);

@@ -62,7 +62,9 @@ pub struct SignatureView {
     /// The key that verified it (`valid`), or the one the signature names.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_id: Option<String>,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    /// What the signature says about itself (its `kid` may differ from the key that verified
+    /// it when `--verification-key-id` chose the key).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub claims: Option<SignatureClaims>,
     /// Why it is not valid.
     #[serde(skip_serializing_if = "Option::is_none")]
