@@ -1,5 +1,5 @@
-//! Wiring: activate the bundles, start keeping them current, bind every listener, serve, drain
-//! on shutdown.
+//! Wiring: activate the bundles (and the shadow bundles), start keeping them current, bind
+//! every listener, serve, drain on shutdown.
 //!
 //! Owns: the daemon's lifecycle. [`App::build`] does everything that can fail at start-up
 //! (bundles, sockets, sinks) and returns an `App` that knows its real addresses; [`App::run`]
@@ -26,6 +26,7 @@ use crate::metrics::Metrics;
 use crate::policy::{Demotions, Snapshot};
 use crate::reload::remote::{self, Downloader};
 use crate::reload::{self, ActivationError, BundleManager};
+use crate::shadow::{self, Shadow};
 use crate::store::PolicyStore;
 
 /// Why the daemon could not start.
@@ -51,6 +52,8 @@ pub enum StartError {
     HttpClient(#[from] reqwest::Error),
     #[error("cannot start the decision log: {0}")]
     DecisionLog(String),
+    #[error("cannot start shadow evaluation: {0}")]
+    Shadow(String),
 }
 
 /// A daemon whose local bundles are active and whose sockets are bound.
@@ -61,6 +64,7 @@ pub struct App {
     decider: Arc<Decider>,
     prometheus: Option<metrics_exporter_prometheus::PrometheusHandle>,
     decision_log: Option<DecisionLog>,
+    shadow: Option<Shadow>,
     http: Vec<(ListenAddr, BoundListener)>,
     diagnostic: Vec<(ListenAddr, BoundListener)>,
     grpc: Vec<(ListenAddr, BoundListener)>,
@@ -122,6 +126,35 @@ impl App {
             None
         };
         let metrics_for_check = metrics.clone();
+        let shadow = if config.shadow.enabled() {
+            let shadow = Shadow::start(
+                &config,
+                metrics.clone(),
+                decision_log.as_ref().map(|d| d.logger.clone()),
+            )
+            .map_err(StartError::Shadow)?;
+            let manager = shadow.manager.clone();
+            let persistence_dir = config.persistence_dir.clone();
+            tokio::task::spawn_blocking(move || shadow::initial_load(&manager, &persistence_dir))
+                .await
+                .map_err(|e| StartError::Join(e.to_string()))?;
+            let wake_shadow = Arc::new(tokio::sync::Notify::new());
+            background.extend(reload::watch::spawn(
+                shadow.manager.clone(),
+                config.watch,
+                wake_shadow.clone(),
+                stop_rx.clone(),
+            )?);
+            background.extend(spawn_downloaders(
+                &shadow.config,
+                &shadow.manager,
+                &wake_shadow,
+                &stop_rx,
+            )?);
+            Some(shadow)
+        } else {
+            None
+        };
         let recorder = Recorder {
             metrics,
             log: decision_log.as_ref().map(|d| d.logger.clone()),
@@ -131,6 +164,9 @@ impl App {
             let check =
                 FastPathCheck::start(config.verify_fast_path_rate, metrics_for_check, demotions);
             decider = decider.with_after(Arc::new(check));
+        }
+        if let Some(shadow) = &shadow {
+            decider = decider.with_after(shadow.step.clone());
         }
         let decider = Arc::new(decider);
 
@@ -164,6 +200,7 @@ impl App {
             decider,
             prometheus,
             decision_log,
+            shadow,
             http,
             diagnostic,
             grpc,
@@ -197,6 +234,7 @@ impl App {
             max_request_bytes: self.config.max_request_bytes,
             prometheus: self.prometheus.clone(),
             decision_log: self.decision_log.as_ref().map(|d| d.status.clone()),
+            shadow: self.shadow.as_ref().map(Shadow::view),
             log_requests: self.config.log_requests,
         });
         let stop_rx = self.stop.subscribe();
@@ -269,6 +307,10 @@ impl App {
                 "grace period over: closing remaining connections"
             );
             servers.abort_all();
+        }
+        // Shadow events go to the decision log: finish them first.
+        if let Some(shadow) = self.shadow {
+            shadow.shutdown().await;
         }
         if let Some(log) = self.decision_log {
             log.shutdown(grace).await;

@@ -1,4 +1,4 @@
-//! The command line: `authzd run`, `authzd eval`, `authzd test`, `authzd build`.
+//! The command line: `authzd run`, `eval`, `test`, `build`, `check`, `inspect`, `replay`.
 //!
 //! Owns: flags, their `AUTHZD_*` environment variables (sidecars are configured that way) and
 //! their defaults, and turning `run`'s flags into a [`Config`]. Does not start anything.
@@ -13,7 +13,7 @@ use crate::bundle::sign::{Verification, VerificationKey};
 use crate::config::{
     BundleLocation, BundleSource, BundleSpec, Config, DEFAULT_DECISION, DEFAULT_ENVOY_PATH,
     DEFAULT_GRPC_ADDR, DEFAULT_HTTP_ADDR, EnvoySettings, GrpcSettings, ListenAddr, LogFormat,
-    WatchSettings, default_threads,
+    ShadowSettings, WatchSettings, default_threads,
 };
 use crate::config_file::{ConfigError, FileConfig, seconds};
 use crate::policy::EvalLimits;
@@ -62,6 +62,20 @@ pub enum Command {
     Test(TestArgs),
     /// Package a bundle directory as a deterministic .tar.gz, optionally signed.
     Build(BuildArgs),
+    /// Parse and compile bundles or .rego files; report every error as file:line:col.
+    Check(CheckArgs),
+    /// Describe a bundle: manifest, packages and rules (and where each runs), data,
+    /// signature, size.
+    Inspect(InspectArgs),
+    /// Re-evaluate logged decisions against a candidate bundle and report what changes.
+    Replay(ReplayArgs),
+}
+
+/// How a report is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +132,25 @@ pub struct RunArgs {
     /// Runtime worker threads (default: available cores, at most 8).
     #[arg(long, env = "AUTHZD_THREADS")]
     pub threads: Option<usize>,
+    #[command(flatten)]
+    pub shadow: ShadowArgs,
+}
+
+/// Shadow evaluation: a candidate bundle evaluated on live traffic, never answering.
+#[derive(Debug, Args)]
+pub struct ShadowArgs {
+    /// Candidate bundle (directory or .tar.gz, `NAME=PATH`), loaded, verified and reloaded
+    /// like `--bundle`; every decision is also evaluated on it, off the request path, and
+    /// disagreements are counted and logged. Repeatable (the shadow bundles compile together).
+    #[arg(
+        long = "shadow-bundle",
+        env = "AUTHZD_SHADOW_BUNDLE",
+        value_delimiter = ','
+    )]
+    pub shadow_bundles: Vec<BundleSource>,
+    /// Fraction of decisions evaluated on the shadow bundles, in (0, 1] (default 1).
+    #[arg(long, env = "AUTHZD_SHADOW_SAMPLE_RATE")]
+    pub shadow_sample_rate: Option<f64>,
 }
 
 /// Verifying signed bundles given with `--bundle` (OPA's flags).
@@ -301,6 +334,71 @@ pub struct TestArgs {
     /// Print every test, not only failures.
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    /// Only the tests whose rule path (`data.test.orders.test_owner_can_view`) matches this
+    /// regular expression.
+    #[arg(long)]
+    pub run: Option<String>,
+    /// Report per-file line coverage of the policies and tests.
+    #[arg(long)]
+    pub coverage: bool,
+    /// Coverage report format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Bundles (directories or .tar.gz) and .rego files, compiled together.
+    #[arg(default_value = "policies")]
+    pub paths: Vec<PathBuf>,
+    /// Also flag what OPA's strict mode flags: unused imports, unused local variables,
+    /// deprecated builtins.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The bundle: a directory or a .tar.gz.
+    pub bundle: PathBuf,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
+    #[command(flatten)]
+    pub signing: SigningArgs,
+}
+
+/// Kinds of change `authzd replay --fail-on` fails on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    DenyToAllow,
+    AllowToDeny,
+    ValueChanged,
+    NowAnError,
+    /// Any change at all.
+    Any,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The candidate bundle (directory or .tar.gz). Repeatable.
+    #[arg(long = "bundle", short = 'b', required = true)]
+    pub bundles: Vec<BundleSource>,
+    /// Decision logs: the file sink's JSON lines, or a collector's gzip batches. Repeatable.
+    #[arg(long = "decision-logs", required = true, num_args = 1..)]
+    pub decision_logs: Vec<PathBuf>,
+    /// Exit with 1 when a decision changed in one of these ways (comma-separated).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub fail_on: Vec<FailOn>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
+    /// Example decision ids shown per path and kind of change.
+    #[arg(long, default_value_t = 5)]
+    pub examples: usize,
+    /// Replay threads, each with its own evaluator (default: available cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub eval: EvalLimitArgs,
 }
 
 #[derive(Debug, Args)]
@@ -333,7 +431,8 @@ impl RunArgs {
         };
         let mut keys = file.verification_keys()?;
         let cli_verification = self.signing.verification(&mut keys)?;
-        let bundles = bundle_specs(&file, self.bundles, &keys, cli_verification)?;
+        let bundles = bundle_specs(&file, self.bundles, &keys, cli_verification.clone())?;
+        let shadow = shadow_settings(&file, &self.shadow, &keys, cli_verification, &bundles)?;
         let watch = watch_settings(&self.watch, &file)?;
         let persistence_dir = self
             .watch
@@ -372,11 +471,68 @@ impl RunArgs {
                 .unwrap_or_else(default_threads),
             use_rvm: !self.eval.no_rvm,
             verify_fast_path_rate: fraction("--verify-fast-path-rate", self.verify_fast_path_rate)?,
+            shadow,
         })
     }
 }
 
+/// The shadow bundles (config file, then `--shadow-bundle`), verified as `--bundle` ones are,
+/// and the sampling: flags over the config file.
+fn shadow_settings(
+    file: &FileConfig,
+    args: &ShadowArgs,
+    keys: &std::collections::HashMap<String, VerificationKey>,
+    cli_verification: Option<Verification>,
+    served: &[BundleSpec],
+) -> Result<ShadowSettings, ConfigError> {
+    let mut settings = file.shadow_settings()?;
+    let mut specs = file.shadow_specs(!keys.is_empty())?;
+    for source in &args.shadow_bundles {
+        specs.push(BundleSpec {
+            name: source.name.clone(),
+            location: BundleLocation::Local(source.path.clone()),
+            verification: cli_verification
+                .clone()
+                .or_else(|| (!keys.is_empty()).then(Verification::default)),
+        });
+    }
+    let mut names = std::collections::HashSet::new();
+    for spec in &specs {
+        // Names label metrics and status: a shadow bundle must not pass for a served one.
+        if served.iter().any(|s| s.name == spec.name) || !names.insert(spec.name.clone()) {
+            return Err(ConfigError(format!(
+                "shadow bundle {:?}: the name is taken; name it apart (--shadow-bundle NAME=PATH)",
+                spec.name
+            )));
+        }
+    }
+    if let Some(rate) = args.shadow_sample_rate {
+        if !(rate > 0.0 && rate <= 1.0) {
+            return Err(ConfigError("--shadow-sample-rate must be in (0, 1]".into()));
+        }
+        settings.sample_rate = rate;
+    }
+    settings.bundles = specs;
+    Ok(settings)
+}
+
 impl SigningArgs {
+    /// The `--verification-key`, by its id, and how a bundle must be signed with it; empty
+    /// and `None` without the flag.
+    pub fn key_and_verification(
+        &self,
+    ) -> Result<
+        (
+            std::collections::HashMap<String, VerificationKey>,
+            Option<Verification>,
+        ),
+        ConfigError,
+    > {
+        let mut keys = std::collections::HashMap::new();
+        let verification = self.verification(&mut keys)?;
+        Ok((keys, verification))
+    }
+
     /// The `--verification-key` (added to `keys`) and how `--bundle` bundles must be signed.
     fn verification(
         &self,
@@ -552,6 +708,32 @@ mod tests {
         assert_eq!(config.shutdown_delay, Duration::from_secs(7));
         assert_eq!(config.unix_socket_mode, 0o660);
         assert!(Cli::try_parse_from(["authzd", "run", "--unix-socket-perm", "888"]).is_err());
+    }
+
+    #[test]
+    fn shadow_bundles_need_their_own_names() {
+        let parse = |args: &[&str]| {
+            let mut all = vec!["authzd", "run", "--bundle", "policies"];
+            all.extend_from_slice(args);
+            let Some(Command::Run(args)) = Cli::try_parse_from(all).unwrap().command else {
+                panic!("not run")
+            };
+            args.into_config()
+        };
+        let config = parse(&[
+            "--shadow-bundle",
+            "next=policies",
+            "--shadow-sample-rate",
+            "0.25",
+        ])
+        .unwrap();
+        assert!(config.shadow.enabled());
+        assert_eq!(config.shadow.bundles[0].name, "next");
+        assert_eq!(config.shadow.sample_rate, 0.25);
+        let err = parse(&["--shadow-bundle", "policies"]).unwrap_err();
+        assert!(err.0.contains("name it apart"), "{err}");
+        let err = parse(&["--shadow-bundle", "n=x", "--shadow-sample-rate", "0"]).unwrap_err();
+        assert!(err.0.contains("--shadow-sample-rate"), "{err}");
     }
 
     #[test]

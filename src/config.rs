@@ -243,6 +243,37 @@ pub struct Config {
     pub use_rvm: bool,
     /// Fraction of fast-path decisions re-checked on the interpreter (0: off).
     pub verify_fast_path_rate: f64,
+    /// Candidate bundles evaluated on live traffic, never answering.
+    pub shadow: ShadowSettings,
+}
+
+/// Shadow evaluation: candidate bundles that every (or a sampled) decision is also evaluated
+/// against, off the request path.
+#[derive(Debug, Clone)]
+pub struct ShadowSettings {
+    /// The candidate bundles, compiled together into the shadow snapshot; empty: no shadow.
+    pub bundles: Vec<BundleSpec>,
+    /// Fraction of decisions evaluated, in (0, 1].
+    pub sample_rate: f64,
+    /// Decisions waiting for the shadow worker; when full, more are dropped and counted.
+    pub buffer_size: usize,
+}
+
+impl Default for ShadowSettings {
+    fn default() -> Self {
+        Self {
+            bundles: Vec::new(),
+            sample_rate: 1.0,
+            buffer_size: 10_000,
+        }
+    }
+}
+
+impl ShadowSettings {
+    /// True when a shadow bundle is configured.
+    pub fn enabled(&self) -> bool {
+        !self.bundles.is_empty()
+    }
 }
 
 /// The default worker count: the cores available, at most 8 (a sidecar shares its node).

@@ -1,5 +1,6 @@
 //! The YAML config file (`--config-file`): bundles, bundle servers (services), verification keys,
-//! persistence and watching, everything that does not fit flags. Modelled on OPA's config.
+//! persistence and watching, decision logs, shadow bundles, everything that does not fit
+//! flags. Modelled on OPA's config.
 //!
 //! Owns: the file's schema (unknown fields are errors, so a typo is not silently ignored) and
 //! turning it into [`crate::config`] types. Reading key files happens here, once, at start-up.
@@ -12,7 +13,8 @@ use serde::Deserialize;
 
 use crate::bundle::sign::{Verification, VerificationKey};
 use crate::config::{
-    Bearer, BundleLocation, BundleSpec, DecisionLogSettings, Polling, RemoteSpec, UploadSettings,
+    Bearer, BundleLocation, BundleSpec, DecisionLogSettings, Polling, RemoteSpec, ShadowSettings,
+    UploadSettings,
 };
 
 /// Why the configuration cannot be used.
@@ -49,6 +51,23 @@ pub struct FileConfig {
     pub watch: Option<FileWatch>,
     #[serde(default)]
     pub decision_logs: Option<FileDecisionLogs>,
+    #[serde(default)]
+    pub shadow: Option<FileShadow>,
+}
+
+/// Shadow evaluation: candidate bundles evaluated on live traffic, never answering.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileShadow {
+    /// Like `bundles`: local paths or bundle servers, verified like the served bundles.
+    #[serde(default)]
+    pub bundles: BTreeMap<String, FileBundle>,
+    /// Fraction of decisions evaluated on the shadow bundles, in (0, 1].
+    #[serde(default)]
+    pub sample_rate: Option<f64>,
+    /// Decisions waiting for the shadow worker; more are dropped and counted.
+    #[serde(default)]
+    pub buffer_size_events: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -224,16 +243,34 @@ impl FileConfig {
 
     /// The bundles of the file. Every bundle is verified when any key is configured.
     pub fn bundle_specs(&self, keys_configured: bool) -> Result<Vec<BundleSpec>, ConfigError> {
+        self.specs_of(&self.bundles, "bundles", keys_configured)
+    }
+
+    /// The shadow bundles of the file (`shadow.bundles`), verified as the served ones are.
+    pub fn shadow_specs(&self, keys_configured: bool) -> Result<Vec<BundleSpec>, ConfigError> {
+        match &self.shadow {
+            Some(shadow) => self.specs_of(&shadow.bundles, "shadow.bundles", keys_configured),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// `section` names the bundles' place in the file, for messages.
+    fn specs_of(
+        &self,
+        bundles: &BTreeMap<String, FileBundle>,
+        section: &str,
+        keys_configured: bool,
+    ) -> Result<Vec<BundleSpec>, ConfigError> {
         let mut specs = Vec::new();
-        for (name, bundle) in &self.bundles {
+        for (name, bundle) in bundles {
             let location = match (&bundle.path, &bundle.service) {
                 (Some(path), None) => BundleLocation::Local(path.clone()),
                 (None, Some(service)) => {
-                    BundleLocation::Remote(self.remote(name, bundle, service)?)
+                    BundleLocation::Remote(self.remote(section, name, bundle, service)?)
                 }
                 _ => {
                     return Err(ConfigError(format!(
-                        "bundles.{name}: set exactly one of `path` (a local bundle) and `service` (a bundle server)"
+                        "{section}.{name}: set exactly one of `path` (a local bundle) and `service` (a bundle server)"
                     )));
                 }
             };
@@ -241,7 +278,7 @@ impl FileConfig {
                 Some(signing) => {
                     if !keys_configured {
                         return Err(ConfigError(format!(
-                            "bundles.{name}.signing: no verification keys are configured (add `keys`)"
+                            "{section}.{name}.signing: no verification keys are configured (add `keys`)"
                         )));
                     }
                     Some(Verification {
@@ -338,6 +375,25 @@ impl FileConfig {
         Ok(settings)
     }
 
+    /// The shadow settings of the file (its bundles are [`Self::shadow_specs`]), before
+    /// command-line flags are applied.
+    pub fn shadow_settings(&self) -> Result<ShadowSettings, ConfigError> {
+        let mut settings = ShadowSettings::default();
+        let Some(shadow) = &self.shadow else {
+            return Ok(settings);
+        };
+        if let Some(rate) = shadow.sample_rate {
+            if !(rate > 0.0 && rate <= 1.0) {
+                return Err(ConfigError("shadow.sample_rate must be in (0, 1]".into()));
+            }
+            settings.sample_rate = rate;
+        }
+        if let Some(size) = shadow.buffer_size_events {
+            settings.buffer_size = size.max(1);
+        }
+        Ok(settings)
+    }
+
     /// The URL of `resource` on `service`, with its headers and credentials.
     fn service_target(
         &self,
@@ -384,6 +440,7 @@ impl FileConfig {
 
     fn remote(
         &self,
+        section: &str,
         name: &str,
         bundle: &FileBundle,
         service: &str,
@@ -392,16 +449,16 @@ impl FileConfig {
             .resource
             .clone()
             .unwrap_or_else(|| format!("bundles/{name}"));
-        let target = self.service_target(service, &format!("bundles.{name}"), &resource)?;
+        let target = self.service_target(service, &format!("{section}.{name}"), &resource)?;
         let polling = match &bundle.polling {
             None => DEFAULT_POLLING,
             Some(p) => {
                 if !(p.min_delay_seconds >= 0.0 && p.max_delay_seconds >= p.min_delay_seconds) {
                     return Err(ConfigError(format!(
-                        "bundles.{name}.polling: need 0 <= min_delay_seconds <= max_delay_seconds"
+                        "{section}.{name}.polling: need 0 <= min_delay_seconds <= max_delay_seconds"
                     )));
                 }
-                let setting = |field: &str| format!("bundles.{name}.polling.{field}");
+                let setting = |field: &str| format!("{section}.{name}.polling.{field}");
                 Polling {
                     min_delay: seconds(&setting("min_delay_seconds"), p.min_delay_seconds)?,
                     max_delay: seconds(&setting("max_delay_seconds"), p.max_delay_seconds)?,
@@ -479,6 +536,35 @@ keys:
         );
         // Secrets stay out of debug output.
         assert!(!format!("{remote:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn shadow_bundles_are_bundles() {
+        let config = parse(concat!(
+            "services:\n  s: {url: http://x}\n",
+            "shadow:\n",
+            "  bundles:\n",
+            "    next: {path: /next}\n",
+            "    remote: {service: s, resource: next.tar.gz}\n",
+            "  sample_rate: 0.1\n",
+            "  buffer_size_events: 5\n",
+        ));
+        let specs = config.shadow_specs(false).unwrap();
+        assert_eq!(specs.len(), 2);
+        let BundleLocation::Remote(remote) = &specs[1].location else {
+            panic!("not remote")
+        };
+        assert_eq!(remote.url, "http://x/next.tar.gz");
+        let settings = config.shadow_settings().unwrap();
+        assert_eq!((settings.sample_rate, settings.buffer_size), (0.1, 5));
+        let err = parse("shadow:\n  bundles:\n    next: {}\n")
+            .shadow_specs(false)
+            .unwrap_err();
+        assert!(err.0.starts_with("shadow.bundles.next:"), "{}", err.0);
+        let err = parse("shadow: {sample_rate: 2}\n")
+            .shadow_settings()
+            .unwrap_err();
+        assert!(err.0.contains("shadow.sample_rate"), "{}", err.0);
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //!
 //! # Layout
 //!
-//! - [`cli`]: the command line (`run`, `eval`, `test`) and its environment variables.
+//! - [`cli`]: the command line (`run`, `eval`, `test`, `build`, `check`, `inspect`,
+//!   `replay`) and its environment variables.
 //! - [`config`]: the daemon's settings as plain data, validated once; [`config_file`]: the YAML
 //!   config file (bundles, bundle servers, keys).
 //! - [`bundle`]: reading a bundle (directory or `.tar.gz`) into files, its manifest, and placing its
@@ -14,10 +15,12 @@
 //! - [`policy`]: compiling bundles into an immutable [`policy::Snapshot`] (interpreter + RVM
 //!   programs) and resolving a `/v1/data` path to what evaluates it.
 //! - [`builtins`]: OPA builtins regorus lacks, registered on every engine as extensions.
+//! - [`analysis`]: static analysis of Rego modules for `check` and `test`: every error, strict
+//!   lints, unknown functions, the rule graph.
 //! - [`decide`]: the decision pipeline, the only place that decides: one snapshot per
 //!   request, identity, evaluation (RVM, interpreter or data), the decision id, the record
 //!   into [`metrics`] (Prometheus) and the [`decision_log`] (OPA's audit events: drop and mask
-//!   policies, console, file, HTTP sinks), and the steps after a decision.
+//!   policies, console, file, HTTP sinks), and the steps after a decision ([`shadow`]).
 //! - [`store`]: the atomically swapped current snapshot and the readiness latch.
 //! - [`reload`]: keeping bundles current: watching files, polling bundle servers, SIGHUP,
 //!   compiling off the request path and swapping; bundle status.
@@ -25,7 +28,12 @@
 //!   (`authzd.v1.Authorizer`) and Envoy ext_authz; each decodes its wire format into a
 //!   decision request and maps the outcome back, with one error mapper per transport.
 //! - [`app`]: binding every listener, spawning the servers, draining on shutdown.
-//! - [`commands`]: the one-shot subcommands `eval` and `test`.
+//! - [`commands`]: the one-shot subcommands `eval`, `test`, `build`, `check`, `inspect` and
+//!   `replay`.
+//! - [`replay`]: re-evaluating logged decisions against a candidate bundle;
+//!   [`change`]: how two answers to one decision differ (replay and shadow evaluation).
+//! - [`shadow`]: shadow evaluation, a pipeline step: candidate bundles kept current like the
+//!   served ones, evaluated on live traffic off the request path, never answering.
 //! - [`decision_id`], [`logging`], [`shutdown`], [`backoff`], [`build_info`]: small shared pieces.
 
 #![cfg_attr(
@@ -33,6 +41,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod analysis;
 pub mod api;
 pub mod app;
 
@@ -40,6 +49,7 @@ pub mod backoff;
 pub mod build_info;
 pub mod builtins;
 pub mod bundle;
+pub mod change;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -52,5 +62,7 @@ pub mod logging;
 pub mod metrics;
 pub mod policy;
 pub mod reload;
+pub mod replay;
+pub mod shadow;
 pub mod shutdown;
 pub mod store;

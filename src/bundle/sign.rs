@@ -117,16 +117,51 @@ pub fn verify(
     keys: &HashMap<String, VerificationKey>,
     verification: &Verification,
 ) -> Result<(), BundleError> {
-    let claims = verified_claims(files, keys, verification)?;
-    check_files(files, claims, verification)
+    verify_signer(files, keys, verification).map(|_| ())
 }
 
-/// The claims of the bundle's one signature JWT, verified with the key it names.
-fn verified_claims(
+/// [`verify`], returning the id of the key that signed.
+pub fn verify_signer(
     files: &BundleFiles,
     keys: &HashMap<String, VerificationKey>,
     verification: &Verification,
-) -> Result<Claims, BundleError> {
+) -> Result<String, BundleError> {
+    let (key_id, claims) = verified_claims(files, keys, verification)?;
+    check_files(files, claims, verification)?;
+    Ok(key_id)
+}
+
+/// What a bundle's signature says about itself, read without verifying it (for
+/// `authzd inspect`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignatureClaims {
+    pub key_id: Option<String>,
+    pub algorithm: String,
+    pub scope: Option<String>,
+    /// Files the signature lists.
+    pub files: usize,
+}
+
+/// The claims of `.signatures.json`, unverified; `None` for an unsigned bundle.
+pub fn unverified_claims(files: &BundleFiles) -> Result<Option<SignatureClaims>, BundleError> {
+    if !files.files.contains_key(SIGNATURES_FILE) {
+        return Ok(None);
+    }
+    let token = signature_token(files)?;
+    let header = jsonwebtoken::decode_header(&token)
+        .map_err(|e| signature_error(format!("invalid JWT in .signatures.json: {e}")))?;
+    let claims = jsonwebtoken::dangerous::insecure_decode_claims::<Claims>(&token)
+        .map_err(|e| signature_error(format!("invalid JWT claims in .signatures.json: {e}")))?;
+    Ok(Some(SignatureClaims {
+        key_id: header.kid.or(claims.keyid),
+        algorithm: format!("{:?}", header.alg),
+        scope: claims.scope,
+        files: claims.files.len(),
+    }))
+}
+
+/// The one JWT of `.signatures.json`.
+fn signature_token(files: &BundleFiles) -> Result<String, BundleError> {
     let Some(raw) = files.files.get(SIGNATURES_FILE) else {
         return Err(signature_error(
             "bundle missing .signatures.json file".into(),
@@ -147,6 +182,18 @@ fn verified_claims(
             ));
         }
     };
+    Ok(token.clone())
+}
+
+/// The claims of the bundle's one signature JWT, verified with the key it names, and that
+/// key's id.
+fn verified_claims(
+    files: &BundleFiles,
+    keys: &HashMap<String, VerificationKey>,
+    verification: &Verification,
+) -> Result<(String, Claims), BundleError> {
+    let token = signature_token(files)?;
+    let token = token.as_str();
     let header = jsonwebtoken::decode_header(token)
         .map_err(|e| signature_error(format!("invalid JWT in .signatures.json: {e}")))?;
     let key_id = verification
@@ -176,7 +223,7 @@ fn verified_claims(
     if claims.scope.as_deref().unwrap_or_default() != want_scope {
         return Err(signature_error("scope mismatch".into()));
     }
-    Ok(claims)
+    Ok((key_id, claims))
 }
 
 /// Every file but the excluded ones is listed with a matching digest, and nothing else is.
@@ -350,6 +397,24 @@ mod tests {
     fn signed_bundle_verifies() {
         let files = signed(&bundle(), b"secret", None);
         verify(&files, &keys(b"secret", None), &Verification::default()).unwrap();
+    }
+
+    #[test]
+    fn the_signer_and_the_unverified_claims() {
+        let files = signed(&bundle(), b"secret", Some("write"));
+        let claims = unverified_claims(&files).unwrap().unwrap();
+        assert_eq!(claims.key_id.as_deref(), Some("k1"));
+        assert_eq!(claims.algorithm, "HS256");
+        assert_eq!(claims.scope.as_deref(), Some("write"));
+        assert_eq!(claims.files, 3);
+        let signer = verify_signer(
+            &files,
+            &keys(b"secret", Some("write")),
+            &Verification::default(),
+        )
+        .unwrap();
+        assert_eq!(signer, "k1");
+        assert_eq!(unverified_claims(&bundle()).unwrap(), None);
     }
 
     #[test]

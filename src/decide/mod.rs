@@ -37,6 +37,7 @@ use regorus::Value;
 pub use error::{DecisionError, ErrorCode, EvalError, Location};
 pub use evaluate::{DecideOptions, Decision, Document, Evaluator, evaluate, evaluate_path};
 pub use record::Recorder;
+pub(crate) use regorus_error::split_text as split_regorus_error;
 
 use crate::decision_id::DecisionId;
 use crate::metrics::{ApiKind, Metrics};

@@ -48,6 +48,7 @@ impl Recorder {
             bundles: snapshot.bundles.clone(),
             requested_by: request.peer.clone(),
             eval_ns: decided.eval.as_nanos() as u64,
+            shadow: None,
         });
     }
 }

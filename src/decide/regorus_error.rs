@@ -37,7 +37,9 @@ pub fn from_vm(error: VmError) -> EvalError {
     }
 }
 
-fn classify_text(text: &str, strict: bool) -> EvalError {
+/// Splits regorus's error text into its location (`--> file:row:col`) and its message (the
+/// `error: ` line, or the whole text when there is none). Also used by `authzd check`.
+pub fn split_text(text: &str) -> (Option<Location>, String) {
     let location = text.lines().find_map(|line| {
         let spec = line.trim().strip_prefix("--> ")?;
         let mut parts = spec.rsplitn(3, ':');
@@ -51,6 +53,11 @@ fn classify_text(text: &str, strict: bool) -> EvalError {
         .find_map(|line| line.trim().strip_prefix("error: "))
         .unwrap_or_else(|| text.trim())
         .to_string();
+    (location, detail)
+}
+
+fn classify_text(text: &str, strict: bool) -> EvalError {
+    let (location, detail) = split_text(text);
     let lower = detail.to_ascii_lowercase();
     let (code, message) = if lower.contains("conflict") || lower.contains("multiple outputs") {
         let what = if lower.contains("function") {

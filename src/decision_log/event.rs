@@ -2,7 +2,8 @@
 //! on the log worker.
 //!
 //! Owns: what an event holds (the decision id, path, input and result, the error, the bundle
-//! revisions, who asked, when, how long it took) and its JSON shape.
+//! revisions, who asked, when, how long it took, and on a shadow event what the shadow
+//! bundles answered) and its JSON shape.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -34,6 +35,50 @@ pub struct DecisionEvent {
     /// The peer: `127.0.0.1:41234`, or `unix:pid=..,uid=..`.
     pub requested_by: Option<Arc<str>>,
     pub eval_ns: u64,
+    /// Set on the event shadow evaluation adds for a decision the shadow bundles answered
+    /// differently (same decision id; `None` on every decision's own event).
+    pub shadow: Option<ShadowAnswer>,
+}
+
+/// What the shadow bundles answered to a decision.
+#[derive(Debug, Clone)]
+pub struct ShadowAnswer {
+    pub bundles: Arc<[BundleRevision]>,
+    /// `Value::Undefined` when undefined or failed.
+    pub result: Value,
+    pub error: Option<(crate::decide::ErrorCode, String)>,
+}
+
+impl ShadowAnswer {
+    /// `"shadow": {"revision", "bundles", "result" | "error"}`; `revision` is the shadow
+    /// bundle's (comma-separated `name=revision` when there are several).
+    fn json(&self) -> Json {
+        let mut out = Map::new();
+        let revision = match self.bundles.as_ref() {
+            [one] => one.revision.clone(),
+            many => many
+                .iter()
+                .map(|b| format!("{}={}", b.name, b.revision))
+                .collect::<Vec<_>>()
+                .join(","),
+        };
+        out.insert("revision".into(), Json::String(revision));
+        let bundles: Map<String, Json> = self
+            .bundles
+            .iter()
+            .map(|b| (b.name.clone(), json!({ "revision": b.revision })))
+            .collect();
+        out.insert("bundles".into(), Json::Object(bundles));
+        if self.result != Value::Undefined
+            && let Ok(result) = serde_json::to_value(&self.result)
+        {
+            out.insert("result".into(), result);
+        }
+        if let Some((code, message)) = &self.error {
+            out.insert("error".into(), json!({ "code": code, "message": message }));
+        }
+        Json::Object(out)
+    }
 }
 
 impl DecisionEvent {
@@ -77,10 +122,13 @@ impl DecisionEvent {
         event
     }
 
-    /// Adds what the policies do not see: the error and the metrics.
+    /// Adds what the policies do not see: the error, the metrics and the shadow answer.
     pub fn finish(&self, event: &mut Map<String, Json>) {
         if let Some((code, message)) = &self.error {
             event.insert("error".into(), json!({ "code": code, "message": message }));
+        }
+        if let Some(shadow) = &self.shadow {
+            event.insert("shadow".into(), shadow.json());
         }
         event.insert(
             "metrics".into(),

@@ -19,7 +19,7 @@ use std::time::Duration;
 use serde::Serialize;
 use tracing::warn;
 
-pub use event::DecisionEvent;
+pub use event::{DecisionEvent, ShadowAnswer};
 
 use crate::config::DecisionLogSettings;
 use crate::metrics::{DropReason, Metrics};
@@ -82,6 +82,11 @@ impl DecisionLogger {
         if self.sample_rate < 1.0 && rand::random::<f64>() >= self.sample_rate {
             return;
         }
+        self.log_unsampled(event);
+    }
+
+    /// Queues `event` whatever the sample rate (shadow events: already sampled, and rare).
+    pub fn log_unsampled(&self, event: DecisionEvent) {
         match self.tx.try_send(event) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {

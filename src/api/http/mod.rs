@@ -35,6 +35,8 @@ pub struct Api {
     pub prometheus: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// The decision log's sink state, for `/v1/status`.
     pub decision_log: Option<SinkStatus>,
+    /// Shadow evaluation's bundles and counters, for `/v1/status`.
+    pub shadow: Option<crate::shadow::ShadowView>,
     /// One log line per HTTP request (off by default).
     pub log_requests: bool,
 }

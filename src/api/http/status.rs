@@ -1,5 +1,5 @@
 //! `GET /v1/status`: OPA's status shape, with each bundle's active revision, last activation,
-//! last download and last error, and the decision log's sink state.
+//! last download and last error, the decision log's sink state, and shadow evaluation.
 //!
 //! Owns: presenting [`crate::reload::StatusTable`] over HTTP, with each bundle's rules and the
 //! evaluator each one runs on (`bundles.NAME.rules`). Read-only; not on the decision path.
@@ -29,6 +29,9 @@ struct StatusResult<'a> {
     bundles: BTreeMap<&'a str, BundleWithRules<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     decision_logs: Option<crate::decision_log::SinkState>,
+    /// The shadow bundles' status and how their answers compared (authzd's own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shadow: Option<serde_json::Value>,
     plugins: BTreeMap<&'static str, PluginState>,
 }
 
@@ -116,6 +119,7 @@ pub async fn status(State(api): State<Arc<Api>>, uri: Uri) -> Response {
                 })
                 .collect(),
             decision_logs: api.decision_log.as_ref().map(|d| d.snapshot()),
+            shadow: api.shadow.as_ref().map(|s| s.json()),
             plugins: BTreeMap::from([("bundle", bundle_plugin_state(&statuses))]),
         },
     };
