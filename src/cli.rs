@@ -69,6 +69,8 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Re-evaluate logged decisions against a candidate bundle and report what changes.
     Replay(ReplayArgs),
+    /// Print OPA's capabilities JSON for what authzd evaluates (for `opa check --capabilities`).
+    Capabilities,
 }
 
 /// How a report is printed.

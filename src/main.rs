@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         Command::Check(args) => commands::check::run(args),
         Command::Inspect(args) => commands::inspect::run(args),
         Command::Replay(args) => commands::replay::run(args),
+        Command::Capabilities => commands::capabilities::run(),
     }
 }
 

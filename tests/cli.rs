@@ -200,3 +200,67 @@ fn an_output_argument_to_an_extension_builtin_is_refused_at_load() {
         "{stderr}"
     );
 }
+
+/// `authzd capabilities` has the shape of OPA's published capabilities files (`builtins` with
+/// `name` and a function `decl`, `future_keywords`, `wasm_abi_versions`, `features`), lists the
+/// operators OPA's compiler needs and the extensions, and leaves out what authzd lacks.
+#[test]
+fn capabilities_is_an_opa_capabilities_file_for_what_authzd_evaluates() {
+    let (status, stdout, stderr) = run_cli(&["capabilities"]);
+    assert!(status.success(), "{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let keys: Vec<&str> = doc
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "builtins",
+            "features",
+            "future_keywords",
+            "wasm_abi_versions"
+        ]
+    );
+    assert!(
+        doc["features"]
+            .as_array()
+            .unwrap()
+            .contains(&"rego_v1".into())
+    );
+    let allowed = [
+        "name",
+        "decl",
+        "infix",
+        "relation",
+        "deprecated",
+        "nondeterministic",
+    ];
+    let mut names = Vec::new();
+    for b in doc["builtins"].as_array().unwrap() {
+        for key in b.as_object().unwrap().keys() {
+            assert!(allowed.contains(&key.as_str()), "{key} in {b}");
+        }
+        assert_eq!(b["decl"]["type"], "function", "{b}");
+        names.push(b["name"].as_str().unwrap().to_string());
+    }
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "sorted by name, as OPA writes them");
+    for name in [
+        "assign",
+        "internal.member_2",
+        "count",
+        "io.jwt.decode_verify",
+        "crypto.hmac.equal",
+        "graphql.parse",
+        "strings.render_template",
+    ] {
+        assert!(names.iter().any(|n| n == name), "{name} missing");
+    }
+    for absent in ["rego.metadata.rule", "rego.parse_module"] {
+        assert!(!names.iter().any(|n| n == absent), "{absent} listed");
+    }
+}

@@ -29,6 +29,7 @@ use regorus::{Engine, Value};
 
 mod args;
 pub mod calls;
+pub mod capabilities;
 mod crypto;
 mod encoding;
 mod jws;

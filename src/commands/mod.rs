@@ -5,6 +5,7 @@
 //! pipeline they decide through (the command line is one more transport).
 
 pub mod build;
+pub mod capabilities;
 pub mod check;
 pub mod eval;
 pub mod inspect;
