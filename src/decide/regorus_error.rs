@@ -90,12 +90,15 @@ fn classify_text(text: &str, strict: bool) -> EvalError {
     }
 }
 
-/// OPA reports a builtin's operand of the wrong type as `eval_type_error`; authzd's extension
-/// builtins word it as OPA does (`name: operand 2 must be string but got number`).
+/// OPA reports any error about one operand of a builtin as `eval_type_error` (its
+/// `builtins.ErrOperand`): a wrong type, and also a value the operand cannot hold
+/// (`providers.aws.sign_req: operand 3 could not convert time_ns value into a unix timestamp`).
+/// authzd's extension builtins word them as OPA does (`name: operand 2 ...`).
 fn is_operand_type_error(detail: &str) -> bool {
-    detail
-        .split_once(": operand ")
-        .is_some_and(|(_, rest)| rest.contains(" must be ") && rest.contains(" but got "))
+    detail.split_once(": operand ").is_some_and(|(_, rest)| {
+        rest.split_once(' ')
+            .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    })
 }
 
 #[cfg(test)]
@@ -200,6 +203,13 @@ mod tests {
             true,
         );
         assert_eq!(e.code, ErrorCode::EvalBuiltin, "{e:?}");
+        // Not a type, but still about one operand: OPA's ErrOperand, a type error.
+        let e = interpreter_error(
+            "package p\nx := strings.replace_n({\"a\": 1}, \"a\")\n",
+            "data.p.x",
+            true,
+        );
+        assert_eq!(e.code, ErrorCode::EvalType, "{e:?}");
     }
 
     #[test]
