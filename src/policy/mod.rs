@@ -7,6 +7,7 @@
 
 mod demotions;
 mod evaluators;
+mod negation;
 mod path;
 pub mod rego_ast;
 pub mod routing;
@@ -374,6 +375,27 @@ impl Snapshot {
     }
 }
 
+/// `text` with OPA's evaluation of `not` over undefined call arguments ([`negation`]); the
+/// text as written when it has no such `not`, or does not parse (the real load reports that).
+fn guarded_text(id: &str, text: &str, rego_v0: bool, limits: EvalLimits) -> String {
+    if !text.contains("not ") {
+        return text.to_string();
+    }
+    let mut scratch = new_engine(limits);
+    scratch.set_rego_v0(rego_v0);
+    if scratch
+        .add_policy(id.to_string(), text.to_string())
+        .is_err()
+    {
+        return text.to_string();
+    }
+    scratch
+        .get_modules()
+        .first()
+        .and_then(|module| negation::guard_negations(module, text))
+        .unwrap_or_else(|| text.to_string())
+}
+
 /// Every module and the merged data of `bundles` in one prepared engine.
 fn load_engine(
     bundles: &[Arc<Bundle>],
@@ -384,8 +406,9 @@ fn load_engine(
         for module in &bundle.modules {
             engine.set_rego_v0(module.rego_v0);
             let id = module_id(bundle, &module.file);
+            let text = guarded_text(&id, &module.text, module.rego_v0, limits);
             engine
-                .add_policy(id, module.text.clone())
+                .add_policy(id, text)
                 .map_err(|e| CompileError::Rego {
                     message: e.to_string().trim().to_string(),
                 })?;

@@ -127,7 +127,7 @@ def check_cases():
 
 USERS = ["10001", "10002", "20001", "30001", 30001, "", None]
 ROLES = [["customer"], ["warehouse"], ["admin"], ["support"], [], None]
-ACTIONS = ["view", "cancel", "process", "refund", "delete", "", None]
+ACTIONS = ["view", "cancel", "process", "refund", "initiate", "delete", "", None]
 SERVICES = ["orders", "payment", "inventory", "gateway", "", None]
 
 

@@ -1,0 +1,343 @@
+//! `not` over an undefined argument, as OPA evaluates it.
+//!
+//! OPA's compiler moves the arguments of a call out of a negated expression before evaluating
+//! it, so in `not input.caller.service in allowed` an undefined `input.caller.service` makes
+//! the body undefined, where regorus (both evaluators) takes the `not` as true. The same holds
+//! for every call (`not startswith(input.x, "a")`, `not input.n > 1`, `not f(input.x)`), for
+//! refs inside composite operands (`not [input.x] == [1]`), for nested calls
+//! (`not upper(input.x) == "A"`) and for dynamic keys (`not s[input.x]`); the direct operands
+//! of `==` and `=` are not moved (`not input.x == 1` is true when `input.x` is undefined).
+//!
+//! Owns: finding those arguments in a module and rewriting its text so that each is required
+//! first: `_ = input.caller.service; not input.caller.service in allowed` (a braceless body,
+//! `deny if not ...`, gets braces). The rewrite stays on the same line, so line numbers keep;
+//! only columns after it on that line move. A literal with `with` modifiers is left alone: its
+//! arguments would be read without the modifiers.
+
+use regorus::unstable::{AssignOp, BoolOp, Expr, Literal, LiteralStmt, Module, Query, Rule};
+
+use super::rego_ast::{Descend, Site, walk_expr};
+
+/// One insertion into the module's text.
+struct Edit {
+    at: usize,
+    text: String,
+}
+
+/// `source` with every negated call's arguments required first, or `None` when nothing
+/// changes. `module` is `source` parsed.
+pub fn guard_negations(module: &Module, source: &str) -> Option<String> {
+    let mut edits = Vec::new();
+    for rule in &module.policy {
+        rule_queries(rule, &mut |query| scan_query(query, source, &mut edits));
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    edits.sort_by_key(|e| e.at);
+    let mut out = String::with_capacity(source.len() + edits.len() * 24);
+    let mut last = 0;
+    for edit in &edits {
+        let at = edit.at.min(source.len());
+        if at < last || !source.is_char_boundary(at) {
+            return None;
+        }
+        out.push_str(&source[last..at]);
+        out.push_str(&edit.text);
+        last = at;
+    }
+    out.push_str(&source[last..]);
+    Some(out)
+}
+
+/// Calls `f` on every body of `rule`.
+fn rule_queries(rule: &Rule, f: &mut dyn FnMut(&Query)) {
+    if let Rule::Spec { bodies, .. } = rule {
+        for body in bodies {
+            f(&body.query);
+        }
+    }
+}
+
+/// Adds the edits for `query`, and for the queries nested in it (comprehensions, `every`).
+fn scan_query(query: &Query, source: &str, edits: &mut Vec<Edit>) {
+    for stmt in &query.stmts {
+        if let Literal::NotExpr { expr, .. } = &stmt.literal
+            && stmt.with_mods.is_empty()
+        {
+            let mut guards = Vec::new();
+            negated(expr, &mut guards);
+            if !guards.is_empty() {
+                push_guards(stmt, &guards, source, edits);
+            }
+        }
+        nested_queries(stmt, source, edits);
+    }
+}
+
+/// The queries inside a statement's expressions: comprehensions and `every` bodies.
+fn nested_queries(stmt: &LiteralStmt, source: &str, edits: &mut Vec<Edit>) {
+    let mut visit = |site: Site<'_>| {
+        if let Site::Expr(
+            Expr::ArrayCompr { query, .. }
+            | Expr::SetCompr { query, .. }
+            | Expr::ObjectCompr { query, .. },
+        ) = site
+        {
+            scan_query(query, source, edits);
+            return Descend::No;
+        }
+        Descend::Yes
+    };
+    match &stmt.literal {
+        Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => walk_expr(expr, &mut visit),
+        Literal::SomeIn {
+            key,
+            value,
+            collection,
+            ..
+        } => {
+            if let Some(key) = key {
+                walk_expr(key, &mut visit);
+            }
+            walk_expr(value, &mut visit);
+            walk_expr(collection, &mut visit);
+        }
+        Literal::Every { domain, query, .. } => {
+            walk_expr(domain, &mut visit);
+            scan_query(query, source, edits);
+        }
+        Literal::SomeVars { .. } => {}
+    }
+}
+
+/// `_ = ARG; ` before the statement for each guard; braces around a braceless body.
+fn push_guards(stmt: &LiteralStmt, guards: &[&Expr], source: &str, edits: &mut Vec<Edit>) {
+    let start = stmt.span.start as usize;
+    let end = stmt.span.end as usize;
+    let mut text: String = guards
+        .iter()
+        .map(|g| format!("_ = {}; ", g.span().text()))
+        .collect();
+    let braceless = after_if_keyword(source, start);
+    if braceless {
+        text.insert_str(0, "{ ");
+    }
+    edits.push(Edit { at: start, text });
+    if braceless {
+        edits.push(Edit {
+            at: end,
+            text: " }".into(),
+        });
+    }
+}
+
+/// True when the statement at `start` is a body written without braces (`p if not x`).
+fn after_if_keyword(source: &str, start: usize) -> bool {
+    let before = source.get(..start).unwrap_or("").trim_end();
+    before.ends_with("if")
+        && !before[..before.len() - 2]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// The arguments OPA evaluates before the negation of `expr`.
+fn negated<'a>(expr: &'a Expr, guards: &mut Vec<&'a Expr>) {
+    match expr {
+        Expr::BoolExpr {
+            op: BoolOp::Eq,
+            lhs,
+            rhs,
+            ..
+        }
+        | Expr::AssignExpr {
+            op: AssignOp::Eq,
+            lhs,
+            rhs,
+            ..
+        } => {
+            equality_operand(lhs, guards);
+            equality_operand(rhs, guards);
+        }
+        Expr::BoolExpr { lhs, rhs, .. }
+        | Expr::ArithExpr { lhs, rhs, .. }
+        | Expr::BinExpr { lhs, rhs, .. } => {
+            argument(lhs, guards);
+            argument(rhs, guards);
+        }
+        Expr::Membership {
+            key,
+            value,
+            collection,
+            ..
+        } => {
+            if let Some(key) = key {
+                argument(key, guards);
+            }
+            argument(value, guards);
+            argument(collection, guards);
+        }
+        Expr::Call { params, .. } => {
+            for p in params {
+                argument(p, guards);
+            }
+        }
+        Expr::UnaryExpr { expr, .. } => argument(expr, guards),
+        Expr::RefBrack { .. } | Expr::RefDot { .. } => dynamic_keys(expr, guards),
+        _ => {}
+    }
+}
+
+/// An operand of `==`: a ref stays (unification), a call or a ref inside a composite moves.
+fn equality_operand<'a>(expr: &'a Expr, guards: &mut Vec<&'a Expr>) {
+    match expr {
+        Expr::Var { .. } => {}
+        Expr::RefDot { .. } | Expr::RefBrack { .. } => dynamic_keys(expr, guards),
+        _ => argument(expr, guards),
+    }
+}
+
+/// A call's argument: refs, variables and calls are required; composites are searched.
+fn argument<'a>(expr: &'a Expr, guards: &mut Vec<&'a Expr>) {
+    match expr {
+        Expr::Array { items, .. } | Expr::Set { items, .. } => {
+            for item in items {
+                argument(item, guards);
+            }
+        }
+        Expr::Object { fields, .. } => {
+            for (_, key, value) in fields {
+                argument(key, guards);
+                argument(value, guards);
+            }
+        }
+        Expr::Var { .. }
+        | Expr::RefDot { .. }
+        | Expr::RefBrack { .. }
+        | Expr::Call { .. }
+        | Expr::ArithExpr { .. }
+        | Expr::BinExpr { .. }
+        | Expr::UnaryExpr { .. } => {
+            if requirable(expr) {
+                guards.push(expr);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The keys of a ref that are themselves refs or calls (`s[input.x]`).
+fn dynamic_keys<'a>(expr: &'a Expr, guards: &mut Vec<&'a Expr>) {
+    let mut link = expr;
+    loop {
+        match link {
+            Expr::RefBrack { refr, index, .. } => {
+                argument(index, guards);
+                link = refr;
+            }
+            Expr::RefDot { refr, .. } => link = refr,
+            _ => return,
+        }
+    }
+}
+
+/// Whether `_ = expr` may be written before the statement: no wildcard and no `some`-style
+/// iteration inside (that would bind, not require), and not a bare scalar-like variable that
+/// is always defined (`input` and `data` can be undefined, so they are required too).
+fn requirable(expr: &Expr) -> bool {
+    let mut ok = true;
+    walk_expr(expr, &mut |site| {
+        match site {
+            Site::Expr(Expr::Var { span, .. }) if span.text() == "_" => ok = false,
+            Site::Expr(
+                Expr::ArrayCompr { .. } | Expr::SetCompr { .. } | Expr::ObjectCompr { .. },
+            ) => return Descend::No,
+            _ => {}
+        }
+        Descend::Yes
+    });
+    ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rewrite(source: &str) -> String {
+        let mut engine = regorus::Engine::new();
+        engine.add_policy("t.rego".into(), source.into()).unwrap();
+        let module = engine.get_modules()[0].clone();
+        guard_negations(&module, source).unwrap_or_else(|| source.to_string())
+    }
+
+    fn eval(source: &str, input: &str) -> regorus::Value {
+        let mut engine = regorus::Engine::new();
+        engine.add_policy("t.rego".into(), rewrite(source)).unwrap();
+        engine.set_input_json(input).unwrap();
+        engine.eval_rule("data.t.d".into()).unwrap()
+    }
+
+    #[test]
+    fn arguments_of_negated_calls_are_required_first() {
+        assert_eq!(
+            rewrite("package t\nd if {\n\tnot input.x in {1}\n}\n"),
+            "package t\nd if {\n\t_ = input.x; not input.x in {1}\n}\n"
+        );
+        assert_eq!(
+            rewrite("package t\nd if not startswith(input.x, \"a\")\n"),
+            "package t\nd if { _ = input.x; not startswith(input.x, \"a\") }\n"
+        );
+        assert_eq!(
+            rewrite("package t\nd if { not upper(input.x) == \"A\" }\n"),
+            "package t\nd if { _ = upper(input.x); not upper(input.x) == \"A\" }\n"
+        );
+    }
+
+    #[test]
+    fn what_opa_does_not_move_is_left_alone() {
+        for source in [
+            "package t\nd if { not input.x == 1 }\n",
+            "package t\nd if { not input.x }\n",
+            "package t\nd if { not input.x.y == input.z }\n",
+            "package t\nd if { not input.x in {1} with input as {} }\n",
+            "package t\nd if { not input.s[_] > 1 }\n",
+        ] {
+            assert_eq!(rewrite(source), source);
+        }
+    }
+
+    /// The answers OPA's engine gives (checked with opa-golib-python-bindings) for an input
+    /// without `x`: undefined for every form but a direct operand of `==` and a bare ref.
+    #[test]
+    fn undefined_arguments_make_the_body_undefined_as_in_opa() {
+        let undefined = regorus::Value::Undefined;
+        for body in [
+            "not input.x in {1, 2}",
+            "not 1 in input.s",
+            "not input.x > 1",
+            "not input.x != 1",
+            "not startswith(input.x, \"a\")",
+            "not upper(input.x) == \"A\"",
+            "not [input.x] == [1]",
+            "not {1, 2}[input.x]",
+            "not input.x + 1 == 2",
+            "not is_string(input.x)",
+            "x := [y | some y in [1]; not input.x in {1}]; count(x) == 1",
+        ] {
+            let source = format!("package t\nimport rego.v1\nd if {{ {body} }}\n");
+            assert_eq!(eval(&source, "{}"), undefined, "{body}");
+        }
+        for body in [
+            "not input.x == 1",
+            "not input.x",
+            "not input.x.y == input.z",
+        ] {
+            let source = format!("package t\nimport rego.v1\nd if {{ {body} }}\n");
+            assert_eq!(eval(&source, "{}"), regorus::Value::from(true), "{body}");
+        }
+        let source = "package t\nimport rego.v1\nd if not input.x in {1, 2}\n";
+        assert_eq!(eval(source, r#"{"x": 3}"#), regorus::Value::from(true));
+        assert_eq!(eval(source, r#"{"x": 1}"#), undefined);
+    }
+}
