@@ -218,10 +218,10 @@ fn argument<'a>(expr: &'a Expr, guards: &mut Vec<&'a Expr>) {
         | Expr::Call { .. }
         | Expr::ArithExpr { .. }
         | Expr::BinExpr { .. }
-        | Expr::UnaryExpr { .. } => {
-            if requirable(expr) {
-                guards.push(expr);
-            }
+        | Expr::UnaryExpr { .. }
+            if requirable(expr) =>
+        {
+            guards.push(expr)
         }
         _ => {}
     }
