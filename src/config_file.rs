@@ -49,6 +49,9 @@ pub struct FileConfig {
     pub watch: Option<FileWatch>,
     #[serde(default)]
     pub decision_logs: Option<FileDecisionLogs>,
+    /// Admission, memory, result-size, connection and stream limits ([`crate::limits`]).
+    #[serde(default)]
+    pub limits: Option<crate::limits::FileLimits>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -372,11 +375,7 @@ impl FileConfig {
             }
         };
         Ok(ServiceTarget {
-            url: format!(
-                "{}/{}",
-                svc.url.trim_end_matches('/'),
-                resource.trim_matches('/')
-            ),
+            url: crate::redact::join_resource(&svc.url, resource.trim_end_matches('/')),
             headers: svc.headers.clone().into_iter().collect(),
             credentials,
         })

@@ -8,7 +8,8 @@
 //!
 //! - [`cli`]: the command line (`run`, `eval`, `test`) and its environment variables.
 //! - [`config`]: the daemon's settings as plain data, validated once; [`config_file`]: the YAML
-//!   config file (bundles, bundle servers, keys).
+//!   config file (bundles, bundle servers, keys); [`limits`]: every protective limit, its flag,
+//!   config key and default.
 //! - [`bundle`]: reading a bundle (directory or `.tar.gz`) into files, its manifest, and placing its
 //!   modules and data; never evaluates anything.
 //! - [`policy`]: compiling bundles into an immutable [`policy::Snapshot`] (interpreter + RVM
@@ -26,7 +27,8 @@
 //!   decision request and maps the outcome back, with one error mapper per transport.
 //! - [`app`]: binding every listener, spawning the servers, draining on shutdown.
 //! - [`commands`]: the one-shot subcommands `eval` and `test`.
-//! - [`decision_id`], [`logging`], [`shutdown`], [`backoff`], [`build_info`]: small shared pieces.
+//! - [`decision_id`], [`logging`], [`shutdown`], [`backoff`], [`build_info`], [`redact`]: small
+//!   shared pieces.
 
 #![cfg_attr(
     not(test),
@@ -48,9 +50,11 @@ pub mod decide;
 pub mod decision_id;
 pub mod decision_log;
 
+pub mod limits;
 pub mod logging;
 pub mod metrics;
 pub mod policy;
+pub mod redact;
 pub mod reload;
 pub mod shutdown;
 pub mod store;
