@@ -19,9 +19,7 @@ use authzd::store::PolicyStore;
 use criterion::{Criterion, criterion_group, criterion_main};
 use regorus::Value;
 
-// The daemon runs on mimalloc; measure with the same allocator.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// The allocator is the daemon's: regorus installs its own mimalloc as the global allocator.
 
 fn snapshot(use_rvm: bool) -> Snapshot {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");

@@ -18,8 +18,7 @@ use authzd::policy::{CompileOptions, DataPath, Snapshot};
 use authzd::store::PolicyStore;
 use regorus::Value;
 
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// The allocator is the daemon's: regorus installs its own mimalloc as the global allocator.
 
 const SWAPS: usize = 20;
 const AFTER_SWAP: Duration = Duration::from_millis(100);

@@ -1,47 +1,28 @@
-//! Where a bundle's memory goes: live heap bytes after each stage of loading a bundle, counted
-//! by a global allocator wrapper (the daemon itself runs on mimalloc, which heap profilers
-//! cannot see into).
+//! Where a bundle's memory goes: live heap bytes after each stage of loading a bundle, as the
+//! daemon's allocator (regorus' counting mimalloc, which heap profilers cannot see into)
+//! counts them.
 //!
 //! ```sh
 //! python3 bench/scale.py --write-only /tmp/scale-10mb 100000   # or any bundle directory
 //! cargo run --release --example memory_breakdown -- /tmp/scale-10mb
 //! ```
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicIsize, Ordering};
 
 use authzd::bundle::{Bundle, BundleFiles};
 use authzd::policy::{CompileOptions, Snapshot};
 
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(
-            new_size as isize - layout.size() as isize,
-            Ordering::Relaxed,
-        );
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
+/// Live heap bytes, as regorus' counting allocator (the daemon's) sees them: a limit of 0
+/// makes the check report the current usage.
 fn mib() -> f64 {
-    LIVE.load(Ordering::Relaxed) as f64 / (1024.0 * 1024.0)
+    regorus::set_global_memory_limit(Some(0));
+    let usage = match regorus::check_global_memory_limit() {
+        Err(regorus::LimitError::MemoryLimitExceeded { usage, .. }) => usage,
+        _ => 0,
+    };
+    regorus::set_global_memory_limit(None);
+    usage as f64 / (1024.0 * 1024.0)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

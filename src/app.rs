@@ -15,13 +15,15 @@ use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 use tracing::{error, info, warn};
 
+use crate::api::conn;
 use crate::api::grpc;
 use crate::api::http::{self, Api};
-use crate::api::listener::{self, BoundListener, Peer};
+use crate::api::listener::{self, BoundListener};
 use crate::config::{BundleLocation, Config, ListenAddr};
 use crate::decide::self_check::FastPathCheck;
 use crate::decide::{Decider, Recorder};
 use crate::decision_log::DecisionLog;
+use crate::limits::ConnectionLimits;
 use crate::metrics::Metrics;
 use crate::policy::{Demotions, Snapshot};
 use crate::reload::remote::{self, Downloader};
@@ -80,6 +82,14 @@ impl App {
     /// a bundle server that does not answer yet does not.
     pub async fn build(config: Config) -> Result<Self, StartError> {
         let started = Instant::now();
+        let limits = config.server_limits;
+        // One ceiling for every evaluation's memory, builtins included: beyond it an
+        // evaluation fails with eval_cancel_error instead of growing until the OOM killer.
+        regorus::set_global_memory_limit(limits.max_memory_bytes);
+        match crate::limits::raise_fd_limit() {
+            Ok(n) => tracing::debug!(open_files = n, "file-descriptor limit"),
+            Err(e) => warn!(error = %e, "cannot raise the file-descriptor limit"),
+        }
         let prometheus = crate::metrics::recorder();
         let metrics = Metrics::new();
         let store = Arc::new(PolicyStore::new(Snapshot::empty(config.limits)));
@@ -159,7 +169,7 @@ impl App {
             metrics,
             log: decision_log.as_ref().map(|d| d.logger.clone()),
         };
-        let mut decider = Decider::new(store.clone(), recorder);
+        let mut decider = Decider::new(store.clone(), recorder).with_limits(&limits);
         if config.verify_fast_path_rate > 0.0 {
             let check =
                 FastPathCheck::start(config.verify_fast_path_rate, metrics_for_check, demotions);
@@ -238,6 +248,7 @@ impl App {
             log_requests: self.config.log_requests,
         });
         let stop_rx = self.stop.subscribe();
+        let connections = self.config.server_limits.connections;
         let mut servers = JoinSet::new();
         let mut addrs = Vec::new();
         for (routes, listeners) in [
@@ -250,6 +261,7 @@ impl App {
                 servers.spawn(serve_http(
                     bound,
                     routes.clone(),
+                    connections,
                     stop_signal(&stop_rx),
                     label,
                 ));
@@ -263,6 +275,7 @@ impl App {
                     bound,
                     routes.clone(),
                     grpc::MetricsLayer::new(self.decider.metrics().clone()),
+                    connections,
                     stop_signal(&stop_rx),
                     label,
                 ));
@@ -330,23 +343,11 @@ type ServerResult = (String, Result<(), String>);
 async fn serve_http(
     bound: BoundListener,
     router: axum::Router,
+    limits: ConnectionLimits,
     stopped: impl Future<Output = ()> + Send + 'static,
     label: String,
 ) -> ServerResult {
-    let result = match bound {
-        BoundListener::Tcp(tcp) => {
-            let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-            axum::serve(listener::no_delay(tcp), service)
-                .with_graceful_shutdown(stopped)
-                .await
-        }
-        BoundListener::Unix(unix, _) => {
-            let service = router.into_make_service_with_connect_info::<Peer>();
-            axum::serve(unix, service)
-                .with_graceful_shutdown(stopped)
-                .await
-        }
-    };
+    let result = conn::serve_http(bound, router, limits, stopped).await;
     (label, result.map_err(|e| e.to_string()))
 }
 
@@ -354,21 +355,31 @@ async fn serve_grpc(
     bound: BoundListener,
     routes: tonic::service::Routes,
     metrics: grpc::MetricsLayer,
+    limits: ConnectionLimits,
     stopped: impl Future<Output = ()> + Send + 'static,
     label: String,
 ) -> ServerResult {
+    // Streams per connection and flow-control windows bound what open streams can hold; the
+    // call timeout bounds a request that is never finished.
     let server = tonic::transport::Server::builder()
         .accept_http1(false)
+        .max_concurrent_streams(limits.max_concurrent_streams)
+        .initial_stream_window_size(limits.stream_window_bytes)
+        .initial_connection_window_size(limits.connection_window_bytes)
+        .http2_max_header_list_size(64 << 10)
+        .timeout(limits.body_timeout)
         .layer(metrics)
         .add_routes(routes);
     let result = match bound {
         BoundListener::Tcp(tcp) => {
             let incoming =
                 tonic::transport::server::TcpIncoming::from(tcp).with_nodelay(Some(true));
+            let incoming = conn::grpc_incoming(incoming, limits);
             server.serve_with_incoming_shutdown(incoming, stopped).await
         }
         BoundListener::Unix(unix, _) => {
             let incoming = tokio_stream::wrappers::UnixListenerStream::new(unix);
+            let incoming = conn::grpc_incoming(incoming, limits);
             server.serve_with_incoming_shutdown(incoming, stopped).await
         }
     };

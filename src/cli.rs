@@ -110,6 +110,8 @@ pub struct RunArgs {
     pub grpc: GrpcArgs,
     #[command(flatten)]
     pub eval: EvalLimitArgs,
+    #[command(flatten)]
+    pub server_limits: crate::limits::LimitArgs,
     /// Fraction of fast-path (RVM) decisions evaluated again on the interpreter, off the
     /// request path; a disagreement demotes the rule. 0 turns the self-check off.
     #[arg(long, env = "AUTHZD_VERIFY_FAST_PATH_RATE", default_value_t = 0.01)]
@@ -444,6 +446,11 @@ impl RunArgs {
         let mut decision_logs = file.decision_logs()?;
         self.observe.apply(&mut decision_logs)?;
         let grpc = self.grpc.settings();
+        let threads = self
+            .threads
+            .filter(|n| *n > 0)
+            .unwrap_or_else(default_threads);
+        let server_limits = self.server_limits.resolve(file.limits.as_ref(), threads)?;
         let grpc_addrs = if self.grpc.no_grpc {
             Vec::new()
         } else {
@@ -467,10 +474,8 @@ impl RunArgs {
             shutdown_grace: Duration::from_secs(self.shutdown_grace_period),
             shutdown_delay: Duration::from_secs(self.shutdown_delay_seconds),
             unix_socket_mode: self.unix_socket_perm,
-            threads: self
-                .threads
-                .filter(|n| *n > 0)
-                .unwrap_or_else(default_threads),
+            threads,
+            server_limits,
             use_rvm: !self.eval.no_rvm,
             verify_fast_path_rate: fraction("--verify-fast-path-rate", self.verify_fast_path_rate)?,
             shadow,

@@ -120,11 +120,11 @@ pub enum BundleLocation {
 }
 
 impl BundleLocation {
-    /// The path or URL, for status and logs.
+    /// The path or URL, for status and logs (a URL without its credentials).
     pub fn describe(&self) -> String {
         match self {
             Self::Local(path) => path.display().to_string(),
-            Self::Remote(remote) => remote.url.clone(),
+            Self::Remote(remote) => crate::redact::url(&remote.url),
         }
     }
 }
@@ -237,8 +237,10 @@ pub struct Config {
     pub shutdown_delay: Duration,
     /// Permission bits of Unix socket files.
     pub unix_socket_mode: u32,
-    /// Runtime worker threads.
+    /// Runtime worker threads that decide (one more keeps health and refusals answered).
     pub threads: usize,
+    /// Admission, memory, result-size, connection and stream limits.
+    pub server_limits: crate::limits::ServerLimits,
     /// Let the RVM evaluate what it can (off only to compare with the interpreter).
     pub use_rvm: bool,
     /// Fraction of fast-path decisions re-checked on the interpreter (0: off).

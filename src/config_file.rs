@@ -53,6 +53,9 @@ pub struct FileConfig {
     pub decision_logs: Option<FileDecisionLogs>,
     #[serde(default)]
     pub shadow: Option<FileShadow>,
+    /// Admission, memory, result-size, connection and stream limits ([`crate::limits`]).
+    #[serde(default)]
+    pub limits: Option<crate::limits::FileLimits>,
 }
 
 /// Shadow evaluation: candidate bundles evaluated on live traffic, never answering.
@@ -428,11 +431,7 @@ impl FileConfig {
             }
         };
         Ok(ServiceTarget {
-            url: format!(
-                "{}/{}",
-                svc.url.trim_end_matches('/'),
-                resource.trim_matches('/')
-            ),
+            url: crate::redact::join_resource(&svc.url, resource.trim_end_matches('/')),
             headers: svc.headers.clone().into_iter().collect(),
             credentials,
         })

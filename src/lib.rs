@@ -9,7 +9,8 @@
 //! - [`cli`]: the command line (`run`, `eval`, `test`, `build`, `check`, `inspect`,
 //!   `replay`) and its environment variables.
 //! - [`config`]: the daemon's settings as plain data, validated once; [`config_file`]: the YAML
-//!   config file (bundles, bundle servers, keys).
+//!   config file (bundles, bundle servers, keys); [`limits`]: every protective limit, its flag,
+//!   config key and default.
 //! - [`bundle`]: reading a bundle (directory or `.tar.gz`) into files, its manifest, and placing its
 //!   modules and data; never evaluates anything.
 //! - [`policy`]: compiling bundles into an immutable [`policy::Snapshot`] (interpreter + RVM
@@ -34,7 +35,8 @@
 //!   [`change`]: how two answers to one decision differ (replay and shadow evaluation).
 //! - [`shadow`]: shadow evaluation, a pipeline step: candidate bundles kept current like the
 //!   served ones, evaluated on live traffic off the request path, never answering.
-//! - [`decision_id`], [`logging`], [`shutdown`], [`backoff`], [`build_info`]: small shared pieces.
+//! - [`decision_id`], [`logging`], [`shutdown`], [`backoff`], [`build_info`], [`redact`]: small
+//!   shared pieces.
 
 #![cfg_attr(
     not(test),
@@ -58,9 +60,11 @@ pub mod decide;
 pub mod decision_id;
 pub mod decision_log;
 
+pub mod limits;
 pub mod logging;
 pub mod metrics;
 pub mod policy;
+pub mod redact;
 pub mod reload;
 pub mod replay;
 pub mod shadow;

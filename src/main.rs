@@ -7,8 +7,8 @@ use authzd::cli::{Cli, Command};
 use authzd::config::Config;
 use authzd::{commands, logging, shutdown};
 
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// The global allocator is regorus' mimalloc (its `allocator-memory-limits` feature declares it):
+// it counts every allocation, which is what lets an evaluation stop at the memory limit.
 
 fn main() -> ExitCode {
     let cli = Cli::parse_or_run();
@@ -35,8 +35,10 @@ fn main() -> ExitCode {
 }
 
 fn run(config: Config) -> ExitCode {
+    // One worker more than decide at once (--max-concurrent-decisions defaults to --threads):
+    // health, probes and refusals are answered while every slot evaluates.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(config.threads)
+        .worker_threads(config.threads + 1)
         .enable_all()
         .build()
     {

@@ -233,6 +233,7 @@ pub struct Metrics {
     grpc: Vec<OnceLock<Histogram>>,
     dropped: Vec<Counter>,
     checks: Vec<Counter>,
+    rejected: Vec<Counter>,
 }
 
 static RECORDER: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
@@ -292,6 +293,10 @@ impl Metrics {
                 .iter()
                 .map(|r| metrics::counter!("authzd_fast_path_checks_total", "result" => r.as_str()))
                 .collect(),
+            rejected: ApiKind::ALL
+                .iter()
+                .map(|a| metrics::counter!("authzd_decisions_rejected_total", "api" => a.as_str()))
+                .collect(),
         })
     }
 
@@ -327,6 +332,14 @@ impl Metrics {
     pub fn fast_path_mismatch(&self, rule: &str) {
         metrics::counter!("authzd_fast_path_mismatches_total", "rule" => rule.to_string())
             .increment(1);
+    }
+
+    /// Counts one request that admission refused (it made no decision).
+    pub fn rejected(&self, api: ApiKind) {
+        let index = ApiKind::ALL.iter().position(|a| *a == api).unwrap_or(0);
+        if let Some(counter) = self.rejected.get(index) {
+            counter.increment(1);
+        }
     }
 
     /// Counts one decision.
@@ -456,6 +469,10 @@ fn describe() {
         "grpc_request_duration_seconds",
         metrics::Unit::Seconds,
         "gRPC calls, by method and status code."
+    );
+    metrics::describe_counter!(
+        "authzd_decisions_rejected_total",
+        "Requests refused by admission (every evaluation slot stayed busy), by API."
     );
     metrics::describe_counter!(
         "authzd_decision_logs_dropped_total",

@@ -5,6 +5,7 @@
 //! outcome back, with exactly one error mapper per transport. Nothing here evaluates, records
 //! or counts a decision: that is [`crate::decide`]'s pipeline.
 
+pub mod conn;
 pub mod envoy;
 pub mod grpc;
 pub mod http;

@@ -26,6 +26,8 @@ pub fn run(args: EvalArgs) -> ExitCode {
 }
 
 fn eval(args: &EvalArgs) -> Result<String, String> {
+    // The daemon's default memory ceiling: a runaway policy fails instead of exhausting memory.
+    regorus::set_global_memory_limit(Some(crate::limits::default_memory_limit()));
     let snapshot = super::compile(
         &args.bundles,
         CompileOptions {
@@ -53,10 +55,15 @@ fn eval(args: &EvalArgs) -> Result<String, String> {
     let decider = super::decider(snapshot);
     let request = DecisionRequest::new(ApiKind::Cli, DataPath::Text(&args.query_path), input);
     let decision = decider.decide(request).outcome.map_err(|e| e.to_string())?;
-    let output = if decision.is_defined() {
-        serde_json::json!({ "result": decision.result })
-    } else {
-        serde_json::json!({})
-    };
-    serde_json::to_string_pretty(&output).map_err(|e| e.to_string())
+    if !decision.is_defined() {
+        return Ok("{}".to_string());
+    }
+    #[derive(serde::Serialize)]
+    struct Output<'a> {
+        result: &'a Value,
+    }
+    serde_json::to_string_pretty(&Output {
+        result: &decision.result,
+    })
+    .map_err(|e| format!("cannot encode the result: {e}"))
 }

@@ -5,6 +5,7 @@
 //! form (HTTP status and body, gRPC status, Envoy's answer) is each transport's one mapper in
 //! `api/`; turning regorus's errors into this type is [`super::regorus_error`].
 
+use super::admission::Overloaded;
 use crate::policy::PathError;
 
 /// OPA's error codes: the API's and the evaluator's (topdown's).
@@ -26,6 +27,8 @@ pub enum ErrorCode {
     EvalType,
     /// Anything else the evaluator reported.
     EvalInternal,
+    /// Admission refused the request: every evaluation slot stayed busy.
+    ResourceExhausted,
 }
 
 impl ErrorCode {
@@ -40,6 +43,7 @@ impl ErrorCode {
             Self::EvalCancel => "eval_cancel_error",
             Self::EvalType => "eval_type_error",
             Self::EvalInternal => "eval_internal_error",
+            Self::ResourceExhausted => "resource_exhausted",
         }
     }
 }
@@ -93,6 +97,9 @@ pub enum DecisionError {
     /// The policy failed while evaluating.
     #[error(transparent)]
     Eval(#[from] EvalError),
+    /// Admission refused the request: retry shortly.
+    #[error(transparent)]
+    Overloaded(#[from] Overloaded),
 }
 
 impl DecisionError {
@@ -101,6 +108,7 @@ impl DecisionError {
         match self {
             Self::InvalidPath(_) => ErrorCode::InvalidParameter,
             Self::Eval(e) => e.code,
+            Self::Overloaded(_) => ErrorCode::ResourceExhausted,
         }
     }
 
@@ -109,6 +117,7 @@ impl DecisionError {
         match self {
             Self::InvalidPath(e) => e.to_string(),
             Self::Eval(e) => e.message.clone(),
+            Self::Overloaded(e) => e.to_string(),
         }
     }
 }

@@ -80,7 +80,7 @@ pub fn evaluate(
     options: DecideOptions,
 ) -> Result<Decision, EvalError> {
     // regorus is not expected to panic, but a panic must cost one decision, not a worker.
-    catch_unwind(AssertUnwindSafe(|| {
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
         evaluate_target(snapshot, target, input, options)
     }))
     .unwrap_or_else(|_| {
@@ -89,7 +89,24 @@ pub fn evaluate(
             ErrorCode::EvalInternal,
             "the policy engine panicked while evaluating this decision",
         ))
-    })
+    });
+    if let Err(e) = &outcome
+        && e.code == ErrorCode::EvalCancel
+    {
+        release_memory();
+    }
+    outcome
+}
+
+/// Gives the memory a cancelled evaluation used back to the system now: the allocator
+/// (regorus' mimalloc, the global allocator) would otherwise keep its pages for reuse.
+fn release_memory() {
+    unsafe extern "C" {
+        fn mi_collect(force: bool);
+    }
+    // SAFETY: mi_collect is mimalloc's own entry point, linked in as the global allocator; it
+    // only returns free pages of this thread's heap (and abandoned ones) to the OS.
+    unsafe { mi_collect(true) }
 }
 
 fn evaluate_target(

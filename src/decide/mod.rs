@@ -4,42 +4,51 @@
 //! a [`DecisionRequest`] and hands it to a [`Decider`]; it gets a [`Decided`] back and
 //! translates that into its wire format. In between, for every decision and whatever the API:
 //!
-//! 1. one snapshot for the whole request ([`Decider::session`]; a batch shares it);
+//! 1. admission and one snapshot for the whole request ([`Decider::admitted_session`]; a batch
+//!    takes one slot and shares one snapshot);
 //! 2. the steps before evaluation ([`BeforeEvaluation`]: identity verification);
 //! 3. path resolution and evaluation ([`evaluate`]: RVM, interpreter or a data lookup);
 //! 4. timing and the decision id;
-//! 5. the record ([`record`]: decision metrics and the decision log);
+//! 5. the result checks ([`result_check`]: size budget, non-finite numbers) and the record
+//!    ([`record`]: decision metrics and the decision log);
 //! 6. the steps after the decision ([`AfterDecision`]: shadow evaluation, the fast-path
 //!    self-check), which must hand their work off the request thread.
 //!
 //! # Layout
 //!
+//! - [`admission`]: the evaluation slots, and refusing when none frees up in time.
 //! - [`evaluate`]: evaluation on one snapshot.
+//! - [`result_check`]: what a result must pass (size, finite numbers).
 //! - [`error`]: [`DecisionError`] and OPA's [`ErrorCode`]s.
 //! - `regorus_error`: the one adapter from regorus's error text to OPA's codes.
 //! - [`record`]: metrics and decision-log events.
 //! - [`input`]: preparing input documents (a batch's common input).
 //! - [`self_check`]: re-checking a sample of fast-path decisions on the interpreter.
 
+pub mod admission;
 pub mod error;
 pub mod evaluate;
 pub mod input;
 pub mod record;
 mod regorus_error;
+pub mod result_check;
 pub mod self_check;
 
+use std::cell::Cell;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arc_swap::Guard;
 use regorus::Value;
 
+pub use admission::Overloaded;
 pub use error::{DecisionError, ErrorCode, EvalError, Location};
 pub use evaluate::{DecideOptions, Decision, Document, Evaluator, evaluate, evaluate_path};
 pub use record::Recorder;
 pub(crate) use regorus_error::split_text as split_regorus_error;
 
 use crate::decision_id::DecisionId;
+use crate::limits::ServerLimits;
 use crate::metrics::{ApiKind, Metrics};
 use crate::policy::{DataPath, Snapshot};
 use crate::store::PolicyStore;
@@ -108,16 +117,33 @@ pub struct Decider {
     recorder: Recorder,
     before: Vec<Arc<dyn BeforeEvaluation>>,
     after: Vec<Arc<dyn AfterDecision>>,
+    admission: admission::Admission,
+    max_result_bytes: usize,
 }
 
 impl Decider {
+    /// A pipeline without admission or result limits (see [`Decider::with_limits`]).
     pub fn new(store: Arc<PolicyStore>, recorder: Recorder) -> Self {
+        let limits = ServerLimits::unlimited();
         Self {
             store,
             recorder,
             before: Vec::new(),
             after: Vec::new(),
+            admission: admission::Admission::new(
+                limits.max_concurrent_decisions,
+                limits.admission_wait,
+            ),
+            max_result_bytes: limits.max_result_bytes,
         }
+    }
+
+    /// Applies the admission and result-size limits.
+    pub fn with_limits(mut self, limits: &ServerLimits) -> Self {
+        self.admission =
+            admission::Admission::new(limits.max_concurrent_decisions, limits.admission_wait);
+        self.max_result_bytes = limits.max_result_bytes;
+        self
     }
 
     /// Adds a step before evaluation (they run in the order added).
@@ -132,11 +158,33 @@ impl Decider {
         self
     }
 
-    /// One snapshot for a request (a batch decides all its items in one session).
+    /// An evaluation slot and one snapshot for a request (a batch decides all its items in
+    /// one session), or [`Overloaded`] when no slot frees up within the admission wait. Every
+    /// API's requests come through here.
+    pub async fn admitted_session(&self, api: ApiKind) -> Result<Session<'_>, Overloaded> {
+        match self.admission.admit().await {
+            Ok(slot) => Ok(self.session_in(slot)),
+            Err(overloaded) => {
+                self.recorder.metrics.rejected(api);
+                Err(overloaded)
+            }
+        }
+    }
+
+    /// One snapshot, without admission: for the command line and for embedding, which bound
+    /// their own concurrency.
     pub fn session(&self) -> Session<'_> {
+        self.session_in(admission::Slot::none())
+    }
+
+    fn session_in<'d>(&'d self, slot: admission::Slot<'d>) -> Session<'d> {
         Session {
             decider: self,
             snapshot: self.store.load(),
+            _slot: slot,
+            started: Instant::now(),
+            decided: Cell::new(0),
+            result_bytes: Cell::new(0),
         }
     }
 
@@ -166,6 +214,11 @@ impl Decider {
 pub struct Session<'d> {
     decider: &'d Decider,
     snapshot: Guard<Arc<Snapshot>>,
+    _slot: admission::Slot<'d>,
+    /// A batch's items share one time budget and one result budget.
+    started: Instant,
+    decided: Cell<usize>,
+    result_bytes: Cell<usize>,
 }
 
 impl Session<'_> {
@@ -181,29 +234,82 @@ impl Session<'_> {
             step.before(&mut request);
         }
         let started = Instant::now();
-        let outcome = evaluate_path(
-            &self.snapshot,
-            request.path,
-            &request.input,
-            request.options,
-        )
-        .and_then(|decision| match request.check_result {
-            Some(check) if decision.is_defined() => match check(&decision.result) {
-                Ok(()) => Ok(decision),
-                Err(message) => Err(EvalError::new(ErrorCode::EvalType, message).into()),
-            },
-            _ => Ok(decision),
-        });
+        let outcome = self
+            .within_batch_budget()
+            .and_then(|()| {
+                evaluate_path(
+                    &self.snapshot,
+                    request.path,
+                    &request.input,
+                    request.options,
+                )
+            })
+            .and_then(|decision| self.check(&request, decision));
+        self.decided.set(self.decided.get() + 1);
+        let eval = started.elapsed();
         let decided = Decided {
             decision_id: DecisionId::new(),
-            outcome,
-            eval: started.elapsed(),
+            outcome: outcome.and_then(|decision| self.in_time(eval, decision)),
+            eval,
         };
         decider.recorder.record(&self.snapshot, &request, &decided);
         for step in &decider.after {
             step.after(&self.snapshot, &request, &decided);
         }
         decided
+    }
+
+    /// A batch is one request: once its items have used the evaluation time limit, the rest
+    /// fail without being evaluated.
+    fn within_batch_budget(&self) -> Result<(), DecisionError> {
+        let budget = self.snapshot.limits.timeout;
+        if self.decided.get() > 0 && self.started.elapsed() > budget {
+            return Err(EvalError::new(
+                ErrorCode::EvalCancel,
+                format!(
+                    "the batch exceeded the time limit of {budget:?} (--eval-timeout-ms) for the whole request; this item was not evaluated"
+                ),
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// A long builtin (`numbers.range` over millions) runs past the timer, which only checks
+    /// between steps: its late answer is still a cancel, so no answer ever exceeds the limit.
+    fn in_time(&self, eval: Duration, decision: Decision) -> Result<Decision, DecisionError> {
+        let limit = self.snapshot.limits.timeout;
+        if eval > limit {
+            return Err(EvalError::new(
+                ErrorCode::EvalCancel,
+                format!(
+                    "evaluation exceeded the time limit of {limit:?} (took {eval:?}); raise --eval-timeout-ms if the policy needs more"
+                ),
+            )
+            .into());
+        }
+        Ok(decision)
+    }
+
+    /// The transport's result check, then the size budget and finite numbers.
+    fn check(
+        &self,
+        request: &DecisionRequest<'_>,
+        decision: Decision,
+    ) -> Result<Decision, DecisionError> {
+        if !decision.is_defined() {
+            return Ok(decision);
+        }
+        if let Some(check) = request.check_result {
+            check(&decision.result).map_err(|m| EvalError::new(ErrorCode::EvalType, m))?;
+        }
+        let left = self
+            .decider
+            .max_result_bytes
+            .saturating_sub(self.result_bytes.get());
+        let used = result_check::check(&decision.result, left)?;
+        self.result_bytes.set(self.result_bytes.get() + used);
+        Ok(decision)
     }
 }
 

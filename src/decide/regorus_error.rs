@@ -15,7 +15,23 @@ const CONFLICT_FUNCTIONS: &str = "functions must not produce multiple outputs fo
 /// An interpreter error. `strict` is the request's `strict-builtin-errors`: then an error that
 /// is not a conflict or a limit is a builtin's.
 pub fn from_interpreter(error: &anyhow::Error, strict: bool) -> EvalError {
+    if let Some(regorus::LimitError::MemoryLimitExceeded { usage, limit }) = error
+        .chain()
+        .find_map(|e| e.downcast_ref::<regorus::LimitError>())
+    {
+        return memory_limit(*usage, *limit);
+    }
     classify_text(&error.to_string(), strict)
+}
+
+/// OPA's `eval_cancel_error` for the memory limit, naming it.
+pub fn memory_limit(usage: u64, limit: u64) -> EvalError {
+    EvalError::new(
+        ErrorCode::EvalCancel,
+        format!(
+            "evaluation exceeded the memory limit of {limit} bytes (in use: {usage}); raise --max-memory-bytes if the policy needs more"
+        ),
+    )
 }
 
 /// An RVM error.
@@ -33,6 +49,8 @@ pub fn from_vm(error: VmError) -> EvalError {
                 "evaluation exceeded the time limit of {limit:?}; raise --eval-timeout-ms if the policy needs more"
             ),
         ),
+        VmError::MemoryLimitExceeded { usage, limit, .. } => memory_limit(usage, limit),
+        VmError::MemoryBudgetExceeded { usage, budget, .. } => memory_limit(usage, budget),
         other => EvalError::new(ErrorCode::EvalInternal, other.to_string()),
     }
 }
@@ -71,6 +89,11 @@ fn classify_text(text: &str, strict: bool) -> EvalError {
             format!("{what} ({detail})")
         };
         (ErrorCode::EvalConflict, message)
+    } else if lower.contains("memory limit") {
+        (
+            ErrorCode::EvalCancel,
+            format!("{detail}; raise --max-memory-bytes if the policy needs more"),
+        )
     } else if lower.contains("execution exceeded") || lower.contains("time limit") {
         (
             ErrorCode::EvalCancel,

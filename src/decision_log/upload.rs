@@ -151,7 +151,7 @@ async fn post(
     let response = request
         .send()
         .await
-        .map_err(|e| (format!("log upload failed: {e}"), None))?;
+        .map_err(|e| (format!("log upload failed: {}", e.without_url()), None))?;
     let status = response.status();
     if status.is_success() {
         Ok(())

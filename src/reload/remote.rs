@@ -14,9 +14,9 @@ use bytes::Bytes;
 use tokio::sync::{Notify, watch};
 use tracing::{debug, warn};
 
-use crate::backoff;
 use crate::config::RemoteSpec;
 use crate::reload::{BundleManager, Outcome};
+use crate::{backoff, redact};
 
 /// Polls one bundle on a bundle server until stopped.
 pub struct Downloader {
@@ -114,7 +114,7 @@ impl Downloader {
         let response = request
             .send()
             .await
-            .map_err(|e| PollError::new(format!("request failed: {e}"), None))?;
+            .map_err(|e| PollError::new(format!("request failed: {}", e.without_url()), None))?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_MODIFIED {
             debug!(bundle = %self.name, "bundle not modified");
@@ -146,7 +146,7 @@ impl Downloader {
         });
         let outcome = self
             .manager
-            .activate_tarball(&self.name, &self.spec.url, body.clone())
+            .activate_tarball(&self.name, &redact::url(&self.spec.url), body.clone())
             .await
             .map_err(|e| PollError {
                 message: e.to_string(),
@@ -182,7 +182,7 @@ impl Downloader {
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|e| PollError::new(format!("request failed: {e}"), None))?
+            .map_err(|e| PollError::new(format!("request failed: {}", e.without_url()), None))?
         {
             body.extend_from_slice(&chunk);
             if body.len() as u64 > self.max_bytes {

@@ -15,7 +15,7 @@ use regorus::Value;
 use tonic::{Request, Response, Status};
 
 use crate::config::EnvoySettings;
-use crate::decide::{Decider, DecisionError, DecisionRequest};
+use crate::decide::{Decider, DecisionError, DecisionRequest, Session};
 use crate::metrics::ApiKind;
 use crate::policy::DataPath;
 
@@ -30,9 +30,19 @@ impl EnvoyAuthorizer {
         Self { decider, settings }
     }
 
-    /// Decides one `Check` request (`peer` is who sent it, for the decision log).
+    /// Decides one `Check` request (`peer` is who sent it, for the decision log), without
+    /// admission (see [`Authorization::check`]).
     pub fn check_request(
         &self,
+        request: &CheckRequest,
+        peer: Option<Arc<str>>,
+    ) -> Result<CheckResponse, Status> {
+        self.check_in(&self.decider.session(), request, peer)
+    }
+
+    fn check_in(
+        &self,
+        session: &Session<'_>,
         request: &CheckRequest,
         peer: Option<Arc<str>>,
     ) -> Result<CheckResponse, Status> {
@@ -44,7 +54,7 @@ impl EnvoyAuthorizer {
             DecisionRequest::new(ApiKind::Envoy, DataPath::Text(&self.settings.path), input);
         decision.peer = peer;
         decision.check_result = Some(understood_by_envoy);
-        let decided = self.decider.decide(decision);
+        let decided = session.decide(decision);
         match decided.outcome {
             Err(e) => Err(error_status(&e)),
             Ok(decision) if !decision.is_defined() => Err(Status::unknown(format!(
@@ -71,9 +81,12 @@ fn understood_by_envoy(result: &Value) -> Result<(), String> {
 }
 
 /// The one mapper from the pipeline's errors to Envoy: a gRPC error, so that Envoy's
-/// `failure_mode_allow` decides.
+/// `failure_mode_allow` decides (`UNAVAILABLE` when admission refused the request).
 fn error_status(error: &DecisionError) -> Status {
-    Status::unknown(format!("evaluation failed: {error}"))
+    match error {
+        DecisionError::Overloaded(e) => Status::unavailable(format!("{}: {e}", error.code())),
+        _ => Status::unknown(format!("evaluation failed: {error}")),
+    }
 }
 
 #[tonic::async_trait]
@@ -87,7 +100,12 @@ impl Authorization for EnvoyAuthorizer {
             .wants_peer()
             .then(|| crate::api::listener::grpc_peer(&request))
             .flatten();
-        self.check_request(request.get_ref(), peer)
+        let session = self
+            .decider
+            .admitted_session(ApiKind::Envoy)
+            .await
+            .map_err(|e| error_status(&DecisionError::from(e)))?;
+        self.check_in(&session, request.get_ref(), peer)
             .map(Response::new)
     }
 }

@@ -15,7 +15,7 @@ use super::pb;
 use crate::api::listener::grpc_peer;
 use crate::api::protobuf::{from_proto, to_proto};
 use crate::decide::input::merge_common;
-use crate::decide::{DecideOptions, Decided, Decider, DecisionRequest, Session};
+use crate::decide::{DecideOptions, Decided, Decider, DecisionError, DecisionRequest, Session};
 use crate::decision_id::DecisionId;
 use crate::metrics::ApiKind;
 use crate::policy::{DataPath, Snapshot};
@@ -127,7 +127,11 @@ impl pb::authorizer_server::Authorizer for AuthorizerService {
             strict_builtin_errors: request.strict_builtin_errors,
             ..DecideOptions::default()
         };
-        let session = self.decider.session();
+        let session = self
+            .decider
+            .admitted_session(ApiKind::Grpc)
+            .await
+            .map_err(|e| GrpcError::from(DecisionError::from(e)).into_status())?;
         let decided = decide(&session, &request.path, input, options, peer);
         decision_message(decided, request.want_value, revisions(session.snapshot()))
             .map(Response::new)
@@ -146,8 +150,13 @@ impl pb::authorizer_server::Authorizer for AuthorizerService {
             strict_builtin_errors: request.strict_builtin_errors,
             ..DecideOptions::default()
         };
-        // One session for the whole batch: every item sees the same revisions.
-        let session = self.decider.session();
+        // One session for the whole batch: every item sees the same revisions, and the batch
+        // takes one evaluation slot and one time and result budget.
+        let session = self
+            .decider
+            .admitted_session(ApiKind::Grpc)
+            .await
+            .map_err(|e| GrpcError::from(DecisionError::from(e)).into_status())?;
         let revisions = revisions(session.snapshot());
         let results = request
             .items

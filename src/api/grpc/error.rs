@@ -2,7 +2,8 @@
 //! (for a `DecideBatch` item).
 //!
 //! Owns: the status code of every failure (`INVALID_ARGUMENT` for what the client must fix,
-//! `INTERNAL` for an evaluation error), with OPA's code first in the message.
+//! `INTERNAL` for an evaluation error, `RESOURCE_EXHAUSTED` when admission refused the request),
+//! with OPA's code first in the message.
 
 use tonic::{Code, Status};
 
@@ -38,6 +39,7 @@ impl GrpcError {
                 Code::InvalidArgument
             }
             Self::Decision(DecisionError::Eval(_)) | Self::Encode(_) => Code::Internal,
+            Self::Decision(DecisionError::Overloaded(_)) => Code::ResourceExhausted,
         }
     }
 

@@ -20,8 +20,9 @@ use super::error::ApiError;
 use super::params::DataParams;
 use super::response::json_response;
 use crate::decide::input::merge_common;
-use crate::decide::{DecideOptions, DecisionError, ErrorCode};
+use crate::decide::{DecideOptions, DecisionError, ErrorCode, Session};
 use crate::decision_id::DecisionId;
+use crate::metrics::ApiKind;
 use crate::policy::DataPath;
 
 #[derive(Deserialize)]
@@ -86,7 +87,7 @@ pub async fn batch_post(State(api): State<Arc<Api>>, request: Request) -> Respon
         .unwrap_or("")
         .to_string();
     let result = async {
-        let bytes = read_body(&parts.headers, body, api.max_request_bytes).await?;
+        let bytes = read_body(&parts, body, api.max_request_bytes).await?;
         let request: BatchRequest = if bytes.iter().all(u8::is_ascii_whitespace) {
             BatchRequest {
                 inputs: None,
@@ -97,7 +98,13 @@ pub async fn batch_post(State(api): State<Arc<Api>>, request: Request) -> Respon
         } else {
             serde_json::from_slice(&bytes).map_err(|e| malformed(&e.to_string()))?
         };
-        respond(&api, &parts, &raw_path, request, &params)
+        // The whole batch takes one evaluation slot.
+        let session = api
+            .decider
+            .admitted_session(ApiKind::Http)
+            .await
+            .map_err(DecisionError::from)?;
+        respond(&api, &session, &parts, &raw_path, request, &params)
     }
     .await;
     result.unwrap_or_else(IntoResponse::into_response)
@@ -109,6 +116,7 @@ fn malformed(error: &str) -> ApiError {
 
 fn respond(
     api: &Api,
+    session: &Session<'_>,
     parts: &axum::http::request::Parts,
     raw_path: &str,
     request: BatchRequest,
@@ -135,8 +143,8 @@ fn respond(
         strict_builtin_errors: params.strict_builtin_errors,
         ..DecideOptions::default()
     };
-    // One session for the whole batch: every item sees the same revisions.
-    let session = api.decider.session();
+    // One session for the whole batch: every item sees the same revisions, and the items share
+    // one time budget and one result budget.
     let mut outcomes = Vec::with_capacity(inputs.len());
     for (id, input) in inputs {
         let input = merge_common(&common, input);

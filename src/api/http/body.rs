@@ -6,12 +6,14 @@
 use std::io::Read;
 
 use axum::body::{Body, Bytes};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use http_body_util::{BodyExt, Limited};
 use regorus::Value;
 use serde::Deserialize;
 
 use super::error::ApiError;
+use crate::api::conn::BodyTimeout;
 
 fn too_large() -> ApiError {
     ApiError::BodyTooLarge {
@@ -19,8 +21,10 @@ fn too_large() -> ApiError {
     }
 }
 
-/// Reads the whole body, refusing more than `limit` bytes before or after gzip decoding.
-pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+/// Reads the whole body, refusing more than `limit` bytes before or after gzip decoding, and
+/// a body that does not arrive within the connection's body timeout.
+pub async fn read_body(parts: &Parts, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    let headers = &parts.headers;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -28,7 +32,20 @@ pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<
     if declared.is_some_and(|len| len > limit as u64) {
         return Err(too_large());
     }
-    let bytes = match Limited::new(body, limit).collect().await {
+    let collect = Limited::new(body, limit).collect();
+    let collected = match parts.extensions.get::<BodyTimeout>() {
+        Some(BodyTimeout(timeout)) => match tokio::time::timeout(*timeout, collect).await {
+            Ok(collected) => collected,
+            Err(_) => {
+                return Err(ApiError::RequestTimeout(format!(
+                    "the request body did not arrive within {} ms (--body-timeout-ms)",
+                    timeout.as_millis()
+                )));
+            }
+        },
+        None => collect.await,
+    };
+    let bytes = match collected {
         Ok(collected) => collected.to_bytes(),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
         Err(e) => {

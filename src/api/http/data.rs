@@ -17,7 +17,7 @@ use super::error::ApiError;
 use super::params::DataParams;
 use super::response::{DataResponse, Provenance, Timers, Warning, json_ok};
 use crate::api::listener::Peer;
-use crate::decide::{DecideOptions, DecisionRequest, Document};
+use crate::decide::{DecideOptions, DecisionError, DecisionRequest, Document, Session};
 use crate::metrics::ApiKind;
 use crate::policy::{DataPath, to_ref};
 
@@ -32,7 +32,13 @@ pub async fn v1_get(State(api): State<Arc<Api>>, request: Request) -> Response {
     };
     let parsed = started.elapsed();
     let parse_ns = parsed.as_nanos() as u64;
-    respond_v1(&api, &parts, input, &params, started, parse_ns, false)
+    let session = match api.decider.admitted_session(ApiKind::Http).await {
+        Ok(session) => session,
+        Err(e) => return ApiError::from(DecisionError::from(e)).into_response(),
+    };
+    respond_v1(
+        &api, &session, &parts, input, &params, started, parse_ns, false,
+    )
 }
 
 /// `POST /v1/data/{path}` with `{"input": ...}`.
@@ -40,7 +46,7 @@ pub async fn v1_post(State(api): State<Arc<Api>>, request: Request) -> Response 
     let started = Instant::now();
     let (parts, body) = request.into_parts();
     let params = DataParams::parse(parts.uri.query());
-    let bytes = match read_body(&parts.headers, body, api.max_request_bytes).await {
+    let bytes = match read_body(&parts, body, api.max_request_bytes).await {
         Ok(bytes) => bytes,
         Err(e) => return e.into_response(),
     };
@@ -51,11 +57,19 @@ pub async fn v1_post(State(api): State<Arc<Api>>, request: Request) -> Response 
     };
     let parse_ns = parse_started.elapsed().as_nanos() as u64;
     let warn = input.is_none();
-    respond_v1(&api, &parts, input, &params, started, parse_ns, warn)
+    let session = match api.decider.admitted_session(ApiKind::Http).await {
+        Ok(session) => session,
+        Err(e) => return ApiError::from(DecisionError::from(e)).into_response(),
+    };
+    respond_v1(
+        &api, &session, &parts, input, &params, started, parse_ns, warn,
+    )
 }
 
+#[allow(clippy::too_many_arguments)]
 fn respond_v1(
     api: &Api,
+    session: &Session<'_>,
     parts: &Parts,
     input: Option<Value>,
     params: &DataParams,
@@ -69,7 +83,6 @@ fn respond_v1(
             strict_builtin_errors: params.strict_builtin_errors,
             ..DecideOptions::default()
         });
-    let session = api.decider.session();
     let decided = session.decide(request);
     let decision = match decided.outcome {
         Ok(decision) => decision,
@@ -139,10 +152,14 @@ pub async fn default_decision_post(State(api): State<Arc<Api>>, request: Request
 async fn v0(api: &Api, parts: Parts, body: axum::body::Body, raw_path: &str) -> Response {
     let params = DataParams::parse(parts.uri.query());
     let result = async {
-        let bytes = read_body(&parts.headers, body, api.max_request_bytes).await?;
+        let bytes = read_body(&parts, body, api.max_request_bytes).await?;
         let input = raw_input(&bytes, is_yaml(&parts.headers))?;
-        let decision = api
+        let session = api
             .decider
+            .admitted_session(ApiKind::Http)
+            .await
+            .map_err(DecisionError::from)?;
+        let decision = session
             .decide(decision_request(api, &parts, raw_path, input))
             .outcome?;
         if !decision.is_defined() {

@@ -23,6 +23,9 @@ pub enum ApiError {
     /// v0 API: the document is undefined.
     #[error("{0}")]
     UndefinedDocument(String),
+    /// The body did not arrive within `--body-timeout-ms`.
+    #[error("{0}")]
+    RequestTimeout(String),
     /// The decision failed: a path that names nothing, or an evaluation error.
     #[error(transparent)]
     Decision(#[from] DecisionError),
@@ -59,8 +62,10 @@ impl ApiError {
                 StatusCode::BAD_REQUEST
             }
             Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::UndefinedDocument(_) => StatusCode::NOT_FOUND,
             Self::Decision(DecisionError::Eval(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Decision(DecisionError::Overloaded(_)) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -69,9 +74,11 @@ impl ApiError {
         match self {
             Self::InvalidParameter(_)
             | Self::BodyTooLarge { .. }
+            | Self::RequestTimeout(_)
             | Self::Decision(DecisionError::InvalidPath(_)) => ErrorCode::InvalidParameter,
             Self::UndefinedDocument(_) => ErrorCode::UndefinedDocument,
             Self::Decision(DecisionError::Eval(_)) => ErrorCode::InternalError,
+            Self::Decision(DecisionError::Overloaded(_)) => ErrorCode::ResourceExhausted,
         }
     }
 
@@ -120,6 +127,12 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
+        if let Self::Decision(DecisionError::Overloaded(_)) = self {
+            // A slot frees up within milliseconds; a second is the smallest the header says.
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         response
     }
 }
