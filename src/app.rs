@@ -179,6 +179,7 @@ impl App {
             decider = decider.with_after(shadow.step.clone());
         }
         let decider = Arc::new(decider);
+        crate::api::io_nudge::spawn(&decider).map_err(|e| StartError::Join(e.to_string()))?;
 
         let http = bind_all(&config.http_addrs, "HTTP").await?;
         let diagnostic = bind_all(&config.diagnostic_addrs, "diagnostic").await?;

@@ -86,12 +86,10 @@ fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     }
 }
 
-/// KNOWN GAP: an evaluation blocks its tokio worker, and while it runs no other worker polls
-/// the IO driver, so new requests (and /health) wait for it instead of being refused. The
-/// pipeline's admission itself works (`decide::admission` unit test); this test shows the
-/// daemon-level behaviour once evaluation is handed off the IO workers.
+/// Admission, through the real daemon: while one slow decision holds the only slot, a cheap one
+/// is refused at once on every API and `/health` answers. The evaluation blocks its worker;
+/// the IO driver is kept polled by `api::io_nudge`, so the spare worker serves the rest.
 #[test]
-#[ignore = "blocked evaluations starve tokio's IO driver; see the test's doc comment"]
 fn admission_refuses_fast_on_every_api_while_health_answers() {
     let dir = bundle();
     let d = start(

@@ -9,5 +9,6 @@ pub mod conn;
 pub mod envoy;
 pub mod grpc;
 pub mod http;
+pub mod io_nudge;
 pub mod listener;
 pub mod protobuf;

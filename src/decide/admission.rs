@@ -58,6 +58,11 @@ impl Admission {
         }
     }
 
+    /// True while at least one slot is taken: an evaluation is running.
+    pub fn busy(&self) -> bool {
+        self.slots.available_permits() < self.limit
+    }
+
     /// A slot if one is free now (for callers that cannot wait).
     pub fn try_admit(&self) -> Result<Slot<'_>, Overloaded> {
         self.slots

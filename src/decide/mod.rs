@@ -171,6 +171,11 @@ impl Decider {
         }
     }
 
+    /// True while an admitted request is evaluating.
+    pub fn evaluating(&self) -> bool {
+        self.admission.busy()
+    }
+
     /// One snapshot, without admission: for the command line and for embedding, which bound
     /// their own concurrency.
     pub fn session(&self) -> Session<'_> {
