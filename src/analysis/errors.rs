@@ -8,10 +8,10 @@
 //! [`MAX_ERRORS`], or when an error does not move past the previous one (a cascade).
 
 use regorus::Engine;
-use regorus::unstable::{Module, Ref, Rule, RuleHead};
+use regorus::unstable::{Module, Ref};
 
 use super::Diagnostic;
-use super::reach::{package_path, rule_name};
+use crate::policy::rule_graph::{is_function, package_path, rule_name};
 
 /// At most this many errors per check, as OPA's compiler does.
 pub const MAX_ERRORS: usize = 10;
@@ -199,7 +199,7 @@ fn compile_once(files: &[SourceFile]) -> Option<Diagnostic> {
     engine.set_rego_v0(false);
     let first_file = files.first().map(|f| f.id.as_str()).unwrap_or("policy");
     if let Err(message) =
-        crate::builtins::calls::check(engine.get_modules().iter().map(|m| m.as_ref()))
+        crate::policy::calls::check_arity(engine.get_modules().iter().map(|m| m.as_ref()))
     {
         return Some(Diagnostic::from_regorus(first_file, &message));
     }
@@ -220,11 +220,7 @@ fn compile_once(files: &[SourceFile]) -> Option<Diagnostic> {
 fn entry_point(module: &Module) -> Option<String> {
     let package = package_path(module)?;
     module.policy.iter().find_map(|rule| {
-        let function = match rule.as_ref() {
-            Rule::Spec { head, .. } => matches!(head, RuleHead::Func { .. }),
-            Rule::Default { args, .. } => !args.is_empty(),
-        };
-        if function {
+        if is_function(rule) {
             return None;
         }
         let mut path = package.clone();

@@ -28,7 +28,6 @@ use std::cell::Cell;
 use regorus::{Engine, Value};
 
 mod args;
-pub mod calls;
 mod crypto;
 mod encoding;
 mod jws;

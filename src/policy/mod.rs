@@ -5,6 +5,7 @@
 //! which of them run on the RVM ([`rvm_plan`]), and resolving a request path to a rule, a
 //! package (namespace) or plain data. Evaluation itself lives in [`crate::decide`].
 
+pub mod calls;
 mod demotions;
 mod evaluators;
 mod path;
@@ -27,7 +28,7 @@ pub use evaluators::Evaluators;
 pub use path::{
     DataPath, MAX_PATH_SEGMENTS, PathError, as_index, fast_key, split_path, to_ref, walk,
 };
-use rule_graph::RuleGraph;
+use rule_graph::{RuleGraph, is_function};
 
 /// Bounds on one evaluation. Exceeding either is an evaluation error, never a hang.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +75,7 @@ pub enum CompileError {
     Rego { message: String },
     #[error("data: {message}")]
     Data { message: String },
+
     #[error(
         "bundles {a:?} and {b:?} have overlapping roots ({root_a:?} and {root_b:?}); give each bundle its own roots in .manifest"
     )]
@@ -392,18 +394,19 @@ fn load_engine(
         }
     }
     engine.set_rego_v0(false);
+    let parsed = engine.get_modules().clone();
+    let modules = || parsed.iter().map(|m| m.as_ref());
     // regorus would load a wrong-arity extension call and fail every decision on it.
-    crate::builtins::calls::check(engine.get_modules().iter().map(|m| m.as_ref())).map_err(
-        |message| CompileError::Rego {
-            message: message.trim().to_string(),
-        },
-    )?;
+    calls::check_arity(modules()).map_err(|message| CompileError::Rego {
+        message: message.trim().to_string(),
+    })?;
     // regorus's interpreter would overflow its stack on the first decision that reaches a
     // cycle; OPA refuses the bundle, and so does authzd.
-    let graph = RuleGraph::build(engine.get_modules().iter().map(|m| m.as_ref()));
+    let graph = RuleGraph::build(modules());
     graph
         .check_recursion()
         .map_err(|message| CompileError::Rego { message })?;
+
     let data = merged_data(bundles)?;
     engine
         .add_data(data.clone())
@@ -574,13 +577,6 @@ fn merge_value(into: &mut Value, from: &Value) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-fn is_function(rule: &Rule) -> bool {
-    match rule {
-        Rule::Spec { head, .. } => matches!(head, RuleHead::Func { .. }),
-        Rule::Default { args, .. } => !args.is_empty(),
-    }
 }
 
 /// Builds regorus' compiled policy (the RVM compiler's input). Preparing it also runs regorus'

@@ -12,12 +12,12 @@ use std::sync::Arc;
 use regorus::unstable::{Expr, Rule, RuleHead};
 use serde::Serialize;
 
-use crate::analysis::reach::{package_path, rule_name};
 use crate::bundle::sign::{self, SignatureClaims, Verification, VerificationKey};
 use crate::bundle::{
     Bundle, BundleFiles, DEFAULT_MAX_BUNDLE_BYTES, MANIFEST_FILE, Manifest, SIGNATURES_FILE,
     is_bundle_file,
 };
+use crate::policy::rule_graph::{package_path, rule_name};
 use crate::policy::{CompileOptions, Snapshot};
 
 #[derive(Debug, Serialize)]
