@@ -1,13 +1,14 @@
 //! `authzd check`'s view of calls to functions that do not exist.
 //!
-//! The resolution is the load's ([`crate::policy::calls`]). A call to one of OPA's deprecated builtins, which
+//! The resolution is the load's ([`crate::policy::calls`]), so `check` reports exactly what the
+//! daemon refuses, with OPA's message. A call to one of OPA's deprecated builtins, which
 //! authzd does not provide, also says what replaces it.
 
 use regorus::unstable::{Module, Ref};
 
 use super::Diagnostic;
 use super::strict::deprecated;
-use crate::policy::calls::unknown_functions as resolve;
+use crate::policy::calls::{UNDEFINED_FUNCTION, unknown_functions as resolve};
 use crate::policy::rule_graph::RuleGraph;
 
 /// Every call in `modules` that names no function.
@@ -17,13 +18,12 @@ pub fn unknown_functions(modules: &[Ref<Module>]) -> Vec<Diagnostic> {
     resolve(modules(), &graph)
         .into_iter()
         .map(|call| {
-            let name = &call.name;
-            let message = match deprecated(name) {
-                Some(instead) => format!(
-                    "unknown function {name}: a builtin OPA deprecated, which authzd does not provide ({instead})"
-                ),
-                None => format!("unknown function {name}"),
-            };
+            let mut message = format!("{UNDEFINED_FUNCTION}: {}", call.message());
+            if let Some(instead) = deprecated(&call.name) {
+                message.push_str(&format!(
+                    " (a builtin OPA deprecated, which authzd does not provide: {instead})"
+                ));
+            }
             Diagnostic {
                 file: call.file,
                 line: call.line,
@@ -54,8 +54,8 @@ mod tests {
         assert_eq!(
             found,
             vec![
-                "p.rego:2:6: unknown function any: a builtin OPA deprecated, which authzd does not provide (use `some x in xs` or a comprehension)",
-                "p.rego:3:6: unknown function nope",
+                "p.rego:2:6: rego_type_error: undefined function any (a builtin OPA deprecated, which authzd does not provide: use `some x in xs` or a comprehension)",
+                "p.rego:3:6: rego_type_error: undefined function nope",
             ]
         );
     }

@@ -276,4 +276,31 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn a_bundle_calling_an_unknown_function_is_refused_by_name() {
+        let rego = concat!(
+            "package p\n",
+            "ok := 1\n",
+            "token if { io.jwt.decode_verifyy(input.t, {}, out); out[0] }\n",
+            "page := strings.render_templat(\"{{.x}}\", {\"x\": 1})\n",
+        );
+        let files = crate::bundle::BundleFiles {
+            files: [("p.rego".to_string(), rego.as_bytes().to_vec())].into(),
+        };
+        let bundle =
+            crate::bundle::Bundle::from_files("b", std::path::Path::new("b"), &files).unwrap();
+        let options = crate::policy::CompileOptions {
+            evaluator_slots: 1,
+            ..crate::policy::CompileOptions::default()
+        };
+        let err = crate::policy::Snapshot::compile(&[std::sync::Arc::new(bundle)], options)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "b:p.rego:3:12: rego_type_error: undefined function io.jwt.decode_verifyy\n\
+             b:p.rego:4:9: rego_type_error: undefined function strings.render_templat"
+        );
+    }
 }

@@ -1,9 +1,11 @@
 //! Compiling bundles into an immutable [`Snapshot`]: everything a decision needs, built once
 //! off the request path.
 //!
-//! Owns: loading modules and data into a prepared regorus `Engine`, listing the rules, planning
-//! which of them run on the RVM ([`rvm_plan`]), and resolving a request path to a rule, a
-//! package (namespace) or plain data. Evaluation itself lives in [`crate::decide`].
+//! Owns: loading modules and data into a prepared regorus `Engine` (refusing what could only
+//! fail at decision time: a wrong-arity extension call, a call to an unknown function, a
+//! recursion), listing the rules, planning which of them run on the RVM ([`rvm_plan`]), and
+//! resolving a request path to a rule, a package (namespace) or plain data. Evaluation itself
+//! lives in [`crate::decide`].
 
 pub mod calls;
 mod demotions;
@@ -75,6 +77,9 @@ pub enum CompileError {
     Rego { message: String },
     #[error("data: {message}")]
     Data { message: String },
+    /// Calls to functions that do not exist: OPA's `rego_type_error`, one line per call.
+    #[error("{}", lines(.0))]
+    UndefinedFunctions(Vec<calls::UnknownCall>),
 
     #[error(
         "bundles {a:?} and {b:?} have overlapping roots ({root_a:?} and {root_b:?}); give each bundle its own roots in .manifest"
@@ -85,6 +90,11 @@ pub enum CompileError {
         root_a: String,
         root_b: String,
     },
+}
+
+fn lines(calls: &[calls::UnknownCall]) -> String {
+    let lines: Vec<String> = calls.iter().map(ToString::to_string).collect();
+    lines.join("\n")
 }
 
 /// A bundle's name and revision, as reported in provenance and decision logs.
@@ -140,6 +150,9 @@ pub enum Target<'s> {
     /// Plain data, no rule at or below it.
     Data { segments: Vec<String> },
 }
+
+/// At most this many errors of one kind in a load error, as OPA's compiler reports.
+const MAX_LOAD_ERRORS: usize = 10;
 
 static NEXT_SNAPSHOT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -406,6 +419,13 @@ fn load_engine(
     graph
         .check_recursion()
         .map_err(|message| CompileError::Rego { message })?;
+    // regorus would fail every decision that reaches a call to a function that does not
+    // exist (HTTP 500); OPA refuses the bundle at compile time, and so does authzd.
+    let mut unknown = calls::unknown_functions(modules(), &graph);
+    if !unknown.is_empty() {
+        unknown.truncate(MAX_LOAD_ERRORS);
+        return Err(CompileError::UndefinedFunctions(unknown));
+    }
 
     let data = merged_data(bundles)?;
     engine
