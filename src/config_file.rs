@@ -53,6 +53,13 @@ pub struct FileConfig {
     pub decision_logs: Option<FileDecisionLogs>,
     #[serde(default)]
     pub shadow: Option<FileShadow>,
+    /// Caps on each policy file (`--max-policy-*`).
+    #[serde(default)]
+    pub max_policy_line_bytes: Option<u32>,
+    #[serde(default)]
+    pub max_policy_file_bytes: Option<usize>,
+    #[serde(default)]
+    pub max_policy_lines: Option<usize>,
 }
 
 /// Shadow evaluation: candidate bundles evaluated on live traffic, never answering.

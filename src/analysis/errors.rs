@@ -11,6 +11,7 @@ use regorus::Engine;
 use regorus::unstable::{Module, Ref};
 
 use super::Diagnostic;
+use crate::policy::SourceLimits;
 use crate::policy::rule_graph::{is_function, package_path, rule_name};
 
 /// At most this many errors per check, as OPA's compiler does.
@@ -57,6 +58,7 @@ pub fn check(files: &[SourceFile]) -> Vec<Diagnostic> {
 /// Parses `file` alone; the module on success.
 pub fn parse(file: &SourceFile) -> Result<Ref<Module>, Diagnostic> {
     let mut engine = Engine::new();
+    SourceLimits::default().apply(&mut engine);
     engine.set_rego_v0(file.rego_v0);
     match engine.add_policy(file.id.clone(), file.text.clone()) {
         Ok(_) => engine
@@ -187,6 +189,7 @@ fn compile_errors(mut files: Vec<SourceFile>, budget: usize) -> Vec<Diagnostic> 
 /// The first compile error of `files`, if any.
 fn compile_once(files: &[SourceFile]) -> Option<Diagnostic> {
     let mut engine = Engine::new();
+    SourceLimits::default().apply(&mut engine);
     if let Err(e) = crate::builtins::register(&mut engine) {
         return Some(Diagnostic::unplaced("authzd", e.to_string()));
     }

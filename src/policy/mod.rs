@@ -51,10 +51,59 @@ impl Default for EvalLimits {
     }
 }
 
+/// regorus's caps on one policy file. Its own (1,024 columns, 1 MiB, 20,000 lines) refuse real
+/// bundles, where an inline JWKS, certificate or token is one long line; OPA has no such caps,
+/// and bundles are trusted, so authzd's defaults are generous.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceLimits {
+    /// Longest line, in columns (characters).
+    pub max_line_bytes: u32,
+    pub max_file_bytes: usize,
+    pub max_lines: usize,
+}
+
+impl Default for SourceLimits {
+    fn default() -> Self {
+        Self {
+            max_line_bytes: 1 << 20,
+            max_file_bytes: crate::bundle::DEFAULT_MAX_BUNDLE_BYTES as usize,
+            max_lines: 1_000_000,
+        }
+    }
+}
+
+impl SourceLimits {
+    /// Sets these caps on `engine` (a zero counts as one).
+    pub fn apply(&self, engine: &mut Engine) {
+        use std::num::{NonZeroU32, NonZeroUsize};
+        engine.set_policy_length_config(regorus::PolicyLengthConfig {
+            max_col: NonZeroU32::new(self.max_line_bytes).unwrap_or(NonZeroU32::MIN),
+            max_file_bytes: NonZeroUsize::new(self.max_file_bytes).unwrap_or(NonZeroUsize::MIN),
+            max_lines: NonZeroUsize::new(self.max_lines).unwrap_or(NonZeroUsize::MIN),
+        });
+    }
+
+    /// regorus's message for a file beyond a cap, with the setting that raises it.
+    fn explain(message: String) -> String {
+        let setting = if message.contains("maximum column width") {
+            "--max-policy-line-bytes"
+        } else if message.contains("maximum allowed policy file size") {
+            "--max-policy-file-bytes"
+        } else if message.contains("maximum allowed line count") {
+            "--max-policy-lines"
+        } else {
+            return message;
+        };
+        format!("{message} (raise {setting} if the policy is right)")
+    }
+}
+
 /// How to compile: limits, and whether the RVM may be used at all (tests compare both paths).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CompileOptions {
     pub limits: EvalLimits,
+    /// Caps on each policy file.
+    pub sources: SourceLimits,
     pub use_rvm: bool,
     /// Ready evaluators of each kind the snapshot holds: one per thread that decides.
     pub evaluator_slots: usize,
@@ -64,6 +113,7 @@ impl Default for CompileOptions {
     fn default() -> Self {
         Self {
             limits: EvalLimits::default(),
+            sources: SourceLimits::default(),
             use_rvm: true,
             evaluator_slots: crate::config::default_threads() + 2,
         }
@@ -204,7 +254,7 @@ impl Snapshot {
     /// overlapping roots; the caller keeps serving its previous snapshot.
     pub fn compile(bundles: &[Arc<Bundle>], options: CompileOptions) -> Result<Self, CompileError> {
         check_roots(bundles)?;
-        let (mut engine, data, graph) = load_engine(bundles, options.limits)?;
+        let (mut engine, data, graph) = load_engine(bundles, options)?;
         let listed = list_rules(&mut engine)?;
         let planned = match compiled_policy(&mut engine, &listed.entries)? {
             None => Planned::default(),
@@ -392,9 +442,10 @@ impl Snapshot {
 /// Every module and the merged data of `bundles` in one prepared engine.
 fn load_engine(
     bundles: &[Arc<Bundle>],
-    limits: EvalLimits,
+    options: CompileOptions,
 ) -> Result<(Engine, Value, RuleGraph), CompileError> {
-    let mut engine = new_engine(limits);
+    let mut engine = new_engine(options.limits);
+    options.sources.apply(&mut engine);
     for bundle in bundles {
         for module in &bundle.modules {
             engine.set_rego_v0(module.rego_v0);
@@ -402,7 +453,7 @@ fn load_engine(
             engine
                 .add_policy(id, module.text.clone())
                 .map_err(|e| CompileError::Rego {
-                    message: e.to_string().trim().to_string(),
+                    message: SourceLimits::explain(e.to_string().trim().to_string()),
                 })?;
         }
     }

@@ -227,6 +227,7 @@ fn packages(
     manifest: &Manifest,
 ) -> (Vec<PackageView>, Option<String>) {
     let mut engine = regorus::Engine::new();
+    crate::policy::SourceLimits::default().apply(&mut engine);
     engine.set_rego_v0(manifest.rego_v0);
     let mut error = None;
     for (file, content) in &files.files {

@@ -59,6 +59,7 @@ fn run_tests(args: &TestArgs) -> Result<ExitCode, String> {
             &bundles,
             CompileOptions {
                 use_rvm,
+                sources: args.sources.limits(),
                 evaluator_slots: 1,
                 ..CompileOptions::default()
             },
