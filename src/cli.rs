@@ -16,7 +16,7 @@ use crate::config::{
     ShadowSettings, WatchSettings, default_threads,
 };
 use crate::config_file::{ConfigError, FileConfig, seconds};
-use crate::policy::EvalLimits;
+use crate::policy::{EvalLimits, SourceLimits};
 
 /// authzd: a policy decision sidecar with OPA's REST API.
 #[derive(Debug, Parser)]
@@ -112,6 +112,8 @@ pub struct RunArgs {
     pub eval: EvalLimitArgs,
     #[command(flatten)]
     pub server_limits: crate::limits::LimitArgs,
+    #[command(flatten)]
+    pub sources: SourceLimitArgs,
     /// Fraction of fast-path (RVM) decisions evaluated again on the interpreter, off the
     /// request path; a disagreement demotes the rule. 0 turns the self-check off.
     #[arg(long, env = "AUTHZD_VERIFY_FAST_PATH_RATE", default_value_t = 0.01)]
@@ -307,6 +309,40 @@ pub struct EvalLimitArgs {
     pub no_rvm: bool,
 }
 
+/// Caps on each policy file, shared by `run`, `eval` and `test` (default: generous, see
+/// [`SourceLimits`]); `run` also reads them from the config file.
+#[derive(Debug, Args)]
+pub struct SourceLimitArgs {
+    /// Longest line of a policy file, in columns (regorus's own cap is 1,024).
+    #[arg(long, env = "AUTHZD_MAX_POLICY_LINE_BYTES", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_policy_line_bytes: Option<u32>,
+    /// Largest policy file, in bytes.
+    #[arg(long, env = "AUTHZD_MAX_POLICY_FILE_BYTES")]
+    pub max_policy_file_bytes: Option<usize>,
+    /// Most lines in a policy file.
+    #[arg(long, env = "AUTHZD_MAX_POLICY_LINES")]
+    pub max_policy_lines: Option<usize>,
+}
+
+impl SourceLimitArgs {
+    /// The flags over the config file's keys over the defaults.
+    pub fn limits_over(&self, file: &FileConfig) -> SourceLimits {
+        let defaults = SourceLimits::default();
+        SourceLimits {
+            max_line_bytes: (self.max_policy_line_bytes.or(file.max_policy_line_bytes))
+                .unwrap_or(defaults.max_line_bytes),
+            max_file_bytes: (self.max_policy_file_bytes.or(file.max_policy_file_bytes))
+                .unwrap_or(defaults.max_file_bytes),
+            max_lines: (self.max_policy_lines.or(file.max_policy_lines))
+                .unwrap_or(defaults.max_lines),
+        }
+    }
+
+    pub fn limits(&self) -> SourceLimits {
+        self.limits_over(&FileConfig::default())
+    }
+}
+
 impl EvalLimitArgs {
     pub fn limits(&self) -> EvalLimits {
         EvalLimits {
@@ -326,6 +362,8 @@ pub struct EvalArgs {
     pub input: Option<PathBuf>,
     #[command(flatten)]
     pub eval: EvalLimitArgs,
+    #[command(flatten)]
+    pub sources: SourceLimitArgs,
     /// Data path to evaluate: `orders/allow` or `data.orders.allow`.
     pub query_path: String,
 }
@@ -348,6 +386,8 @@ pub struct TestArgs {
     /// Coverage report format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: OutputFormat,
+    #[command(flatten)]
+    pub sources: SourceLimitArgs,
 }
 
 #[derive(Debug, Args)]
@@ -469,6 +509,7 @@ impl RunArgs {
             grpc,
             default_decision: format!("/{}", self.default_decision.trim_matches('/')),
             limits: self.eval.limits(),
+            sources: self.sources.limits_over(&file),
             max_request_bytes: self.max_request_bytes,
             max_bundle_bytes: self.max_bundle_bytes,
             shutdown_grace: Duration::from_secs(self.shutdown_grace_period),
@@ -675,6 +716,32 @@ mod tests {
         );
         assert_eq!(config.http_addrs, vec!["127.0.0.1:8181".parse().unwrap()]);
         assert_eq!(config.default_decision, "/system/main");
+    }
+
+    #[test]
+    fn policy_file_caps_flags_over_the_config_file_over_the_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("authzd.yaml");
+        std::fs::write(&file, "max_policy_line_bytes: 4096\nmax_policy_lines: 50\n").unwrap();
+        let cli = Cli::try_parse_from([
+            "authzd",
+            "run",
+            "--config-file",
+            file.to_str().unwrap(),
+            "--max-policy-lines",
+            "70",
+        ])
+        .unwrap();
+        let Some(Command::Run(args)) = cli.command else {
+            panic!("not run")
+        };
+        let sources = args.into_config().unwrap().sources;
+        assert_eq!(sources.max_line_bytes, 4096);
+        assert_eq!(sources.max_lines, 70);
+        assert_eq!(
+            sources.max_file_bytes,
+            SourceLimits::default().max_file_bytes
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::policy::EvalLimits;
+use crate::policy::{EvalLimits, SourceLimits};
 
 /// Default HTTP listener: OPA's port, loopback only.
 pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:8181";
@@ -228,6 +228,8 @@ pub struct Config {
     /// Data path evaluated by `POST /` (slash form, `/system/main`).
     pub default_decision: String,
     pub limits: EvalLimits,
+    /// Caps on each policy file.
+    pub sources: SourceLimits,
     /// Largest request body accepted, after gzip decoding too.
     pub max_request_bytes: usize,
     pub max_bundle_bytes: u64,

@@ -56,6 +56,13 @@ pub struct FileConfig {
     /// Admission, memory, result-size, connection and stream limits ([`crate::limits`]).
     #[serde(default)]
     pub limits: Option<crate::limits::FileLimits>,
+    /// Caps on each policy file (`--max-policy-*`).
+    #[serde(default)]
+    pub max_policy_line_bytes: Option<u32>,
+    #[serde(default)]
+    pub max_policy_file_bytes: Option<usize>,
+    #[serde(default)]
+    pub max_policy_lines: Option<usize>,
 }
 
 /// Shadow evaluation: candidate bundles evaluated on live traffic, never answering.

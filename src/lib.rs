@@ -17,7 +17,7 @@
 //!   programs) and resolving a `/v1/data` path to what evaluates it.
 //! - [`builtins`]: OPA builtins regorus lacks, registered on every engine as extensions.
 //! - [`analysis`]: static analysis of Rego modules for `check` and `test`: every error, strict
-//!   lints, unknown functions, the rule graph.
+//!   lints, unknown functions (the rule graph and the AST walk are `policy`'s).
 //! - [`decide`]: the decision pipeline, the only place that decides: one snapshot per
 //!   request, identity, evaluation (RVM, interpreter or data), the decision id, the record
 //!   into [`metrics`] (Prometheus) and the [`decision_log`] (OPA's audit events: drop and mask

@@ -264,3 +264,37 @@ fn capabilities_is_an_opa_capabilities_file_for_what_authzd_evaluates() {
         assert!(!names.iter().any(|n| n == absent), "{absent} listed");
     }
 }
+
+#[test]
+fn long_policy_lines_load_up_to_the_configured_limit() {
+    // An inline JWKS: one line of about 5,000 columns, beyond regorus's own 1,024.
+    let n = "x".repeat(4_900);
+    let policy = format!(
+        "package p\n\njwks := {{\"keys\": [{{\"kty\": \"RSA\", \"kid\": \"k1\", \"n\": \"{n}\", \"e\": \"AQAB\"}}]}}\n\nkid := jwks.keys[0].kid\n"
+    );
+    assert!(policy.lines().nth(2).unwrap().len() > 4_900);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p.rego"), &policy).unwrap();
+    let path = dir.path().to_str().unwrap();
+    let (status, stdout, stderr) = run_cli(&["eval", "-b", path, "p/kid"]);
+    assert!(status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("\"result\": \"k1\""), "{stdout}");
+
+    let (status, _, stderr) = run_cli(&[
+        "eval",
+        "-b",
+        path,
+        "--max-policy-line-bytes",
+        "4096",
+        "p/kid",
+    ]);
+    assert!(!status.success());
+    assert!(
+        stderr.contains("line exceeds maximum column width of 4096")
+            && stderr.contains("raise --max-policy-line-bytes"),
+        "{stderr}"
+    );
+    let (status, _, stderr) = run_cli(&["test", path, "--max-policy-lines", "3"]);
+    assert_eq!(status.code(), Some(2));
+    assert!(stderr.contains("raise --max-policy-lines"), "{stderr}");
+}

@@ -231,6 +231,37 @@ fn broken_bundles_are_rejected_and_the_previous_revision_keeps_serving() {
     assert_eq!(status["result"]["plugins"]["bundle"]["state"], "OK");
 }
 
+#[test]
+fn a_bundle_calling_an_unknown_function_is_rejected_and_the_previous_revision_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    write_dir(dir.path(), &revision_files("good"));
+    let d = Daemon::start(&["--bundle", &format!("b={}", dir.path().display())]);
+    assert_eq!(served_revision(&d).as_deref(), Some("good"));
+
+    // regorus alone would activate it and answer 500 on every decision that reaches the call.
+    let mut typo = revision_files("typo");
+    typo[1]
+        .1
+        .push_str("\npage := strings.render_templat(\"{{.x}}\", {\"x\": 1})\n");
+    write_dir(dir.path(), &typo);
+    d.signal("HUP");
+    let message = wait_for_error(&d, "b", "undefined function");
+    assert!(
+        message.contains(
+            "policy.rego:7:9: rego_type_error: undefined function strings.render_templat"
+        ),
+        "{message}"
+    );
+    assert_eq!(served_revision(&d).as_deref(), Some("good"));
+    let health = client().get(d.url("/health")).send().unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    let status = d.status();
+    assert_eq!(
+        status["result"]["bundles"]["b"]["active_revision"], "good",
+        "{status}"
+    );
+}
+
 fn signed_files(
     revision: &str,
     private_pem: &[u8],

@@ -8,10 +8,11 @@
 //! [`MAX_ERRORS`], or when an error does not move past the previous one (a cascade).
 
 use regorus::Engine;
-use regorus::unstable::{Module, Ref, Rule, RuleHead};
+use regorus::unstable::{Module, Ref};
 
 use super::Diagnostic;
-use super::reach::{package_path, rule_name};
+use crate::policy::SourceLimits;
+use crate::policy::rule_graph::{is_function, package_path, rule_name};
 
 /// At most this many errors per check, as OPA's compiler does.
 pub const MAX_ERRORS: usize = 10;
@@ -57,6 +58,7 @@ pub fn check(files: &[SourceFile]) -> Vec<Diagnostic> {
 /// Parses `file` alone; the module on success.
 pub fn parse(file: &SourceFile) -> Result<Ref<Module>, Diagnostic> {
     let mut engine = Engine::new();
+    SourceLimits::default().apply(&mut engine);
     engine.set_rego_v0(file.rego_v0);
     match engine.add_policy(file.id.clone(), file.text.clone()) {
         Ok(_) => engine
@@ -187,6 +189,7 @@ fn compile_errors(mut files: Vec<SourceFile>, budget: usize) -> Vec<Diagnostic> 
 /// The first compile error of `files`, if any.
 fn compile_once(files: &[SourceFile]) -> Option<Diagnostic> {
     let mut engine = Engine::new();
+    SourceLimits::default().apply(&mut engine);
     if let Err(e) = crate::builtins::register(&mut engine) {
         return Some(Diagnostic::unplaced("authzd", e.to_string()));
     }
@@ -199,7 +202,7 @@ fn compile_once(files: &[SourceFile]) -> Option<Diagnostic> {
     engine.set_rego_v0(false);
     let first_file = files.first().map(|f| f.id.as_str()).unwrap_or("policy");
     if let Err(message) =
-        crate::builtins::calls::check(engine.get_modules().iter().map(|m| m.as_ref()))
+        crate::policy::calls::check_arity(engine.get_modules().iter().map(|m| m.as_ref()))
     {
         return Some(Diagnostic::from_regorus(first_file, &message));
     }
@@ -220,11 +223,7 @@ fn compile_once(files: &[SourceFile]) -> Option<Diagnostic> {
 fn entry_point(module: &Module) -> Option<String> {
     let package = package_path(module)?;
     module.policy.iter().find_map(|rule| {
-        let function = match rule.as_ref() {
-            Rule::Spec { head, .. } => matches!(head, RuleHead::Func { .. }),
-            Rule::Default { args, .. } => !args.is_empty(),
-        };
-        if function {
+        if is_function(rule) {
             return None;
         }
         let mut path = package.clone();

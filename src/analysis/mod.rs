@@ -4,14 +4,14 @@
 //! Owns: [`Diagnostic`] (one finding at `file:line:col`, columns counted in characters as
 //! editors do; regorus counts a tab as four), collecting every parse and compile error of a
 //! set of modules ([`errors`]), calls to functions that do not exist ([`calls`]), OPA's
-//! strict-mode findings ([`strict`]) and the rule graph ([`reach`]). The traversal of regorus's syntax tree they share is [`walk`]. Loading
-//! bundles is [`crate::bundle`]'s; compiling them for serving is [`crate::policy`]'s.
+//! strict-mode findings ([`strict`]). The traversal of regorus's syntax tree, the rule graph
+//! and the resolution of calls are the load's ([`crate::policy::rego_ast`],
+//! [`crate::policy::rule_graph`], [`crate::policy::calls`]), so `check` and `test` see what
+//! the daemon sees. Loading bundles is [`crate::bundle`]'s.
 
 pub mod calls;
 pub mod errors;
-pub mod reach;
 pub mod strict;
-pub mod walk;
 
 /// One finding, at a position in a file.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -70,16 +70,6 @@ impl Diagnostic {
         }
         self.col = line.chars().count() as u32 + 1;
     }
-}
-
-/// Line and character column (both 1-based) where `span` starts.
-pub fn span_position(span: &regorus::unstable::Span) -> (u32, u32) {
-    let text = span.source.contents();
-    let start = (span.start as usize).min(text.len());
-    let before = text.get(..start).unwrap_or_default();
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let col = before.get(line_start..).unwrap_or_default().chars().count() as u32 + 1;
-    (span.line, col)
 }
 
 impl std::fmt::Display for Diagnostic {

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use regorus::unstable::{AssignOp, Expr, Literal, Module, Query, Ref, Rule, Span};
 
 use super::Diagnostic;
-use super::walk::{self, Visitor, static_ref};
+use crate::policy::rego_ast::{Descend, Site, static_ref, walk_expr, walk_rule};
 
 /// OPA's deprecated builtins and what replaces each.
 const DEPRECATED: &[(&str, &str)] = &[
@@ -39,7 +39,7 @@ pub fn lint(module: &Module) -> Vec<Diagnostic> {
 }
 
 fn at(span: &Span, message: String) -> Diagnostic {
-    let (line, col) = super::span_position(span);
+    let (line, col) = crate::policy::rego_ast::span_position(span);
     Diagnostic {
         file: span.source.file().to_string(),
         line,
@@ -56,25 +56,20 @@ pub fn deprecated(name: &str) -> Option<&'static str> {
         .map(|(_, instead)| *instead)
 }
 
-/// Counts every variable read in a rule (a `Var` expression that is not the left side of
-/// a `:=`).
-#[derive(Default)]
-struct VarUses {
-    uses: HashMap<String, usize>,
-}
-
-impl Visitor for VarUses {
-    fn expr(&mut self, expr: &Expr) {
-        if let Expr::Var { span, .. } = expr {
-            *self.uses.entry(span.text().to_string()).or_default() += 1;
+/// Counts every `Var` of `rule` (heads and `with` targets included) into `uses`.
+fn count_vars(rule: &Rule, uses: &mut HashMap<String, usize>) {
+    walk_rule(rule, &mut |site| {
+        if let Site::Expr(Expr::Var { span, .. }) = site {
+            *uses.entry(span.text().to_string()).or_default() += 1;
         }
-    }
+        Descend::Yes
+    });
 }
 
 fn unused_imports(module: &Module) -> Vec<Diagnostic> {
-    let mut uses = VarUses::default();
+    let mut uses = HashMap::new();
     for rule in &module.policy {
-        walk::rule(rule, &mut uses);
+        count_vars(rule, &mut uses);
     }
     let mut out = Vec::new();
     for import in &module.imports {
@@ -89,7 +84,7 @@ fn unused_imports(module: &Module) -> Vec<Diagnostic> {
             Some(span) => span.text().to_string(),
             None => fields.last().cloned().unwrap_or(root.clone()),
         };
-        if !uses.uses.contains_key(&alias) {
+        if !uses.contains_key(&alias) {
             out.push(at(
                 &import.span,
                 format!("import {} unused", import.refr.span().text()),
@@ -175,35 +170,29 @@ impl Definitions {
                 Literal::NotExpr { .. } | Literal::Every { .. } => {}
             }
             // Nested queries (comprehensions, `every`) introduce their own variables.
-            let mut nested = NestedQueries::default();
+            let mut nested: Vec<Ref<Query>> = Vec::new();
+            let mut comprehensions = |site: Site<'_>| {
+                if let Site::Expr(
+                    Expr::ArrayCompr { query, .. }
+                    | Expr::SetCompr { query, .. }
+                    | Expr::ObjectCompr { query, .. },
+                ) = site
+                {
+                    nested.push(query.clone());
+                }
+                Descend::Yes
+            };
             match &stmt.literal {
                 Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => {
-                    walk::expr(expr, &mut nested)
+                    walk_expr(expr, &mut comprehensions)
                 }
-                Literal::SomeIn { collection, .. } => walk::expr(collection, &mut nested),
+                Literal::SomeIn { collection, .. } => walk_expr(collection, &mut comprehensions),
                 Literal::Every { query, .. } => self.query(query),
                 Literal::SomeVars { .. } => {}
             }
-            for q in nested.queries {
+            for q in nested {
                 self.query(&q);
             }
-        }
-    }
-}
-
-/// The comprehension queries directly inside an expression.
-#[derive(Default)]
-struct NestedQueries {
-    queries: Vec<Ref<Query>>,
-}
-
-impl Visitor for NestedQueries {
-    fn expr(&mut self, expr: &Expr) {
-        match expr {
-            Expr::ArrayCompr { query, .. }
-            | Expr::SetCompr { query, .. }
-            | Expr::ObjectCompr { query, .. } => self.queries.push(query.clone()),
-            _ => {}
         }
     }
 }
@@ -219,13 +208,13 @@ fn unused_locals(rule: &Rule) -> Vec<Diagnostic> {
     if definitions.found.is_empty() {
         return Vec::new();
     }
-    let mut uses = VarUses::default();
-    walk::rule(rule, &mut uses);
+    let mut uses = HashMap::new();
+    count_vars(rule, &mut uses);
     let mut out: Vec<Diagnostic> = definitions
         .found
         .into_iter()
         .filter(|(name, (_, _, introductions))| {
-            uses.uses.get(name).copied().unwrap_or(0) <= *introductions
+            uses.get(name).copied().unwrap_or(0) <= *introductions
         })
         .map(|(name, (span, what, _))| at(&span, format!("{what} var {name} unused")))
         .collect();
@@ -233,36 +222,26 @@ fn unused_locals(rule: &Rule) -> Vec<Diagnostic> {
     out
 }
 
-#[derive(Default)]
-struct Calls {
-    found: Vec<Diagnostic>,
-}
-
-impl Visitor for Calls {
-    fn expr(&mut self, expr: &Expr) {
-        let Expr::Call { span, fcn, .. } = expr else {
-            return;
-        };
-        let Some((root, fields)) = static_ref(fcn) else {
-            return;
-        };
-        let name = std::iter::once(root.as_str())
-            .chain(fields.iter().map(String::as_str))
-            .collect::<Vec<_>>()
-            .join(".");
-        if let Some(instead) = deprecated(&name) {
-            self.found.push(at(
-                span,
-                format!("deprecated built-in function {name}: {instead}"),
-            ));
-        }
-    }
-}
-
 fn deprecated_calls(rule: &Rule) -> Vec<Diagnostic> {
-    let mut calls = Calls::default();
-    walk::rule(rule, &mut calls);
-    calls.found
+    let mut found = Vec::new();
+    walk_rule(rule, &mut |site| {
+        if let Site::Expr(Expr::Call { span, fcn, .. }) = site
+            && let Some((root, fields)) = static_ref(fcn)
+        {
+            let name = std::iter::once(root.as_str())
+                .chain(fields.iter().map(String::as_str))
+                .collect::<Vec<_>>()
+                .join(".");
+            if let Some(instead) = deprecated(&name) {
+                found.push(at(
+                    span,
+                    format!("deprecated built-in function {name}: {instead}"),
+                ));
+            }
+        }
+        Descend::Yes
+    });
+    found
 }
 
 #[cfg(test)]

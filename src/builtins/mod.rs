@@ -28,7 +28,6 @@ use std::cell::Cell;
 use regorus::{Engine, Value};
 
 mod args;
-pub mod calls;
 pub mod capabilities;
 mod crypto;
 mod encoding;

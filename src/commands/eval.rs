@@ -32,6 +32,7 @@ fn eval(args: &EvalArgs) -> Result<String, String> {
         &args.bundles,
         CompileOptions {
             limits: args.eval.limits(),
+            sources: args.sources.limits(),
             use_rvm: !args.eval.no_rvm,
             evaluator_slots: 1,
         },

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use crate::change::Change;
 use crate::cli::{FailOn, OutputFormat, ReplayArgs};
-use crate::policy::CompileOptions;
+use crate::policy::{CompileOptions, SourceLimits};
 use crate::replay::tally::Tally;
 use crate::replay::{ReplayOptions, replay, report};
 
@@ -22,6 +22,7 @@ pub fn run(args: ReplayArgs) -> ExitCode {
         &args.bundles,
         CompileOptions {
             limits: args.eval.limits(),
+            sources: SourceLimits::default(),
             use_rvm: !args.eval.no_rvm,
             // One evaluator per replay thread, and one for the reading thread's neighbour.
             evaluator_slots: threads + 1,

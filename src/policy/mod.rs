@@ -1,10 +1,13 @@
 //! Compiling bundles into an immutable [`Snapshot`]: everything a decision needs, built once
 //! off the request path.
 //!
-//! Owns: loading modules and data into a prepared regorus `Engine`, listing the rules, planning
-//! which of them run on the RVM ([`rvm_plan`]), and resolving a request path to a rule, a
-//! package (namespace) or plain data. Evaluation itself lives in [`crate::decide`].
+//! Owns: loading modules and data into a prepared regorus `Engine` (refusing what could only
+//! fail at decision time: a wrong-arity extension call, a call to an unknown function, a
+//! recursion), listing the rules, planning which of them run on the RVM ([`rvm_plan`]), and
+//! resolving a request path to a rule, a package (namespace) or plain data. Evaluation itself
+//! lives in [`crate::decide`].
 
+pub mod calls;
 mod demotions;
 mod evaluators;
 mod negation;
@@ -28,7 +31,7 @@ pub use evaluators::Evaluators;
 pub use path::{
     DataPath, MAX_PATH_SEGMENTS, PathError, as_index, fast_key, split_path, to_ref, walk,
 };
-use rule_graph::RuleGraph;
+use rule_graph::{RuleGraph, is_function};
 
 /// Bounds on one evaluation. Exceeding either is an evaluation error, never a hang.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,10 +52,59 @@ impl Default for EvalLimits {
     }
 }
 
+/// regorus's caps on one policy file. Its own (1,024 columns, 1 MiB, 20,000 lines) refuse real
+/// bundles, where an inline JWKS, certificate or token is one long line; OPA has no such caps,
+/// and bundles are trusted, so authzd's defaults are generous.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceLimits {
+    /// Longest line, in columns (characters).
+    pub max_line_bytes: u32,
+    pub max_file_bytes: usize,
+    pub max_lines: usize,
+}
+
+impl Default for SourceLimits {
+    fn default() -> Self {
+        Self {
+            max_line_bytes: 1 << 20,
+            max_file_bytes: crate::bundle::DEFAULT_MAX_BUNDLE_BYTES as usize,
+            max_lines: 1_000_000,
+        }
+    }
+}
+
+impl SourceLimits {
+    /// Sets these caps on `engine` (a zero counts as one).
+    pub fn apply(&self, engine: &mut Engine) {
+        use std::num::{NonZeroU32, NonZeroUsize};
+        engine.set_policy_length_config(regorus::PolicyLengthConfig {
+            max_col: NonZeroU32::new(self.max_line_bytes).unwrap_or(NonZeroU32::MIN),
+            max_file_bytes: NonZeroUsize::new(self.max_file_bytes).unwrap_or(NonZeroUsize::MIN),
+            max_lines: NonZeroUsize::new(self.max_lines).unwrap_or(NonZeroUsize::MIN),
+        });
+    }
+
+    /// regorus's message for a file beyond a cap, with the setting that raises it.
+    fn explain(message: String) -> String {
+        let setting = if message.contains("maximum column width") {
+            "--max-policy-line-bytes"
+        } else if message.contains("maximum allowed policy file size") {
+            "--max-policy-file-bytes"
+        } else if message.contains("maximum allowed line count") {
+            "--max-policy-lines"
+        } else {
+            return message;
+        };
+        format!("{message} (raise {setting} if the policy is right)")
+    }
+}
+
 /// How to compile: limits, and whether the RVM may be used at all (tests compare both paths).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CompileOptions {
     pub limits: EvalLimits,
+    /// Caps on each policy file.
+    pub sources: SourceLimits,
     pub use_rvm: bool,
     /// Ready evaluators of each kind the snapshot holds: one per thread that decides.
     pub evaluator_slots: usize,
@@ -62,6 +114,7 @@ impl Default for CompileOptions {
     fn default() -> Self {
         Self {
             limits: EvalLimits::default(),
+            sources: SourceLimits::default(),
             use_rvm: true,
             evaluator_slots: crate::config::default_threads() + 2,
         }
@@ -75,6 +128,10 @@ pub enum CompileError {
     Rego { message: String },
     #[error("data: {message}")]
     Data { message: String },
+    /// Calls to functions that do not exist: OPA's `rego_type_error`, one line per call.
+    #[error("{}", lines(.0))]
+    UndefinedFunctions(Vec<calls::UnknownCall>),
+
     #[error(
         "bundles {a:?} and {b:?} have overlapping roots ({root_a:?} and {root_b:?}); give each bundle its own roots in .manifest"
     )]
@@ -84,6 +141,11 @@ pub enum CompileError {
         root_a: String,
         root_b: String,
     },
+}
+
+fn lines(calls: &[calls::UnknownCall]) -> String {
+    let lines: Vec<String> = calls.iter().map(ToString::to_string).collect();
+    lines.join("\n")
 }
 
 /// A bundle's name and revision, as reported in provenance and decision logs.
@@ -140,6 +202,9 @@ pub enum Target<'s> {
     Data { segments: Vec<String> },
 }
 
+/// At most this many errors of one kind in a load error, as OPA's compiler reports.
+const MAX_LOAD_ERRORS: usize = 10;
+
 static NEXT_SNAPSHOT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// Everything needed to evaluate decisions for one set of bundle revisions. Immutable; swapped
@@ -190,7 +255,7 @@ impl Snapshot {
     /// overlapping roots; the caller keeps serving its previous snapshot.
     pub fn compile(bundles: &[Arc<Bundle>], options: CompileOptions) -> Result<Self, CompileError> {
         check_roots(bundles)?;
-        let (mut engine, data, graph) = load_engine(bundles, options.limits)?;
+        let (mut engine, data, graph) = load_engine(bundles, options)?;
         let listed = list_rules(&mut engine)?;
         let planned = match compiled_policy(&mut engine, &listed.entries)? {
             None => Planned::default(),
@@ -377,11 +442,12 @@ impl Snapshot {
 
 /// `text` with OPA's evaluation of `not` over undefined call arguments ([`negation`]); the
 /// text as written when it has no such `not`, or does not parse (the real load reports that).
-fn guarded_text(id: &str, text: &str, rego_v0: bool, limits: EvalLimits) -> String {
+fn guarded_text(id: &str, text: &str, rego_v0: bool, options: CompileOptions) -> String {
     if !text.contains("not ") {
         return text.to_string();
     }
-    let mut scratch = new_engine(limits);
+    let mut scratch = new_engine(options.limits);
+    options.sources.apply(&mut scratch);
     scratch.set_rego_v0(rego_v0);
     if scratch
         .add_policy(id.to_string(), text.to_string())
@@ -399,34 +465,43 @@ fn guarded_text(id: &str, text: &str, rego_v0: bool, limits: EvalLimits) -> Stri
 /// Every module and the merged data of `bundles` in one prepared engine.
 fn load_engine(
     bundles: &[Arc<Bundle>],
-    limits: EvalLimits,
+    options: CompileOptions,
 ) -> Result<(Engine, Value, RuleGraph), CompileError> {
-    let mut engine = new_engine(limits);
+    let mut engine = new_engine(options.limits);
+    options.sources.apply(&mut engine);
     for bundle in bundles {
         for module in &bundle.modules {
             engine.set_rego_v0(module.rego_v0);
             let id = module_id(bundle, &module.file);
-            let text = guarded_text(&id, &module.text, module.rego_v0, limits);
+            let text = guarded_text(&id, &module.text, module.rego_v0, options);
             engine
                 .add_policy(id, text)
                 .map_err(|e| CompileError::Rego {
-                    message: e.to_string().trim().to_string(),
+                    message: SourceLimits::explain(e.to_string().trim().to_string()),
                 })?;
         }
     }
     engine.set_rego_v0(false);
+    let parsed = engine.get_modules().clone();
+    let modules = || parsed.iter().map(|m| m.as_ref());
     // regorus would load a wrong-arity extension call and fail every decision on it.
-    crate::builtins::calls::check(engine.get_modules().iter().map(|m| m.as_ref())).map_err(
-        |message| CompileError::Rego {
-            message: message.trim().to_string(),
-        },
-    )?;
+    calls::check_arity(modules()).map_err(|message| CompileError::Rego {
+        message: message.trim().to_string(),
+    })?;
     // regorus's interpreter would overflow its stack on the first decision that reaches a
     // cycle; OPA refuses the bundle, and so does authzd.
-    let graph = RuleGraph::build(engine.get_modules().iter().map(|m| m.as_ref()));
+    let graph = RuleGraph::build(modules());
     graph
         .check_recursion()
         .map_err(|message| CompileError::Rego { message })?;
+    // regorus would fail every decision that reaches a call to a function that does not
+    // exist (HTTP 500); OPA refuses the bundle at compile time, and so does authzd.
+    let mut unknown = calls::unknown_functions(modules(), &graph);
+    if !unknown.is_empty() {
+        unknown.truncate(MAX_LOAD_ERRORS);
+        return Err(CompileError::UndefinedFunctions(unknown));
+    }
+
     let data = merged_data(bundles)?;
     engine
         .add_data(data.clone())
@@ -597,13 +672,6 @@ fn merge_value(into: &mut Value, from: &Value) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-fn is_function(rule: &Rule) -> bool {
-    match rule {
-        Rule::Spec { head, .. } => matches!(head, RuleHead::Func { .. }),
-        Rule::Default { args, .. } => !args.is_empty(),
-    }
 }
 
 /// Builds regorus' compiled policy (the RVM compiler's input). Preparing it also runs regorus'

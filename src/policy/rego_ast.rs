@@ -1,11 +1,14 @@
-//! Walking regorus's Rego AST: one traversal for every load-time analysis (recursion, calls,
-//! the constructs that decide where a rule runs).
+//! Walking regorus's Rego AST: the one traversal behind every analysis, at load (the rule
+//! graph, calls, the constructs that decide where a rule runs) and in `authzd check`/`test`
+//! (lints, coverage).
 //!
-//! Owns: visiting each expression of a rule, its bodies, comprehensions, `some`/`every` and
-//! `with` modifiers, in source order, with the visitor deciding whether to descend (a ref chain
-//! is usually handled whole, not link by link). Knows nothing of what an analysis looks for.
+//! Owns: visiting each expression of a rule, its head, bodies, comprehensions, `some`/`every`
+//! and `with` modifiers, in source order, with the visitor deciding whether to descend (a ref
+//! chain is usually handled whole, not link by link); reading a ref chain ([`Chain`],
+//! [`static_ref`]) and a span's position. Knows nothing of what an analysis looks for.
 
-use regorus::unstable::{Expr, Literal, Query, Rule, RuleHead};
+use regorus::Value;
+use regorus::unstable::{Expr, Literal, Query, Rule, RuleHead, Span};
 
 /// What the visitor wants after seeing an expression.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,19 +19,26 @@ pub enum Descend {
     No,
 }
 
-/// A place in a rule the walk reports besides expressions.
+/// A place in a rule the walk reports.
 pub enum Site<'a> {
     /// An expression.
     Expr(&'a Expr),
+    /// A rule's head reference (`p.q[x]` of `p.q[x] := 1`, `f` of `f(x) := 1`): a name that is
+    /// defined, not read, with the index expressions of a ref head. [`Descend::Yes`] visits
+    /// it as an expression.
+    Head(&'a Expr),
     /// The target of a `with` modifier (`with data.x as ...`: the `data.x`), which is replaced,
-    /// not read.
+    /// not read. [`Descend::Yes`] visits it as an expression.
     WithTarget(&'a Expr),
 }
 
 /// Visits every expression of `rule` (head, bodies, `else` bodies).
 pub fn walk_rule<'a>(rule: &'a Rule, visit: &mut dyn FnMut(Site<'a>) -> Descend) {
     match rule {
-        Rule::Default { args, value, .. } => {
+        Rule::Default {
+            refr, args, value, ..
+        } => {
+            walk_site(Site::Head(refr), visit);
             for arg in args {
                 walk_expr(arg, visit);
             }
@@ -36,17 +46,22 @@ pub fn walk_rule<'a>(rule: &'a Rule, visit: &mut dyn FnMut(Site<'a>) -> Descend)
         }
         Rule::Spec { head, bodies, .. } => {
             match head {
-                RuleHead::Compr { assign, .. } => {
+                RuleHead::Compr { refr, assign, .. } => {
+                    walk_site(Site::Head(refr), visit);
                     if let Some(assign) = assign {
                         walk_expr(&assign.value, visit);
                     }
                 }
-                RuleHead::Set { key, .. } => {
+                RuleHead::Set { refr, key, .. } => {
+                    walk_site(Site::Head(refr), visit);
                     if let Some(key) = key {
                         walk_expr(key, visit);
                     }
                 }
-                RuleHead::Func { args, assign, .. } => {
+                RuleHead::Func {
+                    refr, args, assign, ..
+                } => {
+                    walk_site(Site::Head(refr), visit);
                     for arg in args {
                         walk_expr(arg, visit);
                     }
@@ -55,7 +70,6 @@ pub fn walk_rule<'a>(rule: &'a Rule, visit: &mut dyn FnMut(Site<'a>) -> Descend)
                     }
                 }
             }
-            walk_head_ref(head, visit);
             for body in bodies {
                 if let Some(assign) = &body.assign {
                     walk_expr(&assign.value, visit);
@@ -66,20 +80,11 @@ pub fn walk_rule<'a>(rule: &'a Rule, visit: &mut dyn FnMut(Site<'a>) -> Descend)
     }
 }
 
-/// The index expressions of a ref head (`p[x]` reads `x`), not the head's own path.
-fn walk_head_ref<'a>(head: &'a RuleHead, visit: &mut dyn FnMut(Site<'a>) -> Descend) {
-    let (RuleHead::Compr { refr, .. } | RuleHead::Set { refr, .. } | RuleHead::Func { refr, .. }) =
-        head;
-    let mut link = refr.as_ref();
-    loop {
-        match link {
-            Expr::RefBrack { refr, index, .. } => {
-                walk_expr(index, visit);
-                link = refr;
-            }
-            Expr::RefDot { refr, .. } => link = refr,
-            _ => return,
-        }
+/// Reports a head or a `with` target, and visits it as an expression if asked to.
+fn walk_site<'a>(site: Site<'a>, visit: &mut dyn FnMut(Site<'a>) -> Descend) {
+    let (Site::Head(expr) | Site::WithTarget(expr) | Site::Expr(expr)) = site;
+    if visit(site) == Descend::Yes {
+        walk_expr(expr, visit);
     }
 }
 
@@ -93,13 +98,7 @@ pub fn walk_query<'a>(query: &'a Query, visit: &mut dyn FnMut(Site<'a>) -> Desce
                 value,
                 collection,
                 ..
-            } => {
-                if let Some(key) = key {
-                    walk_expr(key, visit);
-                }
-                walk_expr(value, visit);
-                walk_expr(collection, visit);
-            }
+            } => walk_in(key.as_deref(), value, collection, visit),
             Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => walk_expr(expr, visit),
             Literal::Every { domain, query, .. } => {
                 walk_expr(domain, visit);
@@ -107,7 +106,7 @@ pub fn walk_query<'a>(query: &'a Query, visit: &mut dyn FnMut(Site<'a>) -> Desce
             }
         }
         for with in &stmt.with_mods {
-            visit(Site::WithTarget(&with.refr));
+            walk_site(Site::WithTarget(&with.refr), visit);
             walk_expr(&with.r#as, visit);
         }
     }
@@ -165,14 +164,127 @@ pub fn walk_expr<'a>(expr: &'a Expr, visit: &mut dyn FnMut(Site<'a>) -> Descend)
             value,
             collection,
             ..
-        } => {
-            if let Some(key) = key {
-                walk_expr(key, visit);
-            }
-            walk_expr(value, visit);
-            walk_expr(collection, visit);
-        }
+        } => walk_in(key.as_deref(), value, collection, visit),
         // Literals and variables have no sub-expressions.
         _ => {}
     }
+}
+
+/// `[key,] value in collection`, in `some ... in` and as an expression.
+fn walk_in<'a>(
+    key: Option<&'a Expr>,
+    value: &'a Expr,
+    collection: &'a Expr,
+    visit: &mut dyn FnMut(Site<'a>) -> Descend,
+) {
+    if let Some(key) = key {
+        walk_expr(key, visit);
+    }
+    walk_expr(value, visit);
+    walk_expr(collection, visit);
+}
+
+/// A link of a ref chain after its root.
+pub enum Segment<'a> {
+    /// `.name` or `["name"]`.
+    Name(String),
+    /// `[1]`.
+    Number(String),
+    /// `[x]`, `[f(y)]`, ...
+    Dynamic(&'a Expr),
+}
+
+/// A ref chain: its root variable and its links (`data.orders[x].allow`: `data`, then
+/// `orders`, `x`, `allow`). The root is empty when the chain does not start at a variable
+/// (`f(x).y`).
+pub struct Chain<'a> {
+    pub root: String,
+    pub segments: Vec<Segment<'a>>,
+}
+
+impl<'a> Chain<'a> {
+    pub fn of(expr: &'a Expr) -> Self {
+        let mut segments = Vec::new();
+        let mut link = expr;
+        let root = loop {
+            match link {
+                Expr::Var { span, .. } => break span.text().to_string(),
+                Expr::RefDot { refr, field, .. } => {
+                    segments.push(Segment::Name(value_text(&field.1)));
+                    link = refr;
+                }
+                Expr::RefBrack { refr, index, .. } => {
+                    segments.push(match index.as_ref() {
+                        Expr::String { value, .. } | Expr::RawString { value, .. } => {
+                            Segment::Name(value_text(value))
+                        }
+                        Expr::Number { value, .. } => Segment::Number(value_text(value)),
+                        other => Segment::Dynamic(other),
+                    });
+                    link = refr;
+                }
+                _ => break String::new(),
+            }
+        };
+        segments.reverse();
+        Self { root, segments }
+    }
+
+    /// The segments up to the first that is not a literal.
+    pub fn ground(&self) -> Vec<String> {
+        self.segments
+            .iter()
+            .map_while(|s| match s {
+                Segment::Name(name) | Segment::Number(name) => Some(name.clone()),
+                Segment::Dynamic(_) => None,
+            })
+            .collect()
+    }
+}
+
+fn value_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// A reference's root variable and the names that follow it up to the first link that is
+/// not a string literal (`data.orders[x].allow` is `data`, `["orders"]`); `None` for what is
+/// not a reference to a variable.
+pub fn static_ref(e: &Expr) -> Option<(String, Vec<String>)> {
+    if !is_ref(e) {
+        return None;
+    }
+    let chain = Chain::of(e);
+    if chain.root.is_empty() {
+        return None;
+    }
+    let fields = chain
+        .segments
+        .iter()
+        .map_while(|s| match s {
+            Segment::Name(name) => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
+    Some((chain.root, fields))
+}
+
+/// True for the expressions that make up a reference chain.
+pub fn is_ref(e: &Expr) -> bool {
+    matches!(
+        e,
+        Expr::Var { .. } | Expr::RefDot { .. } | Expr::RefBrack { .. }
+    )
+}
+
+/// Line and character column (both 1-based) where `span` starts.
+pub fn span_position(span: &Span) -> (u32, u32) {
+    let text = span.source.contents();
+    let start = (span.start as usize).min(text.len());
+    let before = text.get(..start).unwrap_or_default();
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = before.get(line_start..).unwrap_or_default().chars().count() as u32 + 1;
+    (span.line, col)
 }

@@ -9,10 +9,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use regorus::Value;
 use regorus::unstable::{Expr, Literal, Module, Query, Rule, RuleHead};
 
-use super::rego_ast::{Descend, Site, walk_expr, walk_rule};
+use super::rego_ast::{Chain, Descend, Segment, Site, walk_expr, walk_rule};
 
 /// What a rule's definitions do that the RVM may get wrong.
 #[derive(Debug, Default, Clone)]
@@ -57,6 +56,8 @@ pub struct RuleNode {
     pub location: String,
     /// The module (file) of its first definition.
     pub file: String,
+    /// A function, not a document.
+    pub is_function: bool,
     pub facts: Facts,
     /// A hash of the text of its definitions: the same rule text, the same fingerprint.
     pub fingerprint: u64,
@@ -82,7 +83,7 @@ impl RuleGraph {
         for (module_index, module) in modules.iter().enumerate() {
             let package = &scopes[module_index].package;
             for rule in &module.policy {
-                let Some(head) = head_path(rule) else {
+                let Some(head) = rule_name(rule) else {
                     continue;
                 };
                 let mut path = package.to_vec();
@@ -93,12 +94,16 @@ impl RuleGraph {
                         path: path.clone(),
                         location: format!("{}:{}", span.source.get_path(), span.line),
                         file: span.source.get_path().clone(),
+                        is_function: false,
                         facts: Facts::default(),
                         fingerprint: 0,
                     });
                     trie.insert(&path, nodes.len() - 1);
                     nodes.len() - 1
                 });
+                if let Some(n) = nodes.get_mut(node) {
+                    n.is_function |= is_function(rule);
+                }
                 definitions.push((node, module_index, rule));
             }
         }
@@ -151,6 +156,11 @@ impl RuleGraph {
             }
         }
         Some(seen.iter().filter_map(|n| self.nodes.get(*n)).collect())
+    }
+
+    /// True when `path` (below `data`) names a function.
+    pub fn is_function(&self, path: &[String]) -> bool {
+        self.node(path).is_some_and(|n| n.is_function)
     }
 
     /// The rule at `path` (below `data`).
@@ -218,44 +228,52 @@ impl Facts {
     }
 }
 
+/// What an import names.
+pub type ImportTarget = Option<Vec<String>>;
+
+/// A module's imports of documents: alias -> path below `data`, or `None` for an `input`
+/// import. `future.keywords` and `rego.v1` name no document and are left out.
+pub fn imports(module: &Module) -> BTreeMap<String, ImportTarget> {
+    let mut imports = BTreeMap::new();
+    for import in &module.imports {
+        let chain = Chain::of(&import.refr);
+        let path = chain.ground();
+        let alias = match &import.r#as {
+            Some(span) => span.text().to_string(),
+            None => match path.last() {
+                Some(last) => last.clone(),
+                None => chain.root.clone(),
+            },
+        };
+        let target = match chain.root.as_str() {
+            "data" => Some(Some(path)),
+            "input" => Some(None),
+            _ => None,
+        };
+        if let Some(target) = target {
+            imports.insert(alias, target);
+        }
+    }
+    imports
+}
+
 /// Names that resolve to documents in one module: its package's rules and its imports.
 struct ModuleScope {
     package: Vec<String>,
     /// First segments of the package's rules (`allow` of `allow`, `p` of `p.q[x]`).
     rules: BTreeSet<String>,
-    /// Import alias -> path below `data` (`None` for `input` imports).
-    imports: BTreeMap<String, Option<Vec<String>>>,
+    imports: BTreeMap<String, ImportTarget>,
 }
 
 impl ModuleScope {
     fn of(module: &Module) -> Self {
-        let package = full_path(&module.package.refr);
+        let package = package_path(module).unwrap_or_default();
         let rules = module
             .policy
             .iter()
-            .filter_map(|r| head_path(r)?.into_iter().next())
+            .filter_map(|r| rule_name(r)?.into_iter().next())
             .collect();
-        let mut imports = BTreeMap::new();
-        for import in &module.imports {
-            let chain = Chain::of(&import.refr);
-            let path = chain.ground();
-            let alias = match &import.r#as {
-                Some(span) => span.text().to_string(),
-                None => match path.last() {
-                    Some(last) => last.clone(),
-                    None => chain.root.clone(),
-                },
-            };
-            let target = match chain.root.as_str() {
-                "data" => Some(Some(path)),
-                "input" => Some(None),
-                // future.keywords, rego.v1: not documents.
-                _ => None,
-            };
-            if let Some(target) = target {
-                imports.insert(alias, target);
-            }
-        }
+        let imports = imports(module);
         Self {
             package,
             rules,
@@ -416,6 +434,15 @@ fn visit<'a>(
 ) -> Descend {
     let expr = match site {
         Site::Expr(expr) => expr,
+        // A head defines its path; only a ref head's indexes (`p[x]`) are read.
+        Site::Head(head) => {
+            for segment in Chain::of(head).segments {
+                if let Segment::Dynamic(index) = segment {
+                    pending.push(index);
+                }
+            }
+            return Descend::No;
+        }
         // `with data.x as v` replaces data.x; it does not read it.
         Site::WithTarget(_) => {
             facts.with = true;
@@ -481,89 +508,49 @@ fn index_kind(expr: &Expr, scope: &Scope<'_>) -> IndexKind {
     }
 }
 
-/// A link of a ref chain after its root.
-enum Segment<'a> {
-    /// `.name` or `["name"]`.
-    Name(String),
-    /// `[1]`.
-    Number(String),
-    /// `[x]`, `[f(y)]`, ...
-    Dynamic(&'a Expr),
-}
-
-/// A ref chain: its root variable and its links.
-struct Chain<'a> {
-    root: String,
-    segments: Vec<Segment<'a>>,
-}
-
-impl<'a> Chain<'a> {
-    fn of(expr: &'a Expr) -> Self {
-        let mut segments = Vec::new();
-        let mut link = expr;
-        let root = loop {
-            match link {
-                Expr::Var { span, .. } => break span.text().to_string(),
-                Expr::RefDot { refr, field, .. } => {
-                    segments.push(Segment::Name(value_text(&field.1)));
-                    link = refr;
-                }
-                Expr::RefBrack { refr, index, .. } => {
-                    segments.push(match index.as_ref() {
-                        Expr::String { value, .. } | Expr::RawString { value, .. } => {
-                            Segment::Name(value_text(value))
-                        }
-                        Expr::Number { value, .. } => Segment::Number(value_text(value)),
-                        other => Segment::Dynamic(other),
-                    });
-                    link = refr;
-                }
-                _ => break String::new(),
-            }
-        };
-        segments.reverse();
-        Self { root, segments }
+/// A module's package as path segments below `data` (`["orders"]` of `package orders`).
+pub fn package_path(module: &Module) -> Option<Vec<String>> {
+    let chain = Chain::of(&module.package.refr);
+    if chain.root.is_empty() {
+        return None;
     }
-
-    /// The segments up to the first that is not a literal.
-    fn ground(&self) -> Vec<String> {
-        self.segments
-            .iter()
-            .map_while(|s| match s {
-                Segment::Name(name) | Segment::Number(name) => Some(name.clone()),
-                Segment::Dynamic(_) => None,
-            })
-            .collect()
-    }
-}
-
-fn value_text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.to_string(),
-        other => other.to_string(),
-    }
-}
-
-/// A ref chain as a whole path, root included (`a.b` of `package a.b`).
-fn full_path(expr: &Expr) -> Vec<String> {
-    let chain = Chain::of(expr);
     let mut path = vec![chain.root.clone()];
     path.extend(chain.ground());
-    path
+    // regorus keeps `package a.b` as the reference `a.b`, without `data`.
+    if path.first().is_some_and(|s| s == "data") {
+        path.remove(0);
+    }
+    Some(path)
 }
 
-/// The ground path of a rule's head below its package (`p.q` of `p.q[x] := 1`).
-fn head_path(rule: &Rule) -> Option<Vec<String>> {
-    let refr = match rule {
+/// The ground path of a rule's head below its package (`allow`, `p.q` of `p.q[x] := 1`).
+pub fn rule_name(rule: &Rule) -> Option<Vec<String>> {
+    let chain = Chain::of(head_ref(rule));
+    if chain.root.is_empty() {
+        return None;
+    }
+    let mut path = vec![chain.root.clone()];
+    path.extend(chain.ground());
+    Some(path)
+}
+
+/// True for a function's definition (`f(x) := ...`, `default f(_) := ...`).
+pub fn is_function(rule: &Rule) -> bool {
+    match rule {
+        Rule::Spec { head, .. } => matches!(head, RuleHead::Func { .. }),
+        Rule::Default { args, .. } => !args.is_empty(),
+    }
+}
+
+fn head_ref(rule: &Rule) -> &Expr {
+    match rule {
         Rule::Default { refr, .. } => refr,
         Rule::Spec { head, .. } => match head {
             RuleHead::Compr { refr, .. }
             | RuleHead::Set { refr, .. }
             | RuleHead::Func { refr, .. } => refr,
         },
-    };
-    let path = full_path(refr);
-    (!path.first().is_some_and(String::is_empty)).then_some(path)
+    }
 }
 
 /// Rule paths, for finding the rules a reference may name.

@@ -90,6 +90,7 @@ impl BundleManager {
                 keys: config.keys.clone(),
                 options: CompileOptions {
                     limits: config.limits,
+                    sources: config.sources,
                     use_rvm: config.use_rvm,
                     // The runtime's workers, plus the decision-log thread and a blocking one.
                     evaluator_slots: config.threads + 2,

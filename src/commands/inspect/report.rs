@@ -12,12 +12,12 @@ use std::sync::Arc;
 use regorus::unstable::{Expr, Rule, RuleHead};
 use serde::Serialize;
 
-use crate::analysis::reach::{package_path, rule_name};
 use crate::bundle::sign::{self, SignatureClaims, Verification, VerificationKey};
 use crate::bundle::{
     Bundle, BundleFiles, DEFAULT_MAX_BUNDLE_BYTES, MANIFEST_FILE, Manifest, SIGNATURES_FILE,
     is_bundle_file,
 };
+use crate::policy::rule_graph::{package_path, rule_name};
 use crate::policy::{CompileOptions, Snapshot};
 
 #[derive(Debug, Serialize)]
@@ -227,6 +227,7 @@ fn packages(
     manifest: &Manifest,
 ) -> (Vec<PackageView>, Option<String>) {
     let mut engine = regorus::Engine::new();
+    crate::policy::SourceLimits::default().apply(&mut engine);
     engine.set_rego_v0(manifest.rego_v0);
     let mut error = None;
     for (file, content) in &files.files {

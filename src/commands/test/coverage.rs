@@ -9,10 +9,10 @@
 use std::collections::BTreeSet;
 
 use regorus::Engine;
-use regorus::unstable::{Expr, Rule, RuleHead};
+use regorus::unstable::{Rule, RuleHead};
 use serde_json::{Value as Json, json};
 
-use crate::analysis::walk;
+use crate::policy::rego_ast::{Descend, Site, walk_expr, walk_query};
 
 /// Coverage of one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,47 +61,43 @@ pub fn collect(engine: &Engine, tests: &[String]) -> Result<Vec<FileCoverage>, S
         if files.iter().any(|f| f.path == path) {
             continue;
         }
-        let mut lines = Lines::default();
+        // The lines of the expressions regorus's coverage counts.
+        let mut lines = BTreeSet::new();
+        let mut line_of = |site: Site<'_>| {
+            let (Site::Expr(e) | Site::Head(e) | Site::WithTarget(e)) = site;
+            lines.insert(e.span().line);
+            Descend::Yes
+        };
         for rule in &module.policy {
             match rule.as_ref() {
                 Rule::Spec { head, bodies, .. } => {
                     match head {
                         RuleHead::Compr { assign, .. } | RuleHead::Func { assign, .. } => {
                             if let Some(a) = assign {
-                                walk::expr(&a.value, &mut lines);
+                                walk_expr(&a.value, &mut line_of);
                             }
                         }
                         RuleHead::Set { key, .. } => {
                             if let Some(k) = key {
-                                walk::expr(k, &mut lines);
+                                walk_expr(k, &mut line_of);
                             }
                         }
                     }
                     for body in bodies {
-                        walk::query(&body.query, &mut lines);
+                        walk_query(&body.query, &mut line_of);
                     }
                 }
-                Rule::Default { value, .. } => walk::expr(value, &mut lines),
+                Rule::Default { value, .. } => walk_expr(value, &mut line_of),
             }
         }
         files.push(FileCoverage {
             path,
             covered: Vec::new(),
-            not_covered: lines.0.into_iter().collect(),
+            not_covered: lines.into_iter().collect(),
         });
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
-}
-
-/// The lines of the expressions regorus's coverage counts.
-#[derive(Default)]
-struct Lines(BTreeSet<u32>);
-
-impl walk::Visitor for Lines {
-    fn expr(&mut self, expr: &Expr) {
-        self.0.insert(expr.span().line);
-    }
 }
 
 /// Consecutive lines as `(first, last)` ranges.

@@ -10,7 +10,7 @@
 use regorus::unstable::{Expr, Literal, LiteralStmt, Module, Ref, Rule};
 use regorus::{Engine, Value};
 
-use crate::analysis::reach::{package_path, rule_name};
+use crate::policy::rule_graph::{package_path, rule_name};
 
 const PROBE: &str = "__authzd_probe";
 

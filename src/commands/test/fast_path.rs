@@ -1,14 +1,15 @@
 //! `authzd test` on both evaluators: a test whose rule the RVM can run is run there too, and
 //! any difference from the interpreter fails it, naming the rules that differ.
 //!
-//! Owns: deciding whether a test can run on the RVM (its rule compiled for the RVM, and
-//! nothing it reaches uses `with`, which only the interpreter evaluates like OPA), and
-//! explaining a disagreement: every rule the test reaches that the RVM runs is evaluated on
-//! both, and the ones whose answers differ are named.
+//! Owns: running a test on the RVM where the RVM snapshot's routing put its rule there (the
+//! routing serving uses: a rule that reaches `with`, or anything else the RVM gets wrong,
+//! stays on the interpreter, with the reason), and explaining a disagreement: every rule the
+//! test reaches that the RVM runs is evaluated on both, and the ones whose answers differ are
+//! named.
 
-use crate::analysis::reach::RuleGraph;
 use crate::decide::{Decider, Decision, DecisionError, DecisionRequest};
 use crate::metrics::ApiKind;
+use crate::policy::rule_graph::RuleGraph;
 use crate::policy::{DataPath, RuleEntry, Target};
 
 /// How a test fared on the fast path.
@@ -79,9 +80,6 @@ pub fn compare(
     rvm: &Decider,
     graph: &RuleGraph,
 ) -> FastPath {
-    if graph.reaches_with(&test.segments) {
-        return FastPath::InterpreterOnly("it or a rule it reaches uses `with`".into());
-    }
     if let Some(why) = rvm_refusal(rvm, &test.path) {
         return FastPath::InterpreterOnly(why);
     }
@@ -96,11 +94,16 @@ pub fn compare(
         show(&on_rvm)
     )];
     let mut named = 0;
-    for reached in graph.reached_from(&test.segments) {
-        if reached == test.segments {
-            continue;
-        }
-        let path = crate::policy::to_ref(&reached);
+    let mut reached: Vec<&[String]> = graph
+        .reach(&test.segments)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|node| node.path.as_slice())
+        .filter(|path| *path != test.segments.as_slice())
+        .collect();
+    reached.sort();
+    for reached in reached {
+        let path = crate::policy::to_ref(reached);
         let is_document = {
             let session = rvm.session();
             matches!(
@@ -155,7 +158,8 @@ mod tests {
     }
 
     fn graph(snapshot: &Snapshot) -> RuleGraph {
-        RuleGraph::build(snapshot.evaluators.engine().clone().get_modules())
+        let mut engine = snapshot.evaluators.engine().clone();
+        RuleGraph::build(engine.get_modules().iter().map(|m| m.as_ref()))
     }
 
     const POLICY: &str = "package p\nlimit := 3\nbig if limit > 2\ntest_big if big\ntest_mocked if big with data.p.limit as 5\n";

@@ -4,7 +4,8 @@
 //! Owns: finding the tests (`--run REGEX` filters them), running each on the interpreter (a
 //! test passes when its rule is `true`), reporting, and the exit code. A failing test shows
 //! the statement that failed and the values it compared ([`explain`]). Every test the RVM can
-//! run is run there too, on a second snapshot compiled with the RVM on; a different answer
+//! run is run there too, on a second snapshot compiled with the RVM on and routed as
+//! serving routes it; a different answer
 //! fails the test and names the rules that differ ([`fast_path`]). `--coverage` adds per-file
 //! line coverage ([`coverage`]). `--format json` prints one JSON document instead of text.
 
@@ -18,10 +19,10 @@ use std::time::{Duration, Instant};
 use regorus::Value;
 use serde_json::json;
 
-use crate::analysis::reach::RuleGraph;
 use crate::cli::{OutputFormat, TestArgs};
 use crate::decide::{Decider, DecisionRequest};
 use crate::metrics::ApiKind;
+use crate::policy::rule_graph::RuleGraph;
 use crate::policy::{CompileOptions, DataPath, RuleEntry, Snapshot};
 use fast_path::FastPath;
 
@@ -58,6 +59,7 @@ fn run_tests(args: &TestArgs) -> Result<ExitCode, String> {
             &bundles,
             CompileOptions {
                 use_rvm,
+                sources: args.sources.limits(),
                 evaluator_slots: 1,
                 ..CompileOptions::default()
             },
@@ -67,7 +69,7 @@ fn run_tests(args: &TestArgs) -> Result<ExitCode, String> {
     let interpreted = compile(false)?;
     let fast = compile(true)?;
     let mut engine = interpreted.evaluators.engine().clone();
-    let graph = RuleGraph::build(engine.get_modules());
+    let graph = RuleGraph::build(engine.get_modules().iter().map(|m| m.as_ref()));
     let tests: Vec<RuleEntry> = interpreted
         .rules()
         .iter()
