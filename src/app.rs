@@ -2,9 +2,9 @@
 //! on shutdown.
 //!
 //! Owns: the daemon's lifecycle. [`App::build`] does everything that can fail at start-up
-//! (bundles, sockets, sinks) and returns an `App` that knows its real addresses; [`App::run`]
-//! serves until the shutdown future resolves, then stops accepting, lets in-flight requests
-//! finish within the grace period, and flushes the decision log.
+//! (identity secrets, bundles, sockets, sinks) and returns an `App` that knows its real
+//! addresses; [`App::run`] serves until the shutdown future resolves, then stops accepting, lets
+//! in-flight requests finish within the grace period, and flushes the decision log.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -18,6 +18,7 @@ use crate::api::grpc;
 use crate::api::http::{self, Api};
 use crate::api::listener::{self, BoundListener, Peer};
 use crate::config::{BundleLocation, Config, ListenAddr};
+use crate::decide::identity::{self, IdentityError, IdentityStep};
 use crate::decide::{Decider, Recorder};
 use crate::decision_log::DecisionLog;
 use crate::metrics::Metrics;
@@ -49,6 +50,8 @@ pub enum StartError {
     HttpClient(#[from] reqwest::Error),
     #[error("cannot start the decision log: {0}")]
     DecisionLog(String),
+    #[error("identity: {0}")]
+    Identity(#[from] IdentityError),
 }
 
 /// A daemon whose local bundles are active and whose sockets are bound.
@@ -76,6 +79,12 @@ impl App {
         let started = Instant::now();
         let prometheus = crate::metrics::recorder();
         let metrics = Metrics::new();
+        // Always registered: even without an `identity` section, a client's own
+        // `input.identity` must not reach a policy.
+        let identity = Arc::new(IdentityStep::new(
+            config.identity.as_ref(),
+            metrics.clone(),
+        )?);
         let store = Arc::new(PolicyStore::new(Snapshot::empty(config.limits)));
         let manager = Arc::new(BundleManager::new(&config, store.clone(), metrics.clone()));
         let persistence_dir = config.persistence_dir.clone();
@@ -112,11 +121,17 @@ impl App {
         } else {
             None
         };
+        if identity.watches_files() {
+            background.push(tokio::spawn(identity::keep_current(
+                identity.clone(),
+                stop_rx.clone(),
+            )));
+        }
         let recorder = Recorder {
             metrics,
             log: decision_log.as_ref().map(|d| d.logger.clone()),
         };
-        let decider = Arc::new(Decider::new(store.clone(), recorder));
+        let decider = Arc::new(Decider::new(store.clone(), recorder).with_before(identity));
 
         let http = bind_all(&config.http_addrs, "HTTP").await?;
         let diagnostic = bind_all(&config.diagnostic_addrs, "diagnostic").await?;

@@ -19,9 +19,11 @@
 //! - `regorus_error`: the one adapter from regorus's error text to OPA's codes.
 //! - [`record`]: metrics and decision-log events.
 //! - [`input`]: preparing input documents (a batch's common input).
+//! - [`identity`]: the identity step (verified credentials in `input.identity`).
 
 pub mod error;
 pub mod evaluate;
+pub mod identity;
 pub mod input;
 pub mod record;
 mod regorus_error;
