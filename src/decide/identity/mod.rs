@@ -233,7 +233,15 @@ impl IdentityStep {
         self.metrics
             .identity_verification(source, result.as_ref().map(|_| ()).map_err(|f| *f));
         match result {
-            Ok(value) => Some(value),
+            Ok(value) => {
+                // Who, never how: the user's id or the calling service, not the credential.
+                debug!(
+                    source = source.as_str(),
+                    who = %who(&value),
+                    "credential verified"
+                );
+                Some(value)
+            }
             Err(failure) => {
                 debug!(
                     source = source.as_str(),
@@ -404,6 +412,21 @@ impl BeforeEvaluation for IdentityStep {
             fields.insert(self.keys.identity.clone(), Value::from(identity));
         }
     }
+}
+
+/// The id a verified credential names, for a log line: a user's `id` (or a JWT's `sub`), a
+/// caller's `service`.
+fn who(value: &Value) -> &str {
+    let Value::Object(fields) = value else {
+        return "";
+    };
+    ["id", "sub", "service"]
+        .iter()
+        .find_map(|key| match fields.get(&Value::from(*key)) {
+            Some(Value::String(s)) => Some(&**s),
+            _ => None,
+        })
+        .unwrap_or("")
 }
 
 fn unix_now() -> f64 {
