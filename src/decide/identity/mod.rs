@@ -44,7 +44,7 @@ use tracing::{Instrument as _, debug};
 
 use self::headers::{Header, Site};
 use self::jwt::JwtVerifier;
-use self::secret::Rotating;
+use self::secret::{MacKey, Rotating};
 use self::service_token::ServiceTokenVerifier;
 use self::user_context::UserContextVerifier;
 use super::{BeforeEvaluation, DecisionRequest};
@@ -70,6 +70,8 @@ pub enum IdentityError {
         path: PathBuf,
         reason: String,
     },
+    #[error("{setting}: {reason}")]
+    Secret { setting: String, reason: String },
 }
 
 /// A kind of credential (`source` in `input.identity.errors` and in the metric).
@@ -323,10 +325,15 @@ impl Verifiers {
     }
 }
 
-fn hmac_secret(setting: &str, source: &SecretSource) -> Result<Rotating<Vec<u8>>, IdentityError> {
+fn hmac_secret(setting: &str, source: &SecretSource) -> Result<Rotating<MacKey>, IdentityError> {
     match source {
         SecretSource::File(path) => Rotating::from_file(setting, path, secret::hmac_secret),
-        SecretSource::Inline(secret) => Ok(Rotating::fixed(secret.0.as_bytes().to_vec())),
+        SecretSource::Inline(secret) => MacKey::new(secret.0.as_bytes())
+            .map(Rotating::fixed)
+            .map_err(|reason| IdentityError::Secret {
+                setting: setting.replace("secret_path", "secret"),
+                reason,
+            }),
     }
 }
 

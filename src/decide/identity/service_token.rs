@@ -7,11 +7,10 @@
 
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use hmac::{Hmac, Mac as _};
+use hmac::Mac as _;
 use regorus::Value;
-use sha2::Sha256;
 
-use super::secret::Rotating;
+use super::secret::{MacKey, Rotating};
 use super::{Failure, hex_decode};
 
 /// How far in the future `issuedAt` may be: the clocks of two pods differ a little.
@@ -25,7 +24,7 @@ const STANDARD: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::STANDARD
 const URL_SAFE: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, LENIENT);
 
 pub(super) struct ServiceTokenVerifier {
-    pub(super) secret: Rotating<Vec<u8>>,
+    pub(super) secret: Rotating<MacKey>,
 }
 
 impl ServiceTokenVerifier {
@@ -36,8 +35,7 @@ impl ServiceTokenVerifier {
         if payload.is_empty() {
             return Err(Failure::Malformed);
         }
-        let secret = self.secret.load();
-        let mut mac = Hmac::<Sha256>::new_from_slice(&secret).map_err(|_| Failure::Malformed)?;
+        let mut mac = self.secret.load().mac();
         mac.update(payload.as_bytes());
         mac.verify_slice(&signature)
             .map_err(|_| Failure::SignatureMismatch)?;
@@ -93,7 +91,7 @@ mod tests {
 
     fn verifier(secret: &str) -> ServiceTokenVerifier {
         ServiceTokenVerifier {
-            secret: Rotating::fixed(secret.as_bytes().to_vec()),
+            secret: Rotating::fixed(MacKey::new(secret.as_bytes()).unwrap()),
         }
     }
 

@@ -7,15 +7,14 @@
 //! refused too), then that the context is a JSON object. Where the headers come from is
 //! [`super::headers`]'s; the secret's rotation [`super::secret`]'s.
 
-use hmac::{Hmac, Mac as _};
+use hmac::Mac as _;
 use regorus::Value;
-use sha2::Sha256;
 
-use super::secret::Rotating;
+use super::secret::{MacKey, Rotating};
 use super::{Failure, hex_decode};
 
 pub(super) struct UserContextVerifier {
-    pub(super) secret: Rotating<Vec<u8>>,
+    pub(super) secret: Rotating<MacKey>,
     /// Seconds the timestamp may be away from now, either way.
     pub(super) max_age: f64,
 }
@@ -31,8 +30,7 @@ impl UserContextVerifier {
     ) -> Result<Value, Failure> {
         let signed_at = unix_seconds(timestamp).ok_or(Failure::Malformed)?;
         let signature = hex_decode(signature).ok_or(Failure::Malformed)?;
-        let secret = self.secret.load();
-        let mut mac = Hmac::<Sha256>::new_from_slice(&secret).map_err(|_| Failure::Malformed)?;
+        let mut mac = self.secret.load().mac();
         mac.update(timestamp.as_bytes());
         mac.update(b".");
         mac.update(context.as_bytes());
@@ -69,7 +67,7 @@ mod tests {
 
     fn verifier(secret: &str) -> UserContextVerifier {
         UserContextVerifier {
-            secret: Rotating::fixed(secret.as_bytes().to_vec()),
+            secret: Rotating::fixed(MacKey::new(secret.as_bytes()).unwrap()),
             max_age: 300.0,
         }
     }
