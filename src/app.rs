@@ -3,8 +3,9 @@
 //!
 //! Owns: the daemon's lifecycle. [`App::build`] does everything that can fail at start-up
 //! (identity secrets, bundles, sockets, sinks) and returns an `App` that knows its real
-//! addresses; [`App::run`] serves until the shutdown future resolves, then stops accepting, lets
-//! in-flight requests finish within the grace period, and flushes the decision log.
+//! addresses; [`App::run`] serves until the shutdown future resolves, then fails readiness and
+//! keeps serving for the shutdown delay (lame duck), then stops accepting, lets in-flight
+//! requests finish within the grace period, and flushes the decision log.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -19,10 +20,11 @@ use crate::api::http::{self, Api};
 use crate::api::listener::{self, BoundListener, Peer};
 use crate::config::{BundleLocation, Config, ListenAddr};
 use crate::decide::identity::{self, IdentityError, IdentityStep};
+use crate::decide::self_check::FastPathCheck;
 use crate::decide::{Decider, Recorder};
 use crate::decision_log::DecisionLog;
 use crate::metrics::Metrics;
-use crate::policy::Snapshot;
+use crate::policy::{Demotions, Snapshot};
 use crate::reload::remote::{self, Downloader};
 use crate::reload::{self, ActivationError, BundleManager};
 use crate::store::PolicyStore;
@@ -86,7 +88,14 @@ impl App {
             metrics.clone(),
         )?);
         let store = Arc::new(PolicyStore::new(Snapshot::empty(config.limits)));
-        let manager = Arc::new(BundleManager::new(&config, store.clone(), metrics.clone()));
+        // Rules the fast-path self-check demotes stay demoted across reloads of the same text.
+        let demotions = Arc::new(Demotions::default());
+        let manager = Arc::new(BundleManager::new(
+            &config,
+            store.clone(),
+            metrics.clone(),
+            demotions.clone(),
+        ));
         let persistence_dir = config.persistence_dir.clone();
         {
             let manager = manager.clone();
@@ -127,15 +136,30 @@ impl App {
                 stop_rx.clone(),
             )));
         }
+        let metrics_for_check = metrics.clone();
         let recorder = Recorder {
             metrics,
             log: decision_log.as_ref().map(|d| d.logger.clone()),
         };
-        let decider = Arc::new(Decider::new(store.clone(), recorder).with_before(identity));
+        let mut decider = Decider::new(store.clone(), recorder).with_before(identity);
+        if config.verify_fast_path_rate > 0.0 {
+            let check =
+                FastPathCheck::start(config.verify_fast_path_rate, metrics_for_check, demotions);
+            decider = decider.with_after(Arc::new(check));
+        }
+        let decider = Arc::new(decider);
 
         let http = bind_all(&config.http_addrs, "HTTP").await?;
         let diagnostic = bind_all(&config.diagnostic_addrs, "diagnostic").await?;
         let grpc = bind_all(&config.grpc_addrs, "gRPC").await?;
+        for (addr, _) in http.iter().chain(&diagnostic).chain(&grpc) {
+            listener::set_mode(addr, config.unix_socket_mode).map_err(|source| {
+                StartError::Bind {
+                    addr: addr.clone(),
+                    source,
+                }
+            })?;
+        }
         let grpc_routes = if grpc.is_empty() {
             None
         } else {
@@ -222,8 +246,8 @@ impl App {
             }
         }
 
-        tokio::select! {
-            () = shutdown => info!("shutdown requested: no new connections, draining in-flight requests"),
+        let requested = tokio::select! {
+            () = shutdown => true,
             Some(ended) = servers.join_next() => {
                 // A server only ends early on a fatal error; stop the others too.
                 match ended {
@@ -231,7 +255,22 @@ impl App {
                     Ok((server, Ok(()))) => warn!(server = %server, "server stopped"),
                     Err(e) => error!(error = %e, "server task failed"),
                 }
+                false
             }
+        };
+        // Lame duck: readiness fails from now on, and for the delay decisions are still served,
+        // so the pod leaves load balancers while the app, draining, can still ask.
+        self.store.enter_lame_duck();
+        let delay = self.config.shutdown_delay;
+        if requested && !delay.is_zero() {
+            info!(
+                delay_secs = delay.as_secs(),
+                "shutdown requested: readiness fails, decisions are served until the delay is over"
+            );
+            tokio::time::sleep(delay).await;
+        }
+        if requested {
+            info!("shutdown requested: no new connections, draining in-flight requests");
         }
         let _ = self.stop.send(true);
         let grace = self.config.shutdown_grace;

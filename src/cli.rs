@@ -95,6 +95,10 @@ pub struct RunArgs {
     pub grpc: GrpcArgs,
     #[command(flatten)]
     pub eval: EvalLimitArgs,
+    /// Fraction of fast-path (RVM) decisions evaluated again on the interpreter, off the
+    /// request path; a disagreement demotes the rule. 0 turns the self-check off.
+    #[arg(long, env = "AUTHZD_VERIFY_FAST_PATH_RATE", default_value_t = 0.01)]
+    pub verify_fast_path_rate: f64,
     /// Largest request body, in bytes (also after gzip decoding).
     #[arg(long, env = "AUTHZD_MAX_REQUEST_BYTES", default_value_t = 8 << 20)]
     pub max_request_bytes: usize,
@@ -104,6 +108,14 @@ pub struct RunArgs {
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
     #[arg(long, env = "AUTHZD_SHUTDOWN_GRACE_PERIOD", default_value_t = 10)]
     pub shutdown_grace_period: u64,
+    /// Seconds to keep serving decisions after SIGTERM/SIGINT, with readiness failing (lame
+    /// duck), before the drain starts: clients that are still draining can keep asking.
+    #[arg(long, env = "AUTHZD_SHUTDOWN_DELAY_SECONDS", default_value_t = 0)]
+    pub shutdown_delay_seconds: u64,
+    /// Permissions of Unix socket files, in octal (e.g. 660, 666): to connect, a client needs
+    /// write permission, which the default (755, as OPA) gives only to authzd's own user.
+    #[arg(long, env = "AUTHZD_UNIX_SOCKET_PERM", default_value = "755", value_parser = parse_octal_mode)]
+    pub unix_socket_perm: u32,
     /// Runtime worker threads (default: available cores, at most 8).
     #[arg(long, env = "AUTHZD_THREADS")]
     pub threads: Option<usize>,
@@ -354,12 +366,15 @@ impl RunArgs {
             max_request_bytes: self.max_request_bytes,
             max_bundle_bytes: self.max_bundle_bytes,
             shutdown_grace: Duration::from_secs(self.shutdown_grace_period),
+            shutdown_delay: Duration::from_secs(self.shutdown_delay_seconds),
+            unix_socket_mode: self.unix_socket_perm,
             threads: self
                 .threads
                 .filter(|n| *n > 0)
                 .unwrap_or_else(default_threads),
             use_rvm: !self.eval.no_rvm,
             identity,
+            verify_fast_path_rate: fraction("--verify-fast-path-rate", self.verify_fast_path_rate)?,
         })
     }
 }
@@ -393,6 +408,17 @@ impl SigningArgs {
             scope: self.scope.clone(),
             exclude_files: self.exclude_files_verify.clone(),
         }))
+    }
+}
+
+/// A fraction in [0, 1], or an error naming the flag.
+fn fraction(flag: &str, value: f64) -> Result<f64, ConfigError> {
+    if (0.0..=1.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(ConfigError(format!(
+            "{flag} must be between 0 and 1, not {value}"
+        )))
     }
 }
 
@@ -463,6 +489,15 @@ fn watch_settings(args: &WatchArgs, file: &FileConfig) -> Result<WatchSettings, 
     })
 }
 
+/// `755`, `0660`, `0o666`: file permission bits in octal.
+fn parse_octal_mode(s: &str) -> Result<u32, String> {
+    let digits = s.strip_prefix("0o").unwrap_or(s);
+    u32::from_str_radix(digits, 8)
+        .ok()
+        .filter(|mode| *mode <= 0o777)
+        .ok_or_else(|| format!("{s:?} is not an octal permission mode such as 755 or 660"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -500,6 +535,26 @@ mod tests {
         assert!(looks_like_a_path("/etc/authzd/key.pem"));
         assert!(looks_like_a_path("public.pem"));
         assert!(!looks_like_a_path("s3cr3t-value"));
+    }
+
+    #[test]
+    fn shutdown_delay_and_socket_perm() {
+        let cli = Cli::try_parse_from([
+            "authzd",
+            "run",
+            "--shutdown-delay-seconds",
+            "7",
+            "--unix-socket-perm",
+            "0660",
+        ])
+        .unwrap();
+        let Some(Command::Run(args)) = cli.command else {
+            panic!("not run")
+        };
+        let config = args.into_config().unwrap();
+        assert_eq!(config.shutdown_delay, Duration::from_secs(7));
+        assert_eq!(config.unix_socket_mode, 0o660);
+        assert!(Cli::try_parse_from(["authzd", "run", "--unix-socket-perm", "888"]).is_err());
     }
 
     #[test]

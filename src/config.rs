@@ -234,6 +234,10 @@ pub struct Config {
     pub max_bundle_bytes: u64,
     /// How long in-flight requests may take to finish after SIGTERM.
     pub shutdown_grace: Duration,
+    /// How long decisions are still served after SIGTERM, readiness failing, before draining.
+    pub shutdown_delay: Duration,
+    /// Permission bits of Unix socket files.
+    pub unix_socket_mode: u32,
     /// Runtime worker threads.
     pub threads: usize,
     /// Let the RVM evaluate what it can (off only to compare with the interpreter).
@@ -241,6 +245,8 @@ pub struct Config {
     /// The config file's `identity` section; `None` (no section) verifies nothing and leaves
     /// `input.identity` absent.
     pub identity: Option<IdentitySettings>,
+    /// Fraction of fast-path decisions re-checked on the interpreter (0: off).
+    pub verify_fast_path_rate: f64,
 }
 
 /// The default worker count: the cores available, at most 8 (a sidecar shares its node).

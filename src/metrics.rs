@@ -8,10 +8,10 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use metrics::{Counter, Gauge, Histogram};
-
-use crate::decide::identity::{Failure, Source};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use regorus::Value;
+
+use crate::decide::identity::{Failure, Source};
 
 /// Histogram buckets, in seconds: 1 µs to 1 s.
 pub const BUCKETS: [f64; 19] = [
@@ -206,6 +206,27 @@ impl DropReason {
     }
 }
 
+/// How one fast-path self-check came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FastPathCheck {
+    Same,
+    Mismatch,
+    /// The queue to the checker was full.
+    Dropped,
+}
+
+impl FastPathCheck {
+    const ALL: [FastPathCheck; 3] = [Self::Same, Self::Mismatch, Self::Dropped];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Same => "same",
+            Self::Mismatch => "mismatch",
+            Self::Dropped => "dropped",
+        }
+    }
+}
+
 /// Every metric handle the daemon records into.
 pub struct Metrics {
     decisions: Vec<Counter>,
@@ -213,6 +234,7 @@ pub struct Metrics {
     http: Vec<OnceLock<Histogram>>,
     grpc: Vec<OnceLock<Histogram>>,
     dropped: Vec<Counter>,
+    checks: Vec<Counter>,
     /// Source x result, result `verified` first, then each [`Failure`].
     identity: Vec<Counter>,
 }
@@ -300,7 +322,38 @@ impl Metrics {
                 .collect(),
             dropped,
             identity,
+            checks: FastPathCheck::ALL
+                .iter()
+                .map(|r| metrics::counter!("authzd_fast_path_checks_total", "result" => r.as_str()))
+                .collect(),
         })
+    }
+
+    /// Sets `authzd_rules{bundle, evaluator}` from a snapshot's rules (both evaluators of every
+    /// bundle are set, so a count that drops to zero shows as zero).
+    pub fn rules(&self, counts: &std::collections::BTreeMap<(String, &'static str), usize>) {
+        let bundles: std::collections::BTreeSet<&String> = counts.keys().map(|(b, _)| b).collect();
+        for bundle in bundles {
+            for evaluator in ["rvm", "interpreter"] {
+                let n = counts
+                    .get(&(bundle.clone(), evaluator))
+                    .copied()
+                    .unwrap_or(0);
+                metrics::gauge!("authzd_rules", "bundle" => bundle.clone(), "evaluator" => evaluator)
+                    .set(n as f64);
+            }
+        }
+    }
+
+    /// Counts one fast-path self-check.
+    pub fn fast_path_check(&self, result: FastPathCheck) {
+        let index = FastPathCheck::ALL
+            .iter()
+            .position(|r| *r == result)
+            .unwrap_or(0);
+        if let Some(counter) = self.checks.get(index) {
+            counter.increment(1);
+        }
     }
 
     /// Counts one verification of a credential that was present.
@@ -308,6 +361,13 @@ impl Metrics {
         if let Some(counter) = self.identity.get(verification_index(source, result)) {
             counter.increment(1);
         }
+    }
+
+    /// Counts a disagreement of the fast path with the interpreter for `rule` (a rule path of
+    /// the bundle, never anything from a request).
+    pub fn fast_path_mismatch(&self, rule: &str) {
+        metrics::counter!("authzd_fast_path_mismatches_total", "rule" => rule.to_string())
+            .increment(1);
     }
 
     /// Counts one decision.
@@ -457,6 +517,18 @@ fn describe() {
     metrics::describe_counter!(
         "authzd_identity_verifications_total",
         "Credentials verified by the identity step, by source and result (verified, or why refused)."
+    );
+    metrics::describe_gauge!(
+        "authzd_rules",
+        "Rules of each bundle, by the evaluator they run on (see /v1/status for why)."
+    );
+    metrics::describe_counter!(
+        "authzd_fast_path_checks_total",
+        "Fast-path decisions evaluated again on the interpreter, by result (dropped: the queue was full)."
+    );
+    metrics::describe_counter!(
+        "authzd_fast_path_mismatches_total",
+        "Fast-path answers that differed from the interpreter's, by rule; the rule is demoted."
     );
     metrics::describe_gauge!(
         "authzd_build_info",

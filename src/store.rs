@@ -2,7 +2,9 @@
 //!
 //! Owns: which [`Snapshot`] new requests see. A request takes one snapshot for its whole life
 //! (`load`), so a reload can never hand it half of a bundle; a reload replaces the snapshot
-//! whole (`store`). Readiness latches: once every configured bundle was active, it stays ready.
+//! whole (`store`). Readiness latches: once every configured bundle was active, it stays ready,
+//! until shutdown begins: then the store is a lame duck, readiness fails for good and decisions
+//! are still served (so a draining client can still ask).
 
 use std::sync::Arc;
 
@@ -15,6 +17,7 @@ use crate::policy::Snapshot;
 pub struct PolicyStore {
     current: ArcSwap<Snapshot>,
     ready: watch::Sender<bool>,
+    lame_duck: watch::Sender<bool>,
 }
 
 impl PolicyStore {
@@ -22,6 +25,7 @@ impl PolicyStore {
         Self {
             current: ArcSwap::from_pointee(initial),
             ready: watch::Sender::new(false),
+            lame_duck: watch::Sender::new(false),
         }
     }
 
@@ -53,5 +57,20 @@ impl PolicyStore {
     /// Follows readiness (for gRPC health).
     pub fn ready_watch(&self) -> watch::Receiver<bool> {
         self.ready.subscribe()
+    }
+
+    /// Shutdown has begun: readiness fails from now on, decisions are still served.
+    pub fn enter_lame_duck(&self) {
+        self.lame_duck
+            .send_if_modified(|lame| !std::mem::replace(lame, true));
+    }
+
+    pub fn is_lame_duck(&self) -> bool {
+        *self.lame_duck.borrow()
+    }
+
+    /// Follows the lame-duck state (for gRPC health).
+    pub fn lame_duck_watch(&self) -> watch::Receiver<bool> {
+        self.lame_duck.subscribe()
     }
 }

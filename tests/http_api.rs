@@ -615,7 +615,7 @@ fn sigterm_lets_an_in_flight_request_finish() {
     stream.read_to_string(&mut response).unwrap();
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains(r#""result":true"#), "{response}");
-    let status = d.wait();
+    let status = d.wait_for_exit();
     assert!(status.success(), "{status:?}");
 }
 

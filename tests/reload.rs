@@ -344,27 +344,39 @@ fn tarball_of(files: &[(String, String)]) -> Vec<u8> {
 
 #[test]
 fn bundle_server_polling_etags_errors_and_persistence() {
+    let unchanged = Reply {
+        status: 304,
+        etag: Some("\"e1\"".into()),
+        body: Vec::new(),
+    };
+    let failure = Reply {
+        status: 500,
+        etag: None,
+        body: b"oops".to_vec(),
+    };
+    // Each state the test must observe is answered five times: once, it lasts one polling delay
+    // (50 to 100 ms) or one backoff (100 ms), shorter than a status poll on a loaded machine.
     let server = BundleServer::start(vec![
         Reply {
             status: 200,
             etag: Some("\"e1\"".into()),
             body: tarball_of(&revision_files("remote-1")),
         },
-        Reply {
-            status: 304,
-            etag: Some("\"e1\"".into()),
-            body: Vec::new(),
-        },
+        unchanged.clone(),
+        unchanged.clone(),
+        unchanged.clone(),
+        unchanged.clone(),
+        unchanged,
         Reply {
             status: 200,
             etag: Some("\"e2\"".into()),
             body: tarball_of(&revision_files("remote-2")),
         },
-        Reply {
-            status: 500,
-            etag: None,
-            body: b"oops".to_vec(),
-        },
+        failure.clone(),
+        failure.clone(),
+        failure.clone(),
+        failure.clone(),
+        failure,
         Reply {
             status: 304,
             etag: Some("\"e2\"".into()),
@@ -387,7 +399,8 @@ fn bundle_server_polling_etags_errors_and_persistence() {
     )
     .unwrap();
     let d = Daemon::start(&["--config-file", config.to_str().unwrap()]);
-    wait_for_revision(&d, "remote-1", Duration::from_secs(10));
+    // remote-1 serves for one polling interval only; its activation is in the log.
+    d.wait_for_log("revision=remote-1");
     wait_for_revision(&d, "remote-2", Duration::from_secs(10));
     // The 500 is reported, and remote-2 keeps serving.
     let started = Instant::now();
@@ -440,11 +453,11 @@ fn bundle_server_polling_etags_errors_and_persistence() {
         requests[1]
     );
     assert!(
-        requests[3]
+        requests[7]
             .to_ascii_lowercase()
             .contains("if-none-match: \"e2\""),
         "{}",
-        requests[3]
+        requests[7]
     );
     drop(d);
 

@@ -56,6 +56,18 @@ fn remove_stale_socket(path: &Path) -> io::Result<()> {
     }
 }
 
+/// Sets the permission bits of a Unix listener's socket file (a client needs write permission
+/// to connect); TCP listeners are left alone.
+pub fn set_mode(addr: &ListenAddr, mode: u32) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    match addr {
+        ListenAddr::Unix(path) => {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        }
+        ListenAddr::Tcp(_) => Ok(()),
+    }
+}
+
 /// Removes the socket file of a Unix listener when the server stops.
 pub fn cleanup(addr: &ListenAddr) {
     if let ListenAddr::Unix(path) = addr {

@@ -11,6 +11,21 @@
 //! The token verification of `io.jwt.decode_verify` is also the identity step's
 //! ([`TokenKeys`], [`verify_signatures`]), so that authzd verifies JWTs one way.
 
+mod arrays;
+mod aws;
+#[cfg(test)]
+mod compare;
+mod glob;
+mod graphql;
+mod json;
+mod net;
+mod numbers;
+mod regex;
+mod regorus_builtin;
+mod strings;
+mod template;
+mod units;
+
 use std::cell::Cell;
 
 use regorus::{Engine, Value};
@@ -35,7 +50,21 @@ pub struct Builtin {
 
 /// Every extension builtin, family by family.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    let families: [&'static [Builtin]; 2] = [jwt::BUILTINS, crypto::BUILTINS];
+    let families: [&'static [Builtin]; 13] = [
+        jwt::BUILTINS,
+        crypto::BUILTINS,
+        template::BUILTINS,
+        arrays::BUILTINS,
+        regex::BUILTINS,
+        net::BUILTINS,
+        json::BUILTINS,
+        glob::BUILTINS,
+        graphql::BUILTINS,
+        aws::BUILTINS,
+        strings::BUILTINS,
+        numbers::BUILTINS,
+        units::BUILTINS,
+    ];
     families.into_iter().flatten()
 }
 

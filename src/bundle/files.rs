@@ -58,8 +58,58 @@ impl BundleFiles {
         };
         let mut out = Self::default();
         let mut total = 0u64;
-        walk(&base, "", 0, max_bytes, &mut total, &mut out.files)?;
+        walk(&base, "", 0, &mut |rel, path, _| {
+            let remaining = max_bytes.saturating_sub(total);
+            let content = read_capped(path, remaining)?;
+            total += content.len() as u64;
+            out.files.insert(rel, content);
+            Ok(())
+        })?;
         Ok(out)
+    }
+
+    /// What a directory or a tarball looks like from its metadata alone: every file's path,
+    /// size, modification time and inode, through the ConfigMap `..data` link as [`Self::read`]
+    /// goes. Equal fingerprints mean nothing was written since: a periodic re-check compares
+    /// them and reads nothing (rewriting a file in place changes its modification time; kubelet
+    /// swaps `..data` to a new directory).
+    pub fn fingerprint(path: &Path) -> Result<u64, BundleError> {
+        use std::hash::{Hash, Hasher};
+        use std::os::unix::fs::MetadataExt;
+        let io_err = |source| BundleError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        fn add(hasher: &mut impl Hasher, rel: &str, meta: &fs::Metadata) {
+            rel.hash(hasher);
+            (
+                meta.len(),
+                meta.mtime(),
+                meta.mtime_nsec(),
+                meta.ino(),
+                meta.dev(),
+            )
+                .hash(hasher);
+        }
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        let meta = fs::metadata(path).map_err(io_err)?;
+        if !meta.is_dir() {
+            add(&mut hasher, "", &meta);
+            return Ok(hasher.finish());
+        }
+        let data_link = path.join(CONFIGMAP_DATA_LINK);
+        let base = if fs::symlink_metadata(&data_link).is_ok() {
+            let target = fs::canonicalize(&data_link).map_err(io_err)?;
+            target.hash(&mut hasher);
+            target
+        } else {
+            path.to_path_buf()
+        };
+        walk(&base, "", 0, &mut |rel, _, meta| {
+            add(&mut hasher, &rel, meta);
+            Ok(())
+        })?;
+        Ok(hasher.finish())
     }
 
     /// Reads a gzip-compressed tarball fully into memory, never unpacking to disk.
@@ -122,7 +172,6 @@ impl BundleFiles {
         Ok(out)
     }
 
-    /// A digest of every path and content, to tell whether a re-read bundle changed.
     /// The files as a deterministic gzip-compressed tarball (relative entry names, which OPA
     /// reads too; entries sorted; no times or owners), as `authzd build` writes it.
     pub fn to_tarball(&self) -> std::io::Result<Vec<u8>> {
@@ -142,6 +191,7 @@ impl BundleFiles {
         builder.into_inner()?.finish()
     }
 
+    /// A digest of every path and content, to tell whether a re-read bundle changed.
     pub fn content_hash(&self) -> [u8; 32] {
         let mut hasher = Sha256::new();
         for (path, content) in &self.files {
@@ -164,13 +214,14 @@ pub fn is_bundle_file(rel: &str) -> bool {
     name.ends_with(".rego") || matches!(name, "data.json" | "data.yaml" | "data.yml")
 }
 
+/// Visits every file of a bundle directory in path order (following symlinks, skipping
+/// kubelet's internals and hidden files other than the two bundle files), with its relative
+/// path, full path and metadata.
 fn walk(
     dir: &Path,
     prefix: &str,
     depth: usize,
-    max_bytes: u64,
-    total: &mut u64,
-    out: &mut BTreeMap<String, Vec<u8>>,
+    visit: &mut dyn FnMut(String, &Path, &fs::Metadata) -> Result<(), BundleError>,
 ) -> Result<(), BundleError> {
     if depth > MAX_DEPTH {
         return Err(BundleError::Io {
@@ -206,12 +257,9 @@ fn walk(
         // Follow symlinks: ConfigMap keys are symlinks into `..data`.
         let meta = fs::metadata(&path).map_err(|e| io_err(&path, e))?;
         if meta.is_dir() {
-            walk(&path, &rel, depth + 1, max_bytes, total, out)?;
+            walk(&path, &rel, depth + 1, visit)?;
         } else if meta.is_file() {
-            let remaining = max_bytes.saturating_sub(*total);
-            let content = read_capped(&path, remaining)?;
-            *total += content.len() as u64;
-            out.insert(rel, content);
+            visit(rel, &path, &meta)?;
         }
     }
     Ok(())

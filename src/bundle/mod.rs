@@ -7,13 +7,18 @@
 //! [`crate::reload`].
 
 mod canonical;
+mod data;
 mod files;
 mod manifest;
 mod package;
 
 pub mod sign;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+use regorus::Value;
+use sha2::Digest;
 
 pub use files::{BundleFiles, MANIFEST_FILE, SIGNATURES_FILE, is_bundle_file};
 pub use manifest::Manifest;
@@ -97,7 +102,10 @@ pub struct Bundle {
     pub manifest: Manifest,
     pub modules: Vec<RegoModule>,
     /// The merged data document (always an object), rooted at `data`.
-    pub data: serde_json::Value,
+    pub data: Value,
+    /// Each data file's parsed document with the digest of its bytes: a reload reuses the
+    /// documents of files that did not change, so they are neither parsed nor held twice.
+    pub data_files: BTreeMap<String, ([u8; 32], Value)>,
 }
 
 impl Bundle {
@@ -110,11 +118,23 @@ impl Bundle {
     /// Assembles a bundle from its raw files: manifest first, then data and modules, each
     /// checked against the roots.
     pub fn from_files(name: &str, source: &Path, files: &BundleFiles) -> Result<Self, BundleError> {
+        Self::from_files_reusing(name, source, files, None)
+    }
+
+    /// [`Self::from_files`], taking the parsed document of every data file whose bytes are the
+    /// same as in `previous` (the bundle's active version) instead of parsing it again.
+    pub fn from_files_reusing(
+        name: &str,
+        source: &Path,
+        files: &BundleFiles,
+        previous: Option<&Bundle>,
+    ) -> Result<Self, BundleError> {
         let manifest = match files.files.get(MANIFEST_FILE) {
             Some(content) => Manifest::parse(MANIFEST_FILE, content)?,
             None => Manifest::unrestricted(),
         };
-        let mut data = serde_json::Value::Object(serde_json::Map::new());
+        let mut data = Value::new_object();
+        let mut data_files = BTreeMap::new();
         let mut modules = Vec::new();
         for (rel, content) in &files.files {
             if rel == MANIFEST_FILE || rel == SIGNATURES_FILE {
@@ -148,9 +168,18 @@ impl Bundle {
                     rego_v0: manifest.rego_v0,
                 });
             } else if is_bundle_file(rel) {
-                let value = parse_data_file(rel, file_name, content)?;
-                check_data_roots(&manifest, rel, &dir_path, &value)?;
-                place_data(&mut data, &dir_path, value, rel)?;
+                let digest: [u8; 32] = sha2::Sha256::digest(content).into();
+                let reused = previous
+                    .and_then(|p| p.data_files.get(rel))
+                    .filter(|(previous_digest, _)| *previous_digest == digest)
+                    .map(|(_, value)| value.clone());
+                let value = match reused {
+                    Some(value) => value,
+                    None => data::parse(rel, file_name, content)?,
+                };
+                data::check_roots(&manifest, rel, &dir_path, &value)?;
+                data::place(&mut data, &dir_path, value.clone(), rel)?;
+                data_files.insert(rel.clone(), (digest, value));
             }
         }
         Ok(Self {
@@ -159,104 +188,8 @@ impl Bundle {
             manifest,
             modules,
             data,
+            data_files,
         })
-    }
-}
-
-fn parse_data_file(
-    rel: &str,
-    file_name: &str,
-    content: &[u8],
-) -> Result<serde_json::Value, BundleError> {
-    if file_name == "data.json" {
-        serde_json::from_slice(content).map_err(|e| BundleError::Json {
-            file: rel.to_string(),
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string(),
-        })
-    } else {
-        yaml_serde::from_slice(content).map_err(|e| BundleError::Yaml {
-            file: rel.to_string(),
-            message: e.to_string(),
-        })
-    }
-}
-
-/// Data at `path` is allowed when a root covers it; at an ancestor of a root it must be an
-/// object whose members are checked in turn.
-fn check_data_roots(
-    manifest: &Manifest,
-    file: &str,
-    path: &[String],
-    value: &serde_json::Value,
-) -> Result<(), BundleError> {
-    if manifest.covers(path) {
-        return Ok(());
-    }
-    match value {
-        serde_json::Value::Object(members) if manifest.is_ancestor_of_root(path) => {
-            let mut child = path.to_vec();
-            for (key, member) in members {
-                child.push(key.clone());
-                check_data_roots(manifest, file, &child, member)?;
-                child.pop();
-            }
-            Ok(())
-        }
-        _ => Err(BundleError::OutsideRoots {
-            file: file.to_string(),
-            what: "data",
-            path: path.join("/"),
-            roots: manifest.roots.clone(),
-        }),
-    }
-}
-
-/// Merges `value` into `root` at `path`; two files may share objects but never a leaf.
-fn place_data(
-    root: &mut serde_json::Value,
-    path: &[String],
-    value: serde_json::Value,
-    file: &str,
-) -> Result<(), BundleError> {
-    let conflict = |at: &[String]| BundleError::DataConflict {
-        file: file.to_string(),
-        path: at.join("/"),
-    };
-    let mut node = root;
-    for (depth, key) in path.iter().enumerate() {
-        let serde_json::Value::Object(map) = node else {
-            return Err(conflict(&path[..depth]));
-        };
-        node = map
-            .entry(key.clone())
-            .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
-    }
-    merge(node, value, path.to_vec(), &conflict)
-}
-
-fn merge(
-    into: &mut serde_json::Value,
-    value: serde_json::Value,
-    mut at: Vec<String>,
-    conflict: &dyn Fn(&[String]) -> BundleError,
-) -> Result<(), BundleError> {
-    match (into, value) {
-        (serde_json::Value::Object(existing), serde_json::Value::Object(incoming)) => {
-            for (key, member) in incoming {
-                at.push(key.clone());
-                match existing.get_mut(&key) {
-                    Some(slot) => merge(slot, member, at.clone(), conflict)?,
-                    None => {
-                        existing.insert(key, member);
-                    }
-                }
-                at.pop();
-            }
-            Ok(())
-        }
-        _ => Err(conflict(&at)),
     }
 }
 
@@ -288,14 +221,12 @@ mod tests {
             ]),
         )
         .unwrap();
-        assert_eq!(
-            b.data,
-            serde_json::json!({
-                "top": 1,
-                "rbac": {"bindings": {"u": ["admin"]}},
-                "payment": {"config": {"initiators": ["order-service"]}}
-            })
-        );
+        let want = serde_json::json!({
+            "top": 1,
+            "rbac": {"bindings": {"u": ["admin"]}},
+            "payment": {"config": {"initiators": ["order-service"]}}
+        });
+        assert_eq!(b.data, Value::from_json_str(&want.to_string()).unwrap());
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub struct DecideOptions {
     /// Builtin errors fail the decision instead of making the expression undefined. The RVM
     /// swallows builtin errors inside rule bodies, so such requests use the interpreter.
     pub strict_builtin_errors: bool,
+    /// Evaluate on the interpreter whatever the rule's plan (the fast-path self-check).
+    pub interpreter_only: bool,
 }
 
 /// Which evaluator produced a decision.
@@ -48,6 +50,8 @@ pub struct Decision {
     pub result: Value,
     pub evaluator: Evaluator,
     pub document: Document,
+    /// The rule that was evaluated (its index in the snapshot's rules), for a rule target.
+    pub rule: Option<usize>,
 }
 
 impl Decision {
@@ -101,11 +105,19 @@ fn evaluate_target(
                     result: Value::Undefined,
                     evaluator: Evaluator::Data,
                     document: Document::Rule,
+                    rule: Some(rule.index),
                 });
             }
             let (value, evaluator) = match rule.rvm_entry {
-                Some(entry) if !options.strict_builtin_errors => {
-                    (run_rvm(snapshot, entry, input)?, Evaluator::Rvm)
+                Some(entry)
+                    if !options.strict_builtin_errors
+                        && !options.interpreter_only
+                        && !snapshot.is_demoted(rule.index)
+                        && (rule.rvm_guard.is_empty()
+                            || !crate::policy::routing::trips(&rule.rvm_guard, input)) =>
+                {
+                    let value = run_rvm(snapshot, entry, input)?;
+                    (fault::inject(&rule.path, value), Evaluator::Rvm)
                 }
                 _ => (
                     with_interpreter(snapshot, input, options, |engine| {
@@ -123,6 +135,7 @@ fn evaluate_target(
                 result,
                 evaluator,
                 document: Document::Rule,
+                rule: Some(rule.index),
             })
         }
         Target::Namespace { segments } => {
@@ -147,12 +160,14 @@ fn evaluate_target(
                 result: value,
                 evaluator: Evaluator::Interpreter,
                 document: Document::Namespace,
+                rule: None,
             })
         }
         Target::Data { segments } => Ok(Decision {
             result: walk(snapshot.data.clone(), &segments),
             evaluator: Evaluator::Data,
             document: Document::Data,
+            rule: None,
         }),
     }
 }
@@ -184,6 +199,29 @@ where
         crate::builtins::with_strict_errors(options.strict_builtin_errors, || eval(engine))
             .map_err(|e| regorus_error::from_interpreter(&e, options.strict_builtin_errors))
     })
+}
+
+/// A test-only hook that makes the fast path answer wrongly for one rule, so tests can show
+/// the self-check catching it. Only debug builds read `AUTHZD_TEST_FAST_PATH_FAULT` (a rule
+/// path, `data.p.allow`); release builds compile it away.
+mod fault {
+    use regorus::Value;
+
+    #[cfg(debug_assertions)]
+    pub fn inject(rule: &str, value: Value) -> Value {
+        static FAULTY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+        let faulty = FAULTY.get_or_init(|| std::env::var("AUTHZD_TEST_FAST_PATH_FAULT").ok());
+        match (faulty, &value) {
+            (Some(faulty), Value::Bool(b)) if faulty == rule => Value::from(!b),
+            (Some(faulty), _) if faulty == rule => Value::from("a wrong answer"),
+            _ => value,
+        }
+    }
+
+    #[cfg(not(debug_assertions))]
+    pub fn inject(_rule: &str, value: Value) -> Value {
+        value
+    }
 }
 
 fn internal(message: &str) -> EvalError {

@@ -20,6 +20,7 @@
 //! - [`record`]: metrics and decision-log events.
 //! - [`input`]: preparing input documents (a batch's common input).
 //! - [`identity`]: the identity step (verified credentials in `input.identity`).
+//! - [`self_check`]: re-checking a sample of fast-path decisions on the interpreter.
 
 pub mod error;
 pub mod evaluate;
@@ -27,6 +28,7 @@ pub mod identity;
 pub mod input;
 pub mod record;
 mod regorus_error;
+pub mod self_check;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -5,24 +5,29 @@
 //! which of them run on the RVM ([`rvm_plan`]), and resolving a request path to a rule, a
 //! package (namespace) or plain data. Evaluation itself lives in [`crate::decide`].
 
+mod demotions;
 mod evaluators;
 mod path;
+pub mod rego_ast;
+pub mod routing;
+pub mod rule_graph;
 mod rvm_plan;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use regorus::unstable::{Rule, RuleHead};
 use regorus::{Engine, Value};
-use serde::Deserialize;
 
 use crate::bundle::{Bundle, parse_ref};
+pub use demotions::Demotions;
 pub use evaluators::Evaluators;
 pub use path::{
     DataPath, MAX_PATH_SEGMENTS, PathError, as_index, fast_key, split_path, to_ref, walk,
 };
+use rule_graph::RuleGraph;
 
 /// Bounds on one evaluation. Exceeding either is an evaluation error, never a hang.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,8 +100,29 @@ pub struct RuleEntry {
     pub segments: Vec<String>,
     /// Entry point index in the snapshot's RVM program, when the RVM evaluates this rule.
     pub rvm_entry: Option<usize>,
+    /// Input paths that must not hold a number for the RVM to be used (see
+    /// [`routing::trips`]); empty for most rules.
+    pub rvm_guard: Vec<Vec<String>>,
     /// Functions are not documents: a path naming one is undefined.
     pub is_function: bool,
+    /// Its place in the snapshot's rules.
+    pub index: usize,
+    /// The bundle that defines it (index into [`Snapshot::bundles`]).
+    pub bundle: Option<usize>,
+    /// The same rule text has the same fingerprint (a demotion outlives a reload of it).
+    pub fingerprint: u64,
+}
+
+/// Where one rule runs (for `/v1/status`, the `authzd_rules` gauge and `authzd inspect`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleEvaluator<'s> {
+    pub rule: &'s str,
+    /// The bundle that defines it.
+    pub bundle: Option<&'s str>,
+    /// `rvm` or `interpreter`.
+    pub evaluator: &'static str,
+    /// Why not the RVM.
+    pub reason: Option<&'s str>,
 }
 
 /// What a request path names.
@@ -132,6 +158,8 @@ pub struct Snapshot {
     max_rule_depth: usize,
     /// Rules the RVM does not evaluate, with the reason.
     pub interpreter_rules: Vec<(String, String)>,
+    /// Rules the fast-path self-check demoted to the interpreter (by rule index).
+    demoted: Vec<AtomicBool>,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -161,11 +189,18 @@ impl Snapshot {
     /// overlapping roots; the caller keeps serving its previous snapshot.
     pub fn compile(bundles: &[Arc<Bundle>], options: CompileOptions) -> Result<Self, CompileError> {
         check_roots(bundles)?;
-        let (mut engine, data) = load_engine(bundles, options.limits)?;
+        let (mut engine, data, graph) = load_engine(bundles, options.limits)?;
         let listed = list_rules(&mut engine)?;
         let planned = match compiled_policy(&mut engine, &listed.entries)? {
             None => Planned::default(),
-            Some(policy) => plan_rules(&policy, &listed, options.use_rvm),
+            Some(policy) => {
+                let modules: HashMap<String, usize> = bundles
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, b)| b.modules.iter().map(move |m| (module_id(b, &m.file), i)))
+                    .collect();
+                plan_rules(&policy, &listed, options.use_rvm, &graph, &data, &modules)
+            }
         };
         let revisions: Arc<[BundleRevision]> = bundles
             .iter()
@@ -208,6 +243,7 @@ impl Snapshot {
         let mut by_segments = HashMap::new();
         let mut namespaces = HashSet::new();
         let max_rule_depth = rules.iter().map(|r| r.segments.len()).max().unwrap_or(0);
+        let rules_len = rules.len();
         for (index, rule) in rules.iter().enumerate() {
             if rule.segments.iter().all(|s| !s.contains('/')) {
                 by_key.insert(rule.segments.join("/").into_boxed_str(), index);
@@ -229,7 +265,68 @@ impl Snapshot {
             namespaces,
             max_rule_depth,
             interpreter_rules,
+            demoted: (0..rules_len).map(|_| AtomicBool::new(false)).collect(),
         }
+    }
+
+    /// Sends the rule at `index` to the interpreter for the rest of this snapshot's life; true
+    /// when it was on the RVM until now.
+    pub fn demote(&self, index: usize) -> bool {
+        self.demoted
+            .get(index)
+            .is_some_and(|flag| !flag.swap(true, Ordering::Relaxed))
+    }
+
+    /// True when the self-check demoted the rule at `index`.
+    pub fn is_demoted(&self, index: usize) -> bool {
+        self.demoted
+            .get(index)
+            .is_some_and(|flag| flag.load(Ordering::Relaxed))
+    }
+
+    /// How many rules of each bundle run on each evaluator.
+    pub fn rule_counts(&self) -> std::collections::BTreeMap<(String, &'static str), usize> {
+        let mut counts = std::collections::BTreeMap::new();
+        for rule in self.rule_evaluators() {
+            if let Some(bundle) = rule.bundle {
+                *counts
+                    .entry((bundle.to_string(), rule.evaluator))
+                    .or_insert(0) += 1;
+            }
+        }
+        counts
+    }
+
+    /// Where each document rule runs, and why not on the RVM.
+    pub fn rule_evaluators(&self) -> Vec<RuleEvaluator<'_>> {
+        let reasons: HashMap<&str, &str> = self
+            .interpreter_rules
+            .iter()
+            .map(|(rule, reason)| (rule.as_str(), reason.as_str()))
+            .collect();
+        self.rules
+            .iter()
+            .filter(|r| !r.is_function)
+            .map(|r| {
+                let (evaluator, reason) = if self.is_demoted(r.index) {
+                    let reason = "demoted: the fast-path self-check saw the RVM answer differently";
+                    ("interpreter", Some(reason))
+                } else if r.rvm_entry.is_some() {
+                    ("rvm", None)
+                } else {
+                    ("interpreter", reasons.get(r.path.as_str()).copied())
+                };
+                RuleEvaluator {
+                    rule: &r.path,
+                    bundle: r
+                        .bundle
+                        .and_then(|b| self.bundles.get(b))
+                        .map(|b| b.name.as_str()),
+                    evaluator,
+                    reason,
+                }
+            })
+            .collect()
     }
 
     /// Unique per snapshot; per-thread evaluators rebuild themselves when it changes.
@@ -281,7 +378,7 @@ impl Snapshot {
 fn load_engine(
     bundles: &[Arc<Bundle>],
     limits: EvalLimits,
-) -> Result<(Engine, Value), CompileError> {
+) -> Result<(Engine, Value, RuleGraph), CompileError> {
     let mut engine = new_engine(limits);
     for bundle in bundles {
         for module in &bundle.modules {
@@ -301,13 +398,19 @@ fn load_engine(
             message: message.trim().to_string(),
         },
     )?;
+    // regorus's interpreter would overflow its stack on the first decision that reaches a
+    // cycle; OPA refuses the bundle, and so does authzd.
+    let graph = RuleGraph::build(engine.get_modules().iter().map(|m| m.as_ref()));
+    graph
+        .check_recursion()
+        .map_err(|message| CompileError::Rego { message })?;
     let data = merged_data(bundles)?;
     engine
         .add_data(data.clone())
         .map_err(|e| CompileError::Data {
             message: e.to_string(),
         })?;
-    Ok((engine, data))
+    Ok((engine, data, graph))
 }
 
 /// The snapshot's rules, which of them run on the RVM, and the program that holds those.
@@ -318,7 +421,14 @@ struct Planned {
     fallbacks: Vec<(String, String)>,
 }
 
-fn plan_rules(policy: &regorus::CompiledPolicy, listed: &ListedRules, use_rvm: bool) -> Planned {
+fn plan_rules(
+    policy: &regorus::CompiledPolicy,
+    listed: &ListedRules,
+    use_rvm: bool,
+    graph: &RuleGraph,
+    data: &Value,
+    modules: &HashMap<String, usize>,
+) -> Planned {
     let mut functions = HashSet::new();
     let mut paths: Vec<String> = listed.defaults.clone();
     for (path, definitions) in policy.get_rules() {
@@ -335,8 +445,25 @@ fn plan_rules(policy: &regorus::CompiledPolicy, listed: &ListedRules, use_rvm: b
         .filter(|p| !functions.contains(*p))
         .cloned()
         .collect();
+    let mut guards = std::collections::BTreeMap::new();
     let plan = if use_rvm {
-        rvm_plan::plan(policy, &documents)
+        // What the RVM is known to get wrong stays on the interpreter; the rest is compiled.
+        let candidates: Vec<(String, Vec<String>)> = documents
+            .iter()
+            .map(|p| (p.clone(), parse_ref(p).unwrap_or_default()))
+            .collect();
+        let assessment = routing::assess(graph, data, &candidates);
+        let unsafe_rules: HashSet<&String> =
+            assessment.interpreter.iter().map(|(r, _)| r).collect();
+        let safe: Vec<String> = documents
+            .iter()
+            .filter(|p| !unsafe_rules.contains(p))
+            .cloned()
+            .collect();
+        let mut plan = rvm_plan::plan(policy, &safe, data);
+        plan.fallbacks.extend(assessment.interpreter);
+        guards = assessment.guards;
+        plan
     } else {
         rvm_plan::RvmPlan {
             fallbacks: documents
@@ -352,9 +479,21 @@ fn plan_rules(policy: &regorus::CompiledPolicy, listed: &ListedRules, use_rvm: b
             path: p.clone(),
             segments: parse_ref(p).unwrap_or_default(),
             rvm_entry: plan.entries.get(p).copied(),
+            rvm_guard: guards.get(p).cloned().unwrap_or_default(),
             is_function: functions.contains(p),
+            index: 0,
+            bundle: None,
+            fingerprint: 0,
         })
         .filter(|r| !r.segments.is_empty())
+        .enumerate()
+        .map(|(index, mut rule)| {
+            rule.index = index;
+            let node = graph.node(&rule.segments);
+            rule.fingerprint = node.map_or(0, |n| n.fingerprint);
+            rule.bundle = node.and_then(|n| modules.get(&n.file).copied());
+            rule
+        })
         .collect();
     Planned {
         rules,
@@ -406,33 +545,35 @@ fn check_roots(bundles: &[Arc<Bundle>]) -> Result<(), CompileError> {
     Ok(())
 }
 
-/// All bundles' data as one regorus value. Roots do not overlap, so objects merge cleanly.
+/// All bundles' data as one regorus value. Roots do not overlap, so the top-level documents
+/// of each bundle merge without copying: each bundle's documents are shared, not converted.
 fn merged_data(bundles: &[Arc<Bundle>]) -> Result<Value, CompileError> {
-    let mut merged = serde_json::Map::new();
+    let mut merged = Value::new_object();
     for bundle in bundles {
-        if let serde_json::Value::Object(map) = &bundle.data {
-            merge_json(&mut merged, map);
-        }
+        merge_value(&mut merged, &bundle.data).map_err(|message| CompileError::Data { message })?;
     }
-    Value::deserialize(serde_json::Value::Object(merged)).map_err(|e| CompileError::Data {
-        message: e.to_string(),
-    })
+    Ok(merged)
 }
 
-fn merge_json(
-    into: &mut serde_json::Map<String, serde_json::Value>,
-    from: &serde_json::Map<String, serde_json::Value>,
-) {
-    for (key, value) in from {
-        match (into.get_mut(key), value) {
-            (Some(serde_json::Value::Object(existing)), serde_json::Value::Object(incoming)) => {
-                merge_json(existing, incoming);
+fn merge_value(into: &mut Value, from: &Value) -> Result<(), String> {
+    let Value::Object(incoming) = from else {
+        return Err("a bundle's data must be an object".into());
+    };
+    let existing = into
+        .as_object_mut()
+        .map_err(|_| "data documents of two bundles collide".to_string())?;
+    for (key, member) in incoming.iter() {
+        match existing.get_mut(key) {
+            Some(slot @ Value::Object(_)) if matches!(member, Value::Object(_)) => {
+                merge_value(slot, member)?;
             }
-            _ => {
-                into.insert(key.clone(), value.clone());
+            Some(_) => return Err(format!("two bundles define data at {key}")),
+            None => {
+                existing.insert(key.clone(), member.clone());
             }
         }
     }
+    Ok(())
 }
 
 fn is_function(rule: &Rule) -> bool {

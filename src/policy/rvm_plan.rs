@@ -1,8 +1,9 @@
 //! Deciding which rules the regorus RVM evaluates and compiling them into one program.
 //!
 //! Owns: the RVM/interpreter split. A rule goes to the RVM only when the RVM gives the same
-//! answer as OPA: it compiles, and nothing it can reach may produce conflicting values (the RVM
-//! turns a conflict into `undefined`, OPA and the interpreter report `eval_conflict_error`).
+//! answer as OPA: it compiles, nothing it can reach may produce conflicting values (the RVM
+//! turns a conflict into `undefined`, OPA and the interpreter report `eval_conflict_error`), and
+//! it calls no builtin that authzd replaces on the interpreter.
 //! Everything else stays on the interpreter, which is always correct, only slower.
 
 use std::collections::HashMap;
@@ -24,7 +25,7 @@ pub struct RvmPlan {
 }
 
 /// Compiles `candidates` (document rules, not functions) for the RVM where that is safe.
-pub fn plan(policy: &CompiledPolicy, candidates: &[String]) -> RvmPlan {
+pub fn plan(policy: &CompiledPolicy, candidates: &[String], data: &regorus::Value) -> RvmPlan {
     if candidates.is_empty() {
         return RvmPlan::default();
     }
@@ -32,6 +33,8 @@ pub fn plan(policy: &CompiledPolicy, candidates: &[String]) -> RvmPlan {
     if candidates.len() <= Program::MAX_ENTRY_POINTS
         && let Ok(program) = compile(policy, candidates)
         && conflict_risk(&program, policy).is_none()
+        && overridden_builtin(&program).is_none()
+        && program.check_rule_data_conflicts(data).is_ok()
     {
         return finish(program, candidates, Vec::new());
     }
@@ -41,13 +44,25 @@ pub fn plan(policy: &CompiledPolicy, candidates: &[String]) -> RvmPlan {
     for rule in candidates {
         match compile(policy, std::slice::from_ref(rule)) {
             Err(reason) => fallbacks.push((rule.clone(), reason)),
-            Ok(program) => match conflict_risk(&program, policy) {
-                Some(risky) => fallbacks.push((
+            Ok(program) if program.check_rule_data_conflicts(data).is_err() => fallbacks.push((
+                rule.clone(),
+                "its path is also in the data: the RVM refuses to merge them, OPA does".to_string(),
+            )),
+            Ok(program) => match (conflict_risk(&program, policy), overridden_builtin(&program)) {
+                (Some(risky), _) => fallbacks.push((
                     rule.clone(),
                     format!("{risky} has definitions that may produce conflicting values"),
                 )),
-                None if accepted.len() < Program::MAX_ENTRY_POINTS => accepted.push(rule.clone()),
-                None => fallbacks.push((rule.clone(), "too many entry points".to_string())),
+                (None, Some(builtin)) => fallbacks.push((
+                    rule.clone(),
+                    format!(
+                        "calls {builtin}, which authzd replaces with OPA's semantics (the RVM would call regorus's own)"
+                    ),
+                )),
+                (None, None) if accepted.len() < Program::MAX_ENTRY_POINTS => {
+                    accepted.push(rule.clone())
+                }
+                (None, None) => fallbacks.push((rule.clone(), "too many entry points".to_string())),
             },
         }
     }
@@ -97,6 +112,16 @@ fn finish(program: Arc<Program>, rules: &[String], fallbacks: Vec<(String, Strin
         entries,
         fallbacks,
     }
+}
+
+/// A builtin `program` calls that authzd overrides on the interpreter, if any: the RVM would
+/// answer with regorus's own and disagree with the interpreter.
+fn overridden_builtin(program: &Program) -> Option<String> {
+    program
+        .builtin_info_table
+        .iter()
+        .find(|b| crate::builtins::overrides_regorus(&b.name))
+        .map(|b| b.name.clone())
 }
 
 /// The first rule in `program` whose definitions could disagree, if any.

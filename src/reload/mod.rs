@@ -11,7 +11,7 @@ pub mod status;
 pub mod watch;
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
@@ -21,7 +21,7 @@ use crate::bundle::sign::{self, VerificationKey};
 use crate::bundle::{Bundle, BundleError, BundleFiles};
 use crate::config::{BundleLocation, BundleSpec, Config};
 use crate::metrics::Metrics;
-use crate::policy::{CompileError, CompileOptions, Snapshot};
+use crate::policy::{CompileError, CompileOptions, Demotions, Snapshot};
 use crate::store::PolicyStore;
 pub use status::{BundleStatus, StatusTable};
 
@@ -56,6 +56,9 @@ struct State {
     max_bytes: u64,
     /// The active version of each bundle, with the digest of its files.
     active: BTreeMap<String, (Arc<Bundle>, [u8; 32])>,
+    /// Each local bundle's file metadata as last read successfully (see
+    /// [`BundleFiles::fingerprint`]).
+    fingerprints: HashMap<String, u64>,
 }
 
 /// Activates bundles one at a time (a lock serialises reloads; requests never take it).
@@ -63,11 +66,18 @@ pub struct BundleManager {
     state: Mutex<State>,
     store: Arc<PolicyStore>,
     metrics: Arc<Metrics>,
+    /// Rules the fast-path self-check demoted; applied to every new snapshot.
+    demotions: Arc<Demotions>,
     pub status: StatusTable,
 }
 
 impl BundleManager {
-    pub fn new(config: &Config, store: Arc<PolicyStore>, metrics: Arc<Metrics>) -> Self {
+    pub fn new(
+        config: &Config,
+        store: Arc<PolicyStore>,
+        metrics: Arc<Metrics>,
+        demotions: Arc<Demotions>,
+    ) -> Self {
         let status = StatusTable::new(
             config
                 .bundles
@@ -86,9 +96,11 @@ impl BundleManager {
                 },
                 max_bytes: config.max_bundle_bytes,
                 active: BTreeMap::new(),
+                fingerprints: HashMap::new(),
             }),
             store,
             metrics,
+            demotions,
             status,
         }
     }
@@ -105,6 +117,40 @@ impl BundleManager {
         }
     }
 
+    /// The periodic re-check of a local bundle: when no file's metadata changed since the last
+    /// successful read, nothing is read, compared or recorded. Blocks.
+    pub fn recheck_local_blocking(&self, name: &str) -> Result<Outcome, ActivationError> {
+        let path = self.local_path(name)?;
+        if let Ok(fingerprint) = BundleFiles::fingerprint(&path)
+            && self.lock().fingerprints.get(name) == Some(&fingerprint)
+        {
+            return Ok(Outcome::Unchanged);
+        }
+        self.reload_local_blocking(name, false)
+    }
+
+    /// [`Self::recheck_local_blocking`] on a blocking thread.
+    pub async fn recheck_local(self: &Arc<Self>, name: &str) -> Result<Outcome, ActivationError> {
+        let this = self.clone();
+        let name = name.to_string();
+        tokio::task::spawn_blocking(move || this.recheck_local_blocking(&name))
+            .await
+            .map_err(|e| ActivationError::Task(e.to_string()))?
+    }
+
+    fn local_path(&self, name: &str) -> Result<PathBuf, ActivationError> {
+        let state = self.lock();
+        let spec = state
+            .specs
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| ActivationError::Unknown(name.to_string()))?;
+        match &spec.location {
+            BundleLocation::Local(path) => Ok(path.clone()),
+            BundleLocation::Remote(_) => Err(ActivationError::NotLocal(name.to_string())),
+        }
+    }
+
     /// Re-reads a local bundle and activates it if it changed (always, with `force`). Blocks:
     /// call it from a blocking thread.
     pub fn reload_local_blocking(
@@ -112,24 +158,18 @@ impl BundleManager {
         name: &str,
         force: bool,
     ) -> Result<Outcome, ActivationError> {
-        let path = {
-            let state = self.lock();
-            let spec = state
-                .specs
-                .iter()
-                .find(|s| s.name == name)
-                .ok_or_else(|| ActivationError::Unknown(name.to_string()))?;
-            match &spec.location {
-                BundleLocation::Local(path) => path.clone(),
-                BundleLocation::Remote(_) => {
-                    return Err(ActivationError::NotLocal(name.to_string()));
-                }
-            }
-        };
+        let path = self.local_path(name)?;
+        // Taken before the read: a write during the read makes the next re-check read again.
+        let fingerprint = BundleFiles::fingerprint(&path).ok();
         let read = BundleFiles::read(&path, self.lock().max_bytes);
         let result = read
             .map_err(ActivationError::from)
             .and_then(|files| self.activate_files(name, &path, files, force));
+        if let (Ok(_), Some(fingerprint)) = (&result, fingerprint) {
+            self.lock()
+                .fingerprints
+                .insert(name.to_string(), fingerprint);
+        }
         self.record(name, &result);
         result
     }
@@ -207,6 +247,8 @@ impl BundleManager {
 
     /// Swaps the prepared snapshot in and records the new revision everywhere.
     fn commit(&self, state: &mut State, name: &str, prepared: Prepared) -> String {
+        self.demotions.apply(&prepared.snapshot);
+        self.metrics.rules(&prepared.snapshot.rule_counts());
         for (rule, reason) in &prepared.snapshot.interpreter_rules {
             info!(bundle = name, rule = %rule, reason = %reason, "rule evaluated by the interpreter");
         }
@@ -290,7 +332,10 @@ fn prepare(
         sign::verify(&files, &state.keys, verification)?;
     }
     let size = files.files.values().map(|c| c.len() as u64).sum();
-    let bundle = Arc::new(Bundle::from_files(name, source, &files)?);
+    // Data files whose bytes did not change keep their parsed documents: a reload of a large,
+    // unchanged data file neither parses it nor holds it twice.
+    let previous = state.active.get(name).map(|(b, _)| b.as_ref());
+    let bundle = Arc::new(Bundle::from_files_reusing(name, source, &files, previous)?);
     // Compile the new bundle together with every other active one, in configured order.
     let candidate: Vec<Arc<Bundle>> = state
         .specs
@@ -327,7 +372,71 @@ mod tests {
         };
         let config = args.into_config().unwrap();
         let store = Arc::new(PolicyStore::new(Snapshot::empty(config.limits)));
-        Arc::new(BundleManager::new(&config, store, Metrics::new()))
+        Arc::new(BundleManager::new(
+            &config,
+            store,
+            Metrics::new(),
+            Arc::default(),
+        ))
+    }
+
+    #[test]
+    fn a_reload_keeps_the_parsed_documents_of_unchanged_data_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("p.rego"), "package p\nx := 1\n").unwrap();
+        std::fs::create_dir(dir.path().join("big")).unwrap();
+        std::fs::write(dir.path().join("big/data.json"), r#"{"users": {"u1": {}}}"#).unwrap();
+        let m = manager(dir.path());
+        let users = |m: &BundleManager| match &m.store.load_full().data {
+            regorus::Value::Object(data) => match data.get(&regorus::Value::from("big")) {
+                Some(regorus::Value::Object(big)) => Arc::as_ptr(big),
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other}"),
+        };
+        m.reload_local_blocking("b", true).unwrap();
+        let first = users(&m);
+        // A forced reload with a changed policy and the same data: the document is shared.
+        std::fs::write(dir.path().join("p.rego"), "package p\nx := 2\n").unwrap();
+        m.reload_local_blocking("b", true).unwrap();
+        assert_eq!(users(&m), first, "the unchanged data file was parsed again");
+        std::fs::write(dir.path().join("big/data.json"), r#"{"users": {"u2": {}}}"#).unwrap();
+        m.reload_local_blocking("b", true).unwrap();
+        assert_ne!(users(&m), first);
+    }
+
+    #[test]
+    fn a_recheck_reads_nothing_while_the_metadata_is_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("p.rego");
+        std::fs::write(&file, "package p\nx := 1\n").unwrap();
+        let m = manager(dir.path());
+        m.reload_local_blocking("b", false).unwrap();
+        let x = |m: &BundleManager| {
+            let snapshot = m.store.load_full();
+            crate::decide::evaluate_path(
+                &snapshot,
+                crate::policy::DataPath::Text("p/x"),
+                &regorus::Value::Undefined,
+                Default::default(),
+            )
+            .unwrap()
+            .result
+        };
+        // Same size, same inode, modification time put back: the re-check does not read it.
+        let mtime =
+            filetime::FileTime::from_last_modification_time(&std::fs::metadata(&file).unwrap());
+        std::fs::write(&file, "package p\nx := 2\n").unwrap();
+        filetime::set_file_mtime(&file, mtime).unwrap();
+        assert_eq!(m.recheck_local_blocking("b").unwrap(), Outcome::Unchanged);
+        assert_eq!(x(&m), regorus::Value::from(1));
+        // A new modification time: it reads, and activates what changed.
+        filetime::set_file_mtime(&file, filetime::FileTime::from_unix_time(1, 0)).unwrap();
+        assert!(matches!(
+            m.recheck_local_blocking("b").unwrap(),
+            Outcome::Activated { .. }
+        ));
+        assert_eq!(x(&m), regorus::Value::from(2));
     }
 
     #[test]

@@ -198,8 +198,10 @@ async fn recheck_periodically(
     loop {
         tokio::select! {
             _ = interval.tick() => {
+                // Metadata only, unless something changed: an idle daemon with a large bundle
+                // must not read and hash it every interval.
                 for name in &locals {
-                    let _ = manager.reload_local(name, false).await;
+                    let _ = manager.recheck_local(name).await;
                 }
             }
             () = crate::shutdown::stopped(&mut stop) => return,

@@ -102,9 +102,15 @@ impl Daemon {
         }
         cmd.args(args)
             .envs(env.iter().copied())
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+            .env_remove("RUST_LOG");
+        Self::launch(cmd)
+    }
+
+    /// Spawns `cmd` (an `authzd run` command line, arguments and environment as given) and
+    /// waits for its "authzd ready" log line; `Err(log)` if it exits before. Text and JSON log
+    /// lines both work.
+    pub fn launch(mut cmd: Command) -> Result<Daemon, String> {
+        cmd.stdout(Stdio::null()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn authzd");
         let stderr = child.stderr.take().expect("stderr");
         let log = Arc::new(Log::default());
@@ -175,8 +181,8 @@ impl Daemon {
         log.text()
     }
 
-    /// Waits for the daemon to exit (after a signal).
-    pub fn wait(mut self) -> ExitStatus {
+    /// Waits for the process to exit by itself (after a signal sent with `signal`).
+    pub fn wait_for_exit(mut self) -> ExitStatus {
         let exit = self.child.wait().expect("wait");
         std::mem::forget(self);
         exit
@@ -199,8 +205,16 @@ impl Drop for Daemon {
     }
 }
 
-/// The value of `key=value` in a text log line.
+/// The value of `key=value` in a text log line, or of `key` in a JSON one.
 pub fn field(line: &str, key: &str) -> Option<String> {
+    if line.starts_with('{') {
+        let json: serde_json::Value = serde_json::from_str(line).ok()?;
+        return match &json[key] {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Null => None,
+            other => Some(other.to_string()),
+        };
+    }
     let start = line.find(&format!("{key}="))? + key.len() + 1;
     let rest = &line[start..];
     Some(

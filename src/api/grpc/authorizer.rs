@@ -125,6 +125,7 @@ impl pb::authorizer_server::Authorizer for AuthorizerService {
         let input = request_input(&request.input).map_err(GrpcError::into_status)?;
         let options = DecideOptions {
             strict_builtin_errors: request.strict_builtin_errors,
+            ..DecideOptions::default()
         };
         let session = self.decider.session();
         let decided = decide(&session, &request.path, input, options, peer);
@@ -143,6 +144,7 @@ impl pb::authorizer_server::Authorizer for AuthorizerService {
             .map_err(|e| GrpcError::Decode(format!("common_input_json: {e}")).into_status())?;
         let options = DecideOptions {
             strict_builtin_errors: request.strict_builtin_errors,
+            ..DecideOptions::default()
         };
         // One session for the whole batch: every item sees the same revisions.
         let session = self.decider.session();

@@ -2,7 +2,7 @@
 //! `grpc.health.v1` and server reflection, all on one tonic server.
 //!
 //! Owns: assembling those services with their message size limits, and keeping the health
-//! status in step with the policy store's readiness latch.
+//! status in step with the policy store's readiness latch and lame-duck state.
 
 mod authorizer;
 mod error;
@@ -38,17 +38,28 @@ const SERVICE_NAMES: [&str; 2] = [
 ];
 
 /// Builds every gRPC service. Health says NOT_SERVING until the store is ready (a bundle is
-/// active), then SERVING for good; the returned task keeps that in step.
+/// active), then SERVING until shutdown begins (lame duck), then NOT_SERVING again; the
+/// returned task keeps that in step.
 pub fn routes(
     decider: Arc<Decider>,
     settings: &GrpcSettings,
 ) -> Result<(Routes, tokio::task::JoinHandle<()>), tonic_reflection::server::Error> {
     let (reporter, health) = tonic_health::server::health_reporter();
     let mut ready = decider.store().ready_watch();
+    let mut lame_duck = decider.store().lame_duck_watch();
     let health_task = tokio::spawn(async move {
         set_all(&reporter, ServingStatus::NotServing).await;
-        if ready.wait_for(|ready| *ready).await.is_ok() {
-            set_all(&reporter, ServingStatus::Serving).await;
+        tokio::select! {
+            ready = ready.wait_for(|ready| *ready) => {
+                if ready.is_err() {
+                    return;
+                }
+            }
+            _ = lame_duck.wait_for(|lame| *lame) => return,
+        }
+        set_all(&reporter, ServingStatus::Serving).await;
+        if lame_duck.wait_for(|lame| *lame).await.is_ok() {
+            set_all(&reporter, ServingStatus::NotServing).await;
         }
     });
 

@@ -133,6 +133,7 @@ fn respond(
     let common = request.common_input.unwrap_or(Value::Undefined);
     let options = DecideOptions {
         strict_builtin_errors: params.strict_builtin_errors,
+        ..DecideOptions::default()
     };
     // One session for the whole batch: every item sees the same revisions.
     let session = api.decider.session();

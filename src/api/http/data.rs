@@ -67,6 +67,7 @@ fn respond_v1(
     let request = decision_request(api, parts, raw_path, input.unwrap_or(Value::Undefined))
         .with_options(DecideOptions {
             strict_builtin_errors: params.strict_builtin_errors,
+            ..DecideOptions::default()
         });
     let session = api.decider.session();
     let decided = session.decide(request);

@@ -1,7 +1,8 @@
 //! `GET /health` (OPA's shape) and the not-found fallback.
 //!
-//! Owns: liveness (`200 {}` while serving) and readiness (`?bundles`: 200 only once every
-//! configured bundle has been activated; a latch, it never flaps back).
+//! Owns: liveness (`200 {}` while serving, shutdown included) and readiness (`?bundles`: 200
+//! only once every configured bundle has been activated; a latch, it never flaps back, until
+//! shutdown begins: then 503, while decisions are still served).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -31,6 +32,16 @@ pub async fn health(State(api): State<Arc<Api>>, uri: Uri) -> Response {
             (k == "bundles" || k == "bundle") && (v.is_empty() || v.eq_ignore_ascii_case("true"))
         })
     });
+    if wants_bundles && api.decider.store().is_lame_duck() {
+        return json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &HealthBody {
+                error: Some("shutting down"),
+                ..HealthBody::default()
+            },
+            false,
+        );
+    }
     if wants_bundles && !api.decider.store().is_ready() {
         let statuses = api.status.snapshot();
         return json_response(

@@ -1,8 +1,8 @@
 //! `GET /v1/status`: OPA's status shape, with each bundle's active revision, last activation,
 //! last download and last error, and the decision log's sink state.
 //!
-//! Owns: presenting [`crate::reload::StatusTable`] over HTTP. Read-only; not on the decision
-//! path.
+//! Owns: presenting [`crate::reload::StatusTable`] over HTTP, with each bundle's rules and the
+//! evaluator each one runs on (`bundles.NAME.rules`). Read-only; not on the decision path.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -26,10 +26,26 @@ struct StatusResponse<'a> {
 #[derive(Serialize)]
 struct StatusResult<'a> {
     labels: BTreeMap<&'static str, &'static str>,
-    bundles: BTreeMap<&'a str, BundleStatusView<'a>>,
+    bundles: BTreeMap<&'a str, BundleWithRules<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     decision_logs: Option<crate::decision_log::SinkState>,
     plugins: BTreeMap<&'static str, PluginState>,
+}
+
+/// A bundle's status, and where each of its rules runs.
+#[derive(Serialize)]
+struct BundleWithRules<'a> {
+    #[serde(flatten)]
+    status: BundleStatusView<'a>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    rules: BTreeMap<&'a str, RuleView<'a>>,
+}
+
+#[derive(Serialize)]
+struct RuleView<'a> {
+    evaluator: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -70,6 +86,19 @@ pub fn bundle_plugin_state(statuses: &[BundleStatus]) -> PluginState {
 pub async fn status(State(api): State<Arc<Api>>, uri: Uri) -> Response {
     let params = DataParams::parse(uri.query());
     let statuses = api.status.snapshot();
+    let snapshot = api.decider.store().load();
+    let mut rules: BTreeMap<&str, BTreeMap<&str, RuleView<'_>>> = BTreeMap::new();
+    for rule in snapshot.rule_evaluators() {
+        if let Some(bundle) = rule.bundle {
+            rules.entry(bundle).or_default().insert(
+                rule.rule,
+                RuleView {
+                    evaluator: rule.evaluator,
+                    reason: rule.reason,
+                },
+            );
+        }
+    }
     let body = StatusResponse {
         result: StatusResult {
             labels: BTreeMap::from([
@@ -78,7 +107,13 @@ pub async fn status(State(api): State<Arc<Api>>, uri: Uri) -> Response {
             ]),
             bundles: statuses
                 .iter()
-                .map(|s| (s.name.as_str(), s.view()))
+                .map(|s| {
+                    let view = BundleWithRules {
+                        status: s.view(),
+                        rules: rules.remove(s.name.as_str()).unwrap_or_default(),
+                    };
+                    (s.name.as_str(), view)
+                })
                 .collect(),
             decision_logs: api.decision_log.as_ref().map(|d| d.snapshot()),
             plugins: BTreeMap::from([("bundle", bundle_plugin_state(&statuses))]),

@@ -1,0 +1,778 @@
+//! The rules of a set of modules as a graph: who depends on whom, and what each one does that
+//! matters at load.
+//!
+//! Owns: the dependency graph (a reference's ground prefix, `data.users` of
+//! `data.users[input.user]`, names every rule at, above or below that path, as in OPA), its
+//! cycles (OPA's `rego_recursion_error`: regorus's interpreter does not check them and overflows
+//! its stack on the first decision that reaches one), what a rule reaches, and the facts about
+//! each rule that decide where it may run ([`Facts`]). Deciding is [`super::rvm_plan`]'s job.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use regorus::Value;
+use regorus::unstable::{Expr, Literal, Module, Query, Rule, RuleHead};
+
+use super::rego_ast::{Descend, Site, walk_expr, walk_rule};
+
+/// What a rule's definitions do that the RVM may get wrong.
+#[derive(Debug, Default, Clone)]
+pub struct Facts {
+    /// `default f(_) := ...`: the RVM ignores default functions.
+    pub default_function: bool,
+    /// A `with` modifier (the RVM cannot compile them).
+    pub with: bool,
+    /// A call to `walk`.
+    pub walk: bool,
+    /// A ref head with a variable before its last segment (`svc[name].allow := ...`).
+    pub dynamic_ref_head: bool,
+    /// Ground prefixes (below `data`) of every reference into `data`.
+    pub reads: Vec<Vec<String>>,
+    /// Indexes into `data` documents by something other than a string literal.
+    pub data_indexes: Vec<DataIndex>,
+}
+
+/// `data.<prefix>[index]`, where the index is not a string literal.
+#[derive(Debug, Clone)]
+pub struct DataIndex {
+    pub prefix: Vec<String>,
+    pub index: IndexKind,
+}
+
+/// Where an index into `data` comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IndexKind {
+    /// A number literal (`data.d[1]`).
+    Number,
+    /// A ground path into the input (`data.d[input.user.id]`).
+    Input(Vec<String>),
+    /// Anything else: a variable, a call, an expression.
+    Other,
+}
+
+/// A rule as the graph knows it.
+pub struct RuleNode {
+    /// Its path below `data`.
+    pub path: Vec<String>,
+    /// `file:line` of its first definition.
+    pub location: String,
+    /// The module (file) of its first definition.
+    pub file: String,
+    pub facts: Facts,
+    /// A hash of the text of its definitions: the same rule text, the same fingerprint.
+    pub fingerprint: u64,
+}
+
+/// The graph of every rule in a set of modules.
+pub struct RuleGraph {
+    nodes: Vec<RuleNode>,
+    index: HashMap<Vec<String>, usize>,
+    edges: Vec<BTreeSet<usize>>,
+    trie: Trie,
+}
+
+impl RuleGraph {
+    pub fn build<'m>(modules: impl IntoIterator<Item = &'m Module>) -> Self {
+        let modules: Vec<&Module> = modules.into_iter().collect();
+        let scopes: Vec<ModuleScope> = modules.iter().map(|m| ModuleScope::of(m)).collect();
+        let mut nodes: Vec<RuleNode> = Vec::new();
+        let mut index: HashMap<Vec<String>, usize> = HashMap::new();
+        let mut trie = Trie::default();
+        // (rule node, its module's scope, rule) for every definition.
+        let mut definitions = Vec::new();
+        for (module_index, module) in modules.iter().enumerate() {
+            let package = &scopes[module_index].package;
+            for rule in &module.policy {
+                let Some(head) = head_path(rule) else {
+                    continue;
+                };
+                let mut path = package.to_vec();
+                path.extend(head);
+                let node = *index.entry(path.clone()).or_insert_with(|| {
+                    let span = rule.span();
+                    nodes.push(RuleNode {
+                        path: path.clone(),
+                        location: format!("{}:{}", span.source.get_path(), span.line),
+                        file: span.source.get_path().clone(),
+                        facts: Facts::default(),
+                        fingerprint: 0,
+                    });
+                    trie.insert(&path, nodes.len() - 1);
+                    nodes.len() - 1
+                });
+                definitions.push((node, module_index, rule));
+            }
+        }
+        let mut edges: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); nodes.len()];
+        for (node, module_index, rule) in definitions {
+            let scope = Scope {
+                module: &scopes[module_index],
+                locals: locals(rule),
+            };
+            let facts = facts(rule, &scope);
+            let text = rule.span().text();
+            for reference in &facts.reads {
+                trie.comparable(reference, &mut |target| {
+                    edges[node].insert(target);
+                });
+            }
+            if let Some(n) = nodes.get_mut(node) {
+                n.facts.merge(facts);
+                n.fingerprint = fingerprint(n.fingerprint, text);
+            }
+        }
+        Self {
+            nodes,
+            index,
+            edges,
+            trie,
+        }
+    }
+
+    /// Rejects the modules when rules depend on each other in a cycle, with OPA's message:
+    /// `file:line: rego_recursion_error: rule data.a is recursive: data.a -> data.b -> data.a`,
+    /// then the location of every rule in the cycle.
+    pub fn check_recursion(&self) -> Result<(), String> {
+        match find_cycle(&self.edges) {
+            None => Ok(()),
+            Some(cycle) => Err(self.cycle_message(&cycle)),
+        }
+    }
+
+    /// The rule at `path` (below `data`) and every rule it reaches, each once.
+    pub fn reach(&self, path: &[String]) -> Option<Vec<&RuleNode>> {
+        let start = *self.index.get(path)?;
+        let mut seen = BTreeSet::from([start]);
+        let mut pending = vec![start];
+        while let Some(node) = pending.pop() {
+            for next in self.edges.get(node).into_iter().flatten() {
+                if seen.insert(*next) {
+                    pending.push(*next);
+                }
+            }
+        }
+        Some(seen.iter().filter_map(|n| self.nodes.get(*n)).collect())
+    }
+
+    /// The rule at `path` (below `data`).
+    pub fn node(&self, path: &[String]) -> Option<&RuleNode> {
+        self.index.get(path).and_then(|n| self.nodes.get(*n))
+    }
+
+    /// True when `path` names a document above rules without being a rule itself (a package, or
+    /// a prefix shared by rules): reading it merges rules and data.
+    pub fn is_namespace(&self, path: &[String]) -> bool {
+        self.trie.is_namespace(path)
+    }
+
+    fn cycle_message(&self, cycle: &[usize]) -> String {
+        let name = |n: usize| {
+            self.nodes
+                .get(n)
+                .map(|node| super::to_ref(&node.path))
+                .unwrap_or_default()
+        };
+        let Some(&first) = cycle.first() else {
+            return String::new();
+        };
+        let chain: Vec<String> = cycle
+            .iter()
+            .chain(std::iter::once(&first))
+            .map(|n| name(*n))
+            .collect();
+        let location = self
+            .nodes
+            .get(first)
+            .map(|n| n.location.as_str())
+            .unwrap_or("");
+        let mut text = format!(
+            "{location}: rego_recursion_error: rule {} is recursive: {}",
+            name(first),
+            chain.join(" -> ")
+        );
+        for n in cycle {
+            if let Some(node) = self.nodes.get(*n) {
+                text.push_str(&format!("\n  {} defined at {}", name(*n), node.location));
+            }
+        }
+        text
+    }
+}
+
+/// Folds one definition's text into a rule's fingerprint (in source order).
+fn fingerprint(so_far: u64, text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    so_far.hash(&mut hasher);
+    text.hash(&mut hasher);
+    hasher.finish()
+}
+
+impl Facts {
+    fn merge(&mut self, other: Facts) {
+        self.default_function |= other.default_function;
+        self.with |= other.with;
+        self.walk |= other.walk;
+        self.dynamic_ref_head |= other.dynamic_ref_head;
+        self.reads.extend(other.reads);
+        self.data_indexes.extend(other.data_indexes);
+    }
+}
+
+/// Names that resolve to documents in one module: its package's rules and its imports.
+struct ModuleScope {
+    package: Vec<String>,
+    /// First segments of the package's rules (`allow` of `allow`, `p` of `p.q[x]`).
+    rules: BTreeSet<String>,
+    /// Import alias -> path below `data` (`None` for `input` imports).
+    imports: BTreeMap<String, Option<Vec<String>>>,
+}
+
+impl ModuleScope {
+    fn of(module: &Module) -> Self {
+        let package = full_path(&module.package.refr);
+        let rules = module
+            .policy
+            .iter()
+            .filter_map(|r| head_path(r)?.into_iter().next())
+            .collect();
+        let mut imports = BTreeMap::new();
+        for import in &module.imports {
+            let chain = Chain::of(&import.refr);
+            let path = chain.ground();
+            let alias = match &import.r#as {
+                Some(span) => span.text().to_string(),
+                None => match path.last() {
+                    Some(last) => last.clone(),
+                    None => chain.root.clone(),
+                },
+            };
+            let target = match chain.root.as_str() {
+                "data" => Some(Some(path)),
+                "input" => Some(None),
+                // future.keywords, rego.v1: not documents.
+                _ => None,
+            };
+            if let Some(target) = target {
+                imports.insert(alias, target);
+            }
+        }
+        Self {
+            package,
+            rules,
+            imports,
+        }
+    }
+}
+
+/// Names inside one rule: its module's, minus the rule's local variables (which shadow
+/// neither `data` nor `input`).
+struct Scope<'m> {
+    module: &'m ModuleScope,
+    locals: BTreeSet<String>,
+}
+
+/// What a reference's root names.
+enum Root {
+    /// A path below `data`, before the reference's own segments.
+    Data(Vec<String>),
+    Input,
+    /// A local variable, a builtin's namespace, or nothing known.
+    Other,
+}
+
+impl Scope<'_> {
+    fn root(&self, root: &str) -> Root {
+        if root == "data" {
+            return Root::Data(Vec::new());
+        }
+        if root == "input" {
+            return Root::Input;
+        }
+        if self.locals.contains(root) {
+            return Root::Other;
+        }
+        if let Some(target) = self.module.imports.get(root) {
+            return match target {
+                Some(path) => Root::Data(path.clone()),
+                None => Root::Input,
+            };
+        }
+        if self.module.rules.contains(root) {
+            let mut path = self.module.package.clone();
+            path.push(root.to_string());
+            return Root::Data(path);
+        }
+        Root::Other
+    }
+}
+
+/// Every variable a rule declares: `:=` targets, `some` variables, `every` bindings and
+/// function arguments. Declared once anywhere in the rule, a name is taken as local throughout
+/// it: that can only miss a dependency, never invent one.
+fn locals(rule: &Rule) -> BTreeSet<String> {
+    let mut locals = BTreeSet::new();
+    let vars_of = |expr: &Expr, into: &mut BTreeSet<String>| {
+        walk_expr(expr, &mut |site| {
+            if let Site::Expr(Expr::Var { span, .. }) = site {
+                into.insert(span.text().to_string());
+            }
+            Descend::Yes
+        });
+    };
+    if let Rule::Spec {
+        head: RuleHead::Func { args, .. },
+        ..
+    } = rule
+    {
+        for arg in args {
+            vars_of(arg, &mut locals);
+        }
+    }
+    let mut declared: Vec<&Expr> = Vec::new();
+    let mut queries: Vec<&Query> = Vec::new();
+    walk_rule(rule, &mut |site| {
+        match site {
+            Site::Expr(Expr::AssignExpr {
+                op: regorus::unstable::AssignOp::ColEq,
+                lhs,
+                ..
+            }) => declared.push(lhs),
+            Site::Expr(
+                Expr::ArrayCompr { query, .. }
+                | Expr::SetCompr { query, .. }
+                | Expr::ObjectCompr { query, .. },
+            ) => queries.push(query),
+            _ => {}
+        }
+        Descend::Yes
+    });
+    if let Rule::Spec { bodies, .. } = rule {
+        queries.extend(bodies.iter().map(|b| b.query.as_ref()));
+    }
+    while let Some(query) = queries.pop() {
+        for stmt in &query.stmts {
+            match &stmt.literal {
+                Literal::SomeVars { vars, .. } => {
+                    locals.extend(vars.iter().map(|v| v.text().to_string()));
+                }
+                Literal::SomeIn { key, value, .. } => {
+                    declared.extend(key.iter().map(|k| k.as_ref()));
+                    declared.push(value);
+                }
+                Literal::Every {
+                    key, value, query, ..
+                } => {
+                    locals.extend(key.iter().map(|k| k.text().to_string()));
+                    locals.insert(value.text().to_string());
+                    queries.push(query);
+                }
+                Literal::Expr { .. } | Literal::NotExpr { .. } => {}
+            }
+        }
+    }
+    for expr in declared {
+        vars_of(expr, &mut locals);
+    }
+    locals
+}
+
+/// The facts of one rule definition.
+fn facts(rule: &Rule, scope: &Scope<'_>) -> Facts {
+    let mut facts = Facts::default();
+    match rule {
+        Rule::Default { args, .. } => facts.default_function = !args.is_empty(),
+        Rule::Spec { head, .. } => {
+            let (RuleHead::Compr { refr, .. }
+            | RuleHead::Set { refr, .. }
+            | RuleHead::Func { refr, .. }) = head;
+            let chain = Chain::of(refr);
+            let last = chain.segments.len().saturating_sub(1);
+            facts.dynamic_ref_head = chain
+                .segments
+                .iter()
+                .take(last)
+                .any(|s| matches!(s, Segment::Dynamic(_)));
+        }
+    }
+    let mut pending: Vec<&Expr> = Vec::new();
+    walk_rule(rule, &mut |site| {
+        visit(site, scope, &mut pending, &mut facts)
+    });
+    while let Some(expr) = pending.pop() {
+        let mut more = Vec::new();
+        walk_expr(expr, &mut |site| visit(site, scope, &mut more, &mut facts));
+        pending.extend(more);
+    }
+    facts
+}
+
+/// One step of [`facts`]: a whole ref chain is resolved once; the expressions in its brackets
+/// are left in `pending` to be visited in turn.
+fn visit<'a>(
+    site: Site<'a>,
+    scope: &Scope<'_>,
+    pending: &mut Vec<&'a Expr>,
+    facts: &mut Facts,
+) -> Descend {
+    let expr = match site {
+        Site::Expr(expr) => expr,
+        // `with data.x as v` replaces data.x; it does not read it.
+        Site::WithTarget(_) => {
+            facts.with = true;
+            return Descend::No;
+        }
+    };
+    if let Expr::Call { fcn, .. } = expr
+        && regorus::utils::get_path_string(fcn, None).is_ok_and(|name| name == "walk")
+    {
+        facts.walk = true;
+    }
+    if !matches!(
+        expr,
+        Expr::Var { .. } | Expr::RefDot { .. } | Expr::RefBrack { .. }
+    ) {
+        return Descend::Yes;
+    }
+    let chain = Chain::of(expr);
+    if let Root::Data(mut path) = scope.root(&chain.root) {
+        let mut index = None;
+        for segment in &chain.segments {
+            match segment {
+                Segment::Name(name) => path.push(name.clone()),
+                Segment::Number(_) => {
+                    index = Some(IndexKind::Number);
+                    break;
+                }
+                Segment::Dynamic(index_expr) => {
+                    index = Some(index_kind(index_expr, scope));
+                    break;
+                }
+            }
+        }
+        if let Some(index) = index {
+            facts.data_indexes.push(DataIndex {
+                prefix: path.clone(),
+                index,
+            });
+        }
+        facts.reads.push(path);
+    }
+    for segment in &chain.segments {
+        if let Segment::Dynamic(index) = segment {
+            pending.push(index);
+        }
+    }
+    Descend::No
+}
+
+fn index_kind(expr: &Expr, scope: &Scope<'_>) -> IndexKind {
+    let chain = Chain::of(expr);
+    if !matches!(
+        expr,
+        Expr::Var { .. } | Expr::RefDot { .. } | Expr::RefBrack { .. }
+    ) {
+        return IndexKind::Other;
+    }
+    match scope.root(&chain.root) {
+        Root::Input if chain.segments.iter().all(|s| matches!(s, Segment::Name(_))) => {
+            IndexKind::Input(chain.ground())
+        }
+        _ => IndexKind::Other,
+    }
+}
+
+/// A link of a ref chain after its root.
+enum Segment<'a> {
+    /// `.name` or `["name"]`.
+    Name(String),
+    /// `[1]`.
+    Number(String),
+    /// `[x]`, `[f(y)]`, ...
+    Dynamic(&'a Expr),
+}
+
+/// A ref chain: its root variable and its links.
+struct Chain<'a> {
+    root: String,
+    segments: Vec<Segment<'a>>,
+}
+
+impl<'a> Chain<'a> {
+    fn of(expr: &'a Expr) -> Self {
+        let mut segments = Vec::new();
+        let mut link = expr;
+        let root = loop {
+            match link {
+                Expr::Var { span, .. } => break span.text().to_string(),
+                Expr::RefDot { refr, field, .. } => {
+                    segments.push(Segment::Name(value_text(&field.1)));
+                    link = refr;
+                }
+                Expr::RefBrack { refr, index, .. } => {
+                    segments.push(match index.as_ref() {
+                        Expr::String { value, .. } | Expr::RawString { value, .. } => {
+                            Segment::Name(value_text(value))
+                        }
+                        Expr::Number { value, .. } => Segment::Number(value_text(value)),
+                        other => Segment::Dynamic(other),
+                    });
+                    link = refr;
+                }
+                _ => break String::new(),
+            }
+        };
+        segments.reverse();
+        Self { root, segments }
+    }
+
+    /// The segments up to the first that is not a literal.
+    fn ground(&self) -> Vec<String> {
+        self.segments
+            .iter()
+            .map_while(|s| match s {
+                Segment::Name(name) | Segment::Number(name) => Some(name.clone()),
+                Segment::Dynamic(_) => None,
+            })
+            .collect()
+    }
+}
+
+fn value_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// A ref chain as a whole path, root included (`a.b` of `package a.b`).
+fn full_path(expr: &Expr) -> Vec<String> {
+    let chain = Chain::of(expr);
+    let mut path = vec![chain.root.clone()];
+    path.extend(chain.ground());
+    path
+}
+
+/// The ground path of a rule's head below its package (`p.q` of `p.q[x] := 1`).
+fn head_path(rule: &Rule) -> Option<Vec<String>> {
+    let refr = match rule {
+        Rule::Default { refr, .. } => refr,
+        Rule::Spec { head, .. } => match head {
+            RuleHead::Compr { refr, .. }
+            | RuleHead::Set { refr, .. }
+            | RuleHead::Func { refr, .. } => refr,
+        },
+    };
+    let path = full_path(refr);
+    (!path.first().is_some_and(String::is_empty)).then_some(path)
+}
+
+/// Rule paths, for finding the rules a reference may name.
+#[derive(Default)]
+struct Trie {
+    rules: Vec<usize>,
+    children: BTreeMap<String, Trie>,
+}
+
+impl Trie {
+    fn insert(&mut self, path: &[String], rule: usize) {
+        let mut node = self;
+        for segment in path {
+            node = node.children.entry(segment.clone()).or_default();
+        }
+        node.rules.push(rule);
+    }
+
+    /// Calls `found` for every rule whose path is a prefix of `path` or has `path` as prefix.
+    fn comparable(&self, path: &[String], found: &mut dyn FnMut(usize)) {
+        let mut node = self;
+        for segment in path {
+            node.rules.iter().for_each(|r| found(*r));
+            match node.children.get(segment) {
+                Some(child) => node = child,
+                None => return,
+            }
+        }
+        node.all(found);
+    }
+
+    fn all(&self, found: &mut dyn FnMut(usize)) {
+        self.rules.iter().for_each(|r| found(*r));
+        for child in self.children.values() {
+            child.all(found);
+        }
+    }
+
+    fn is_namespace(&self, path: &[String]) -> bool {
+        let mut node = self;
+        for segment in path {
+            if !node.rules.is_empty() {
+                // A rule above: the path is inside a rule's value, not above rules.
+                return false;
+            }
+            match node.children.get(segment) {
+                Some(child) => node = child,
+                None => return false,
+            }
+        }
+        node.rules.is_empty() && !node.children.is_empty()
+    }
+}
+
+/// A cycle in the graph (its nodes in order), if there is one. Iterative depth-first search,
+/// so a long chain of rules cannot overflow the stack here either.
+fn find_cycle(edges: &[BTreeSet<usize>]) -> Option<Vec<usize>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        OnPath,
+        Done,
+    }
+    let mut marks = vec![Mark::New; edges.len()];
+    for start in 0..edges.len() {
+        if marks[start] != Mark::New {
+            continue;
+        }
+        // (node, its successors not yet visited)
+        let mut path: Vec<(usize, Vec<usize>)> = Vec::new();
+        marks[start] = Mark::OnPath;
+        path.push((start, edges[start].iter().rev().copied().collect()));
+        while let Some((node, successors)) = path.last_mut() {
+            let node = *node;
+            match successors.pop() {
+                Some(next) => match marks[next] {
+                    Mark::OnPath => {
+                        let from = path.iter().position(|(n, _)| *n == next).unwrap_or(0);
+                        return Some(path[from..].iter().map(|(n, _)| *n).collect());
+                    }
+                    Mark::New => {
+                        marks[next] = Mark::OnPath;
+                        path.push((next, edges[next].iter().rev().copied().collect()));
+                    }
+                    Mark::Done => {}
+                },
+                None => {
+                    marks[node] = Mark::Done;
+                    path.pop();
+                }
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn graph(modules: &[&str]) -> RuleGraph {
+        let mut engine = regorus::Engine::new();
+        crate::builtins::register(&mut engine).unwrap();
+        for (i, rego) in modules.iter().enumerate() {
+            engine
+                .add_policy(format!("m{i}.rego"), rego.to_string())
+                .unwrap();
+        }
+        RuleGraph::build(engine.get_modules().iter().map(|m| m.as_ref()))
+    }
+
+    fn load(modules: &[&str]) -> Result<(), String> {
+        graph(modules).check_recursion()
+    }
+
+    fn path(p: &str) -> Vec<String> {
+        p.split('.').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn mutual_recursion_is_refused_with_the_cycle() {
+        let err = load(&["package p\na := x if { x := b }\nb := y if { y := a }\n"]).unwrap_err();
+        assert!(err.contains("rego_recursion_error"), "{err}");
+        assert!(err.contains("data.p.a -> data.p.b -> data.p.a"), "{err}");
+        assert!(
+            err.contains("m0.rego:2") && err.contains("m0.rego:3"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_dynamic_ref_into_the_own_package_is_recursion_as_in_opa() {
+        // OPA 1.20: rule data.users.allow is recursive: data.users.allow -> data.users.allow
+        let err = load(&["package users\nallow if data.users[input.user].tenant == \"t5\"\n"])
+            .unwrap_err();
+        assert!(
+            err.contains("data.users.allow -> data.users.allow"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn across_packages_through_imports_and_functions() {
+        let err = load(&[
+            "package a\nimport data.b\nx if b.y\n",
+            "package b\ny if data.a.x\n",
+        ])
+        .unwrap_err();
+        assert!(err.contains("data.a.x -> data.b.y -> data.a.x"), "{err}");
+        let err = load(&["package f\ng(n) := h(n)\nh(n) := g(n)\n"]).unwrap_err();
+        assert!(err.contains("data.f.g -> data.f.h -> data.f.g"), "{err}");
+        // The whole package, directly or walked, includes the rule itself (OPA 1.20 agrees).
+        let err = load(&["package p2\nx := 1\ny := count(data.p2)\n"]).unwrap_err();
+        assert!(err.contains("data.p2.y -> data.p2.y"), "{err}");
+        let err = load(&["package wk\nx := [p | walk(data.wk, [p, _])]\n"]).unwrap_err();
+        assert!(err.contains("data.wk.x -> data.wk.x"), "{err}");
+    }
+
+    #[test]
+    fn what_opa_accepts_loads() {
+        load(&[
+            // Ground refs beside the rule, other packages, locals that shadow rule names.
+            "package users\nallow if data.users.alice.tenant == \"t5\"\nallow if data.roles[input.user] == \"admin\"\n",
+            "package rbac\ndefault allow := false\nallow if { u := data.rbac.users[input.user]; \"admin\" in u.roles }\n",
+            "package q\nr := 1\ns if { r := 2; r == 2 }\nt if { some r in [1]; r == 1 }\n",
+            "package w\nimport data.rbac\nv if rbac.allow with data.rbac.users as {}\n",
+            "package chain\na := b + 1\nb := c + 1\nc := 1\n",
+            "package pkgref\nx := 1\ny := data.pkgref.x\n",
+            "package ev\nallow if { every u in data.ev.list { u > 0 } }\nlist := [1]\n",
+        ])
+        .unwrap();
+    }
+
+    #[test]
+    fn long_chains_do_not_overflow() {
+        let mut rego = String::from("package long\nr0 := 0\n");
+        for i in 1..5000 {
+            rego.push_str(&format!("r{i} := r{} + 1\n", i - 1));
+        }
+        load(&[&rego]).unwrap();
+    }
+
+    #[test]
+    fn facts_and_reach() {
+        let g = graph(&[
+            "package lib\ndefault f(_) := 1\nf(x) := 2 if x > 5\nhas(r) if r in data.bindings[input.subject.id]\n",
+            "package p\nimport data.lib\nr := lib.f(1)\ns if lib.has(\"admin\")\nt := data.d[1]\nu := data.d[input.k[0]]\nsvc[name].allow := true if some name in [\"a\"]\nw := data.lib\n",
+        ]);
+        let reach = |p: &str| -> Vec<String> {
+            g.reach(&path(p))
+                .unwrap()
+                .iter()
+                .map(|n| n.path.join("."))
+                .collect()
+        };
+        assert_eq!(reach("p.r"), ["lib.f", "p.r"]);
+        let has = g.reach(&path("lib.has")).unwrap();
+        assert_eq!(
+            has[0].facts.data_indexes[0].index,
+            IndexKind::Input(path("subject.id"))
+        );
+        let t = &g.reach(&path("p.t")).unwrap()[0].facts;
+        assert_eq!(t.data_indexes[0].index, IndexKind::Number);
+        let u = &g.reach(&path("p.u")).unwrap()[0].facts;
+        assert_eq!(u.data_indexes[0].index, IndexKind::Other);
+        assert!(g.reach(&path("lib.f")).unwrap()[0].facts.default_function);
+        assert!(g.reach(&path("p.svc")).unwrap()[0].facts.dynamic_ref_head);
+        assert!(g.is_namespace(&path("lib")));
+        assert!(!g.is_namespace(&path("lib.f")));
+        assert!(!g.is_namespace(&path("d")));
+    }
+}

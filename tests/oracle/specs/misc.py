@@ -1,0 +1,40 @@
+HEADER = """regex.globs_match, array.flatten and net.* extensions (cidr_intersects, cidr_merge,
+cidr_contains_matches, lookup_ip_addr on names /etc/hosts resolves)."""
+def c(note, rego, inp=None, strict=False):
+    d = {"note": note, "rego": rego, "strict": strict}
+    if inp is not None: d["input"] = inp
+    return d
+CASES = [
+ c("globs_match: OPA's documentation example", 'x := regex.globs_match("a.a.[0-9]+z", ".b.b.*")'),
+ c("globs_match: disjoint sets", 'x := regex.globs_match("[a-c]", "[d-e]")'),
+ c("globs_match: overlapping repeated sets", 'x := regex.globs_match("[a-c]+", "[c-e]+")'),
+ c("globs_match: an escaped dot is a plain character", 'x := regex.globs_match("a\\\\.b", "a.b")'),
+ c("globs_match: two stars of different characters", 'x := regex.globs_match("a*", "b*")'),
+ c("globs_match: two empty patterns", 'x := regex.globs_match("", "")'),
+ c("globs_match: ^ is a plain character in a set", 'x := [regex.globs_match("[^a]", "a"), regex.globs_match("[^a]", "b")]'),
+ c("globs_match: a plus against a star followed by more", 'x := [regex.globs_match("c+", "b*c"), regex.globs_match("b*c", "c+")]'),
+ c("globs_match: an unclosed set is an error", 'x := regex.globs_match(input.a, "a")', {"a": "a["}, strict=True),
+ c("globs_match: a flag without a token is an error", 'x := regex.globs_match(input.a, "a")', {"a": "*a"}, strict=True),
+ c("array.flatten: one level", 'x := array.flatten([1, [2, [3, [4]]], [], "a", {"b": [5]}])'),
+ c("array.flatten: the empty array", 'x := array.flatten([])'),
+ c("cidr_intersects: IPv4", 'x := net.cidr_intersects("192.168.0.0/16", "192.168.1.0/24")'),
+ c("cidr_intersects: IPv6", 'x := net.cidr_intersects("fd1e:5bfe:8af3:9ddc::/64", "fd1e:5bfe:8af3:9ddc:1111::/72")'),
+ c("cidr_intersects: IPv6 disjoint", 'x := net.cidr_intersects("2001:db8::/32", "2001:db9::/32")'),
+ c("cidr_intersects: different families", 'x := net.cidr_intersects("192.168.0.0/16", "fd1e::/64")'),
+ c("cidr_intersects: an IPv4-mapped network is IPv4", 'x := net.cidr_intersects("::ffff:10.0.0.0/104", "10.1.0.0/16")'),
+ c("cidr_intersects: an address is not a CIDR", 'x := net.cidr_intersects(input.a, "192.168.1.0/24")', {"a": "192.168.0.0"}, strict=True),
+ c("cidr_merge: adjacent networks", 'x := net.cidr_merge(["192.0.128.0/24", "192.0.129.0/24"])'),
+ c("cidr_merge: contained, adjacent, IPv6 and bare addresses", 'x := net.cidr_merge(["192.0.128.0/24", "192.0.130.0/24", "10.0.0.1", "10.0.0.0/8", "2001:db8::/33", "2001:db8:8000::/33"])'),
+ c("cidr_merge: a bare IPv4 address takes its classful mask", 'x := net.cidr_merge(["10.0.0.1", "192.168.0.1"])'),
+ c("cidr_merge: a set, merged into one network", 'x := net.cidr_merge({"1.1.1.1", "1.1.1.0"})'),
+ c("cidr_merge: a range that needs several networks", 'x := net.cidr_merge(["1.1.1.3/32", "1.1.1.4/32", "1.1.1.5/32", "1.1.1.6/32"])'),
+ c("cidr_merge: IPv4 inside ::/0", 'x := net.cidr_merge(["0.0.0.0/0", "::/0"])'),
+ c("cidr_merge: a bare IPv6 address is an error", 'x := net.cidr_merge(input.a)', {"a": ["::1"]}, strict=True),
+ c("cidr_contains_matches: strings", 'x := net.cidr_contains_matches("1.1.1.0/24", "1.1.1.128")'),
+ c("cidr_contains_matches: arrays and objects, keyed by index and key", 'x := net.cidr_contains_matches(["1.1.1.0/24", "1.1.2.0/24"], {"a": "1.1.1.128", "b": ["1.1.2.1", "extra"], "c": "2.2.2.2"})'),
+ c("cidr_contains_matches: sets are keyed by their elements", 'x := net.cidr_contains_matches({["1.1.0.0/16", "x"], "1.1.1.0/24"}, ["1.1.1.1/32", "1.1.3.4"])'),
+ c("cidr_contains_matches: IPv6", 'x := net.cidr_contains_matches("fd00::/8", ["fd00::1", "fe00::1", "fd00::/16"])'),
+ c("cidr_contains_matches: an empty array element is an error", 'x := net.cidr_contains_matches(input.a, input.b)', {"a": [["1.1.0.0/16"]], "b": [[]]}, strict=True),
+ c("lookup_ip_addr: localhost, from /etc/hosts", 'x := "127.0.0.1" in net.lookup_ip_addr("localhost")'),
+ c("lookup_ip_addr: an address is itself", 'x := net.lookup_ip_addr("127.0.0.1")'),
+]
