@@ -485,6 +485,10 @@ fn decide_request(path: &str, input: Value) -> pb::DecideRequest {
 }
 
 fn check(headers: &[(&str, String)], principal: &str) -> CheckRequest {
+    check_at("POST", "/payments", headers, principal)
+}
+
+fn check_at(method: &str, path: &str, headers: &[(&str, String)], principal: &str) -> CheckRequest {
     CheckRequest {
         attributes: Some(AttributeContext {
             source: Some(attribute_context::Peer {
@@ -493,8 +497,8 @@ fn check(headers: &[(&str, String)], principal: &str) -> CheckRequest {
             }),
             request: Some(attribute_context::Request {
                 http: Some(attribute_context::HttpRequest {
-                    method: "POST".into(),
-                    path: "/payments".into(),
+                    method: method.into(),
+                    path: path.into(),
                     headers: headers
                         .iter()
                         .map(|(k, v)| (k.to_string(), v.clone()))
@@ -679,6 +683,141 @@ async fn grpc_and_envoy(addr: &str, at: u64) -> (String, String) {
         "neither a forged token nor the demo header counts"
     );
     (token, forged)
+}
+
+#[test]
+fn user_contexts_and_jwts_over_grpc_and_envoy() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = start(dir.path());
+    let at = now();
+    let addr = d.grpc_addr.clone().unwrap();
+    let rs256 = r#"{"alg": "RS256", "kid": "rsa-1"}"#;
+    let claims = json!({"sub": "10001", "iss": ISSUER, "aud": "orders", "exp": at + 300});
+    let valid_jwt = jwt("rsa", rs256, &claims);
+    let parts: Vec<&str> = valid_jwt.split('.').collect();
+    let forged_claims = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
+        json!({"sub": "30001", "iss": ISSUER, "aud": "orders", "exp": at + 300}).to_string(),
+    );
+    let tampered_jwt = format!("{}.{forged_claims}.{}", parts[0], parts[2]);
+    let context = context_headers(GATEWAY_SECRET, OWNER, at);
+    let forged_context = context_headers("guessed", OWNER, at);
+    let as_pairs = |headers: &Value| -> Vec<(String, String)> {
+        headers
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+            .collect()
+    };
+    let bearer = |token: &str| vec![("authorization".to_string(), format!("Bearer {token}"))];
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let channel = Channel::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let mut grpc = AuthorizerClient::new(channel.clone());
+        let mut envoy = AuthorizationClient::new(channel);
+        let cases = [
+            ("user context, valid", as_pairs(&context), true),
+            (
+                "user context, wrong secret",
+                as_pairs(&forged_context),
+                false,
+            ),
+            ("jwt, valid", bearer(&valid_jwt), true),
+            ("jwt, payload tampered with", bearer(&tampered_jwt), false),
+            ("no credential", Vec::new(), false),
+        ];
+        for (name, headers, allowed) in &cases {
+            // gRPC Decide: the credentials in input.headers, a forged input.identity beside.
+            let header_map: serde_json::Map<String, Value> = headers
+                .iter()
+                .map(|(k, v)| (k.to_uppercase(), json!(v)))
+                .collect();
+            let input = json!({
+                "headers": header_map,
+                "identity": {"user": {"id": "10001"}},
+                "action": "view",
+                "resource": {"owner": "10001"},
+            });
+            let decided = grpc
+                .decide(decide_request("orders/allow", input))
+                .await
+                .unwrap()
+                .into_inner();
+            let want: &[u8] = if *allowed { b"true" } else { b"false" };
+            assert_eq!(&decided.result_json[..], want, "gRPC: {name}");
+
+            // Envoy Check: the HTTP request's headers.
+            let pairs: Vec<(&str, String)> = headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.clone()))
+                .collect();
+            let checked = envoy
+                .check(check_at("GET", "/orders/42", &pairs, PRINCIPAL))
+                .await
+                .unwrap()
+                .into_inner();
+            let want = if *allowed {
+                0
+            } else {
+                tonic::Code::PermissionDenied as i32
+            };
+            assert_eq!(checked.status.unwrap().code, want, "Envoy: {name}");
+        }
+    });
+
+    d.stop_and_read_log();
+    let text = std::fs::read_to_string(dir.path().join("decisions.jsonl")).unwrap();
+    let events: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let identities = |api: &str| -> Vec<Value> {
+        events
+            .iter()
+            .filter(|e| e["api"] == api)
+            .map(|e| e["input"]["identity"].clone())
+            .collect()
+    };
+    let user = json!({"id": "10001", "roles": ["customer"]});
+    let jwt_user = json!({"sub": "10001", "iss": ISSUER, "aud": "orders", "exp": at + 300});
+    let context_refused = json!([{"source": "user_context", "code": "signature_mismatch"}]);
+    let jwt_refused = json!([{"source": "jwt", "code": "signature_mismatch"}]);
+    assert_eq!(
+        identities("grpc"),
+        vec![
+            json!({"user": user}),
+            json!({"errors": context_refused}),
+            json!({"user": jwt_user}),
+            json!({"errors": jwt_refused}),
+            json!({}),
+        ]
+    );
+    assert_eq!(
+        identities("envoy"),
+        vec![
+            json!({"user": user, "peer": PRINCIPAL}),
+            json!({"errors": context_refused, "peer": PRINCIPAL}),
+            json!({"user": jwt_user, "peer": PRINCIPAL}),
+            json!({"errors": jwt_refused, "peer": PRINCIPAL}),
+            json!({"peer": PRINCIPAL}),
+        ]
+    );
+    for needle in [
+        valid_jwt.as_str(),
+        parts[2],
+        forged_claims.as_str(),
+        "Bearer",
+        context["x-user-context-signature"].as_str().unwrap(),
+        forged_context["x-user-context-signature"].as_str().unwrap(),
+        GATEWAY_SECRET,
+    ] {
+        assert!(!text.contains(needle), "{needle} in the decision log");
+    }
 }
 
 #[test]

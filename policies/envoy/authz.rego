@@ -15,7 +15,9 @@ default allow := false
 
 http := input.attributes.request.http
 
+# The verified user's id: `id` in a gateway's user context, `sub` in a JWT's claims.
 subject_id := input.identity.user.id if input.identity.user.id
+else := input.identity.user.sub if input.identity.user.sub
 else := object.get(http.headers, "x-subject-id", "") if data.lib.identity.demo_mode
 else := ""
 

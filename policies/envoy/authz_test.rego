@@ -19,6 +19,11 @@ test_reading_orders_needs_a_subject if {
 	not authz.allow with input as verified(request("GET", "/orders/42", {}), {})
 }
 
+test_a_jwt_subject_is_the_subject if {
+	authz.allow with input as verified(request("GET", "/orders/42", {}), {"user": {"sub": "10001"}})
+	authz.result.headers["x-authz-subject"] == "10001" with input as verified(request("GET", "/orders/42", {}), {"user": {"sub": "10001"}})
+}
+
 test_creating_an_order_for_someone_else_is_denied if {
 	r := object.union(request("POST", "/orders", {}), {"parsed_body": {"customer_id": "10002"}})
 	not authz.allow with input as verified(r, {"user": {"id": "10001"}})
