@@ -722,6 +722,65 @@ identity:
         assert!(matches!(jwt.keys, JwtKeySource::Jwks(_)));
     }
 
+    /// The block of issue #11, comments and all, exactly as users copy it.
+    #[test]
+    fn identity_contract_as_written_in_the_issue() {
+        let config = parse(
+            r#"
+identity:
+  user_context:                 # the gateway's signed user context (seed: X-User-Context)
+    header: x-user-context      # the JSON object, exactly as sent
+    timestamp_header: x-user-context-timestamp      # unix seconds
+    signature_header: x-user-context-signature      # hex HMAC-SHA256(secret, "<timestamp>.<context>")
+    secret_path: /var/run/secrets/authzd/user-context   # or secret: "..."; re-read when the file changes
+    max_age_seconds: 300        # |now - timestamp| must not exceed it
+  service_token:                # internal callers: "<base64(JSON)>.<hex HMAC-SHA256(secret, base64 part)>"
+    header: x-service-auth      # JSON {service, instance, issuedAt, expiresAt} (unix seconds)
+    secret_path: /var/run/secrets/authzd/service-token
+  jwt:
+    header: authorization       # "Bearer <jwt>"
+    issuer: https://gateway.example.com
+    audiences: [orders]
+    jwks_path: /var/run/secrets/authzd/jwks.json    # or public_key_path (PEM), or secret for HS*
+    leeway_seconds: 30
+"#,
+        );
+        let identity = config.identity().unwrap().unwrap();
+        let uc = identity.user_context.unwrap();
+        assert_eq!(uc.header, "x-user-context");
+        assert_eq!(uc.timestamp_header, "x-user-context-timestamp");
+        assert_eq!(uc.signature_header, "x-user-context-signature");
+        assert!(matches!(&uc.secret, SecretSource::File(p)
+            if p == Path::new("/var/run/secrets/authzd/user-context")));
+        assert_eq!(uc.max_age, Duration::from_secs(300));
+        let st = identity.service_token.unwrap();
+        assert_eq!(st.header, "x-service-auth");
+        assert!(matches!(&st.secret, SecretSource::File(p)
+            if p == Path::new("/var/run/secrets/authzd/service-token")));
+        let jwt = identity.jwt.unwrap();
+        assert_eq!(jwt.header, "authorization");
+        assert_eq!(jwt.issuer.as_deref(), Some("https://gateway.example.com"));
+        assert_eq!(jwt.audiences, vec!["orders".to_string()]);
+        assert!(matches!(&jwt.keys, JwtKeySource::Jwks(p)
+            if p == Path::new("/var/run/secrets/authzd/jwks.json")));
+        assert_eq!(jwt.leeway, Duration::from_secs(30));
+
+        // The alternatives the comments name.
+        let other = parse(
+            "identity:\n  user_context: {secret: \"s\"}\n  jwt: {public_key_path: /k.pem}\n",
+        )
+        .identity()
+        .unwrap()
+        .unwrap();
+        assert!(matches!(
+            other.user_context.unwrap().secret,
+            SecretSource::Inline(_)
+        ));
+        assert!(matches!(other.jwt.unwrap().keys, JwtKeySource::PublicKey(_)));
+        let hs = parse("identity:\n  jwt: {secret: s}\n").identity().unwrap().unwrap();
+        assert!(matches!(hs.jwt.unwrap().keys, JwtKeySource::Secret(_)));
+    }
+
     #[test]
     fn identity_mistakes_are_named() {
         let err = yaml_serde::from_str::<FileConfig>("identity:\n  jwt:\n    audience: [a]\n")
