@@ -766,18 +766,23 @@ identity:
         assert_eq!(jwt.leeway, Duration::from_secs(30));
 
         // The alternatives the comments name.
-        let other = parse(
-            "identity:\n  user_context: {secret: \"s\"}\n  jwt: {public_key_path: /k.pem}\n",
-        )
-        .identity()
-        .unwrap()
-        .unwrap();
+        let other =
+            parse("identity:\n  user_context: {secret: \"s\"}\n  jwt: {public_key_path: /k.pem}\n")
+                .identity()
+                .unwrap()
+                .unwrap();
         assert!(matches!(
             other.user_context.unwrap().secret,
             SecretSource::Inline(_)
         ));
-        assert!(matches!(other.jwt.unwrap().keys, JwtKeySource::PublicKey(_)));
-        let hs = parse("identity:\n  jwt: {secret: s}\n").identity().unwrap().unwrap();
+        assert!(matches!(
+            other.jwt.unwrap().keys,
+            JwtKeySource::PublicKey(_)
+        ));
+        let hs = parse("identity:\n  jwt: {secret: s}\n")
+            .identity()
+            .unwrap()
+            .unwrap();
         assert!(matches!(hs.jwt.unwrap().keys, JwtKeySource::Secret(_)));
     }
 
