@@ -2,10 +2,10 @@
 //! every listener, serve, drain on shutdown.
 //!
 //! Owns: the daemon's lifecycle. [`App::build`] does everything that can fail at start-up
-//! (bundles, sockets, sinks) and returns an `App` that knows its real addresses; [`App::run`]
-//! serves until the shutdown future resolves, then fails readiness and keeps serving for the
-//! shutdown delay (lame duck), then stops accepting, lets in-flight requests finish within the
-//! grace period, and flushes the decision log.
+//! (identity secrets, bundles, sockets, sinks) and returns an `App` that knows its real
+//! addresses; [`App::run`] serves until the shutdown future resolves, then fails readiness and
+//! keeps serving for the shutdown delay (lame duck), then stops accepting, lets in-flight
+//! requests finish within the grace period, and flushes the decision log.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -20,6 +20,7 @@ use crate::api::grpc;
 use crate::api::http::{self, Api};
 use crate::api::listener::{self, BoundListener};
 use crate::config::{BundleLocation, Config, ListenAddr};
+use crate::decide::identity::{self, IdentityError, IdentityStep};
 use crate::decide::self_check::FastPathCheck;
 use crate::decide::{Decider, Recorder};
 use crate::decision_log::DecisionLog;
@@ -56,6 +57,8 @@ pub enum StartError {
     DecisionLog(String),
     #[error("cannot start shadow evaluation: {0}")]
     Shadow(String),
+    #[error("identity: {0}")]
+    Identity(#[from] IdentityError),
 }
 
 /// A daemon whose local bundles are active and whose sockets are bound.
@@ -92,6 +95,12 @@ impl App {
         }
         let prometheus = crate::metrics::recorder();
         let metrics = Metrics::new();
+        // Always registered: even without an `identity` section, a client's own
+        // `input.identity` must not reach a policy.
+        let identity = Arc::new(IdentityStep::new(
+            config.identity.as_ref(),
+            metrics.clone(),
+        )?);
         let store = Arc::new(PolicyStore::new(Snapshot::empty(config.limits)));
         // Rules the fast-path self-check demotes stay demoted across reloads of the same text.
         let demotions = Arc::new(Demotions::default());
@@ -135,6 +144,12 @@ impl App {
         } else {
             None
         };
+        if identity.watches_files() {
+            background.push(tokio::spawn(identity::keep_current(
+                identity.clone(),
+                stop_rx.clone(),
+            )));
+        }
         let metrics_for_check = metrics.clone();
         let shadow = if config.shadow.enabled() {
             let shadow = Shadow::start(
@@ -169,7 +184,9 @@ impl App {
             metrics,
             log: decision_log.as_ref().map(|d| d.logger.clone()),
         };
-        let mut decider = Decider::new(store.clone(), recorder).with_limits(&limits);
+        let mut decider = Decider::new(store.clone(), recorder)
+            .with_limits(&limits)
+            .with_before(identity);
         if config.verify_fast_path_rate > 0.0 {
             let check =
                 FastPathCheck::start(config.verify_fast_path_rate, metrics_for_check, demotions);

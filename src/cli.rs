@@ -91,7 +91,8 @@ pub struct RunArgs {
         value_delimiter = ','
     )]
     pub bundles: Vec<BundleSource>,
-    /// YAML config file: bundles (local or from a bundle server), services, keys, persistence.
+    /// YAML config file: bundles (local or from a bundle server), services, keys, persistence,
+    /// decision logs, identity verification.
     #[arg(long, env = "AUTHZD_CONFIG_FILE")]
     pub config_file: Option<PathBuf>,
     #[command(flatten)]
@@ -483,6 +484,7 @@ impl RunArgs {
             .persistence_dir
             .or(file.persistence_directory.clone())
             .unwrap_or_else(|| PathBuf::from(".authzd"));
+        let identity = file.identity()?;
         let mut decision_logs = file.decision_logs()?;
         self.observe.apply(&mut decision_logs)?;
         let grpc = self.grpc.settings();
@@ -518,6 +520,7 @@ impl RunArgs {
             threads,
             server_limits,
             use_rvm: !self.eval.no_rvm,
+            identity,
             verify_fast_path_rate: fraction("--verify-fast-path-rate", self.verify_fast_path_rate)?,
             shadow,
         })

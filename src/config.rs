@@ -1,7 +1,8 @@
 //! The daemon's settings as plain data, parsed and validated once at start-up.
 //!
-//! Owns: listener addresses (`host:port`, `unix:///path`), bundle sources (`[name=]path`) and
-//! every limit. The command line that fills it lives in [`crate::cli`].
+//! Owns: listener addresses (`host:port`, `unix:///path`), bundle sources (`[name=]path`), every
+//! limit, and the identity verifiers' settings (paths and names only: reading the secrets is
+//! [`crate::decide::identity`]'s). The command line that fills it lives in [`crate::cli`].
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -245,6 +246,9 @@ pub struct Config {
     pub server_limits: crate::limits::ServerLimits,
     /// Let the RVM evaluate what it can (off only to compare with the interpreter).
     pub use_rvm: bool,
+    /// The config file's `identity` section; `None` (no section) verifies nothing and leaves
+    /// `input.identity` absent.
+    pub identity: Option<IdentitySettings>,
     /// Fraction of fast-path decisions re-checked on the interpreter (0: off).
     pub verify_fast_path_rate: f64,
     /// Candidate bundles evaluated on live traffic, never answering.
@@ -381,9 +385,94 @@ pub struct UploadSettings {
     pub max_retry_delay: Duration,
 }
 
+/// The identity step's verifiers (the config file's `identity` section). Each is optional;
+/// with the section present and all three absent, authzd still exposes the Envoy peer and
+/// guarantees that `input.identity` is its own.
+#[derive(Debug, Clone, Default)]
+pub struct IdentitySettings {
+    pub user_context: Option<UserContextSettings>,
+    pub service_token: Option<ServiceTokenSettings>,
+    pub jwt: Option<JwtSettings>,
+}
+
+/// The gateway's signed user context: a JSON object in one header, the unix time it was
+/// signed at in another, and `hex(HMAC-SHA256(secret, "<timestamp>.<context>"))` in a third.
+#[derive(Debug, Clone)]
+pub struct UserContextSettings {
+    /// Header names, lowercase.
+    pub header: String,
+    pub timestamp_header: String,
+    pub signature_header: String,
+    pub secret: SecretSource,
+    /// How far the timestamp may be from now, either way.
+    pub max_age: Duration,
+}
+
+/// Internal callers' service tokens: `<base64(JSON)>.<hex(HMAC-SHA256(secret, base64 part))>`.
+#[derive(Debug, Clone)]
+pub struct ServiceTokenSettings {
+    /// Header name, lowercase.
+    pub header: String,
+    pub secret: SecretSource,
+}
+
+/// Bearer JWTs (`authorization: Bearer <jwt>`).
+#[derive(Debug, Clone)]
+pub struct JwtSettings {
+    /// Header name, lowercase.
+    pub header: String,
+    /// The `iss` a token must carry; `None` accepts any.
+    pub issuer: Option<String>,
+    /// A token's `aud` must name one of these; empty accepts any.
+    pub audiences: Vec<String>,
+    pub keys: JwtKeySource,
+    /// Clock skew allowed on `exp`, `nbf` and `iat`.
+    pub leeway: Duration,
+}
+
+/// Where an HMAC secret comes from.
+#[derive(Debug, Clone)]
+pub enum SecretSource {
+    /// A file, read at start-up and re-read when it changes (trailing whitespace is not part of
+    /// the secret).
+    File(PathBuf),
+    Inline(Secret),
+}
+
+/// Where the keys that sign JWTs come from.
+#[derive(Debug, Clone)]
+pub enum JwtKeySource {
+    /// A JWK set (JSON), re-read when it changes.
+    Jwks(PathBuf),
+    /// A PEM public key or certificate, re-read when it changes.
+    PublicKey(PathBuf),
+    /// The shared secret of HS256/384/512 tokens.
+    Secret(Secret),
+}
+
+/// A secret given in the config file itself: never printed.
+#[derive(Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inline_secrets_are_not_printed() {
+        let settings = ServiceTokenSettings {
+            header: "x-service-auth".into(),
+            secret: SecretSource::Inline(Secret("hunter2".into())),
+        };
+        assert!(!format!("{settings:?}").contains("hunter2"));
+    }
 
     #[test]
     fn parses_listen_addresses() {

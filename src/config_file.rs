@@ -3,7 +3,8 @@
 //! flags. Modelled on OPA's config.
 //!
 //! Owns: the file's schema (unknown fields are errors, so a typo is not silently ignored) and
-//! turning it into [`crate::config`] types. Reading key files happens here, once, at start-up.
+//! turning it into [`crate::config`] types. Reading bundle key files happens here, once, at
+//! start-up; identity secrets are read (and re-read on change) by the identity step.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -13,8 +14,9 @@ use serde::Deserialize;
 
 use crate::bundle::sign::{Verification, VerificationKey};
 use crate::config::{
-    Bearer, BundleLocation, BundleSpec, DecisionLogSettings, Polling, RemoteSpec, ShadowSettings,
-    UploadSettings,
+    Bearer, BundleLocation, BundleSpec, DecisionLogSettings, IdentitySettings, JwtKeySource,
+    JwtSettings, Polling, RemoteSpec, Secret, SecretSource, ServiceTokenSettings, ShadowSettings,
+    UploadSettings, UserContextSettings,
 };
 
 /// Why the configuration cannot be used.
@@ -63,6 +65,9 @@ pub struct FileConfig {
     pub max_policy_file_bytes: Option<usize>,
     #[serde(default)]
     pub max_policy_lines: Option<usize>,
+    /// Credentials verified before every decision (`input.identity`).
+    #[serde(default)]
+    pub identity: Option<FileIdentity>,
 }
 
 /// Shadow evaluation: candidate bundles evaluated on live traffic, never answering.
@@ -79,6 +84,73 @@ pub struct FileShadow {
     #[serde(default)]
     pub buffer_size_events: Option<usize>,
 }
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileIdentity {
+    #[serde(default)]
+    pub user_context: Option<FileUserContext>,
+    #[serde(default)]
+    pub service_token: Option<FileServiceToken>,
+    #[serde(default)]
+    pub jwt: Option<FileJwt>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileUserContext {
+    #[serde(default)]
+    pub header: Option<String>,
+    #[serde(default)]
+    pub timestamp_header: Option<String>,
+    #[serde(default)]
+    pub signature_header: Option<String>,
+    #[serde(default)]
+    pub secret_path: Option<PathBuf>,
+    #[serde(default)]
+    pub secret: Option<Secret>,
+    #[serde(default)]
+    pub max_age_seconds: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileServiceToken {
+    #[serde(default)]
+    pub header: Option<String>,
+    #[serde(default)]
+    pub secret_path: Option<PathBuf>,
+    #[serde(default)]
+    pub secret: Option<Secret>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileJwt {
+    #[serde(default)]
+    pub header: Option<String>,
+    #[serde(default)]
+    pub issuer: Option<String>,
+    #[serde(default)]
+    pub audiences: Vec<String>,
+    #[serde(default)]
+    pub jwks_path: Option<PathBuf>,
+    #[serde(default)]
+    pub public_key_path: Option<PathBuf>,
+    #[serde(default)]
+    pub secret: Option<Secret>,
+    #[serde(default)]
+    pub leeway_seconds: Option<f64>,
+}
+
+/// The contract's defaults (issue #11).
+const DEFAULT_USER_CONTEXT_HEADER: &str = "x-user-context";
+const DEFAULT_TIMESTAMP_HEADER: &str = "x-user-context-timestamp";
+const DEFAULT_SIGNATURE_HEADER: &str = "x-user-context-signature";
+const DEFAULT_MAX_AGE_SECONDS: f64 = 300.0;
+const DEFAULT_SERVICE_TOKEN_HEADER: &str = "x-service-auth";
+const DEFAULT_JWT_HEADER: &str = "authorization";
+const DEFAULT_LEEWAY_SECONDS: f64 = 30.0;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -404,6 +476,87 @@ impl FileConfig {
         Ok(settings)
     }
 
+    /// The `identity` section; `None` when the file has none.
+    pub fn identity(&self) -> Result<Option<IdentitySettings>, ConfigError> {
+        let Some(file) = &self.identity else {
+            return Ok(None);
+        };
+        let mut headers = HeaderNames::default();
+        let user_context = match &file.user_context {
+            None => None,
+            Some(uc) => Some(UserContextSettings {
+                header: headers.take(
+                    "identity.user_context.header",
+                    &uc.header,
+                    DEFAULT_USER_CONTEXT_HEADER,
+                )?,
+                timestamp_header: headers.take(
+                    "identity.user_context.timestamp_header",
+                    &uc.timestamp_header,
+                    DEFAULT_TIMESTAMP_HEADER,
+                )?,
+                signature_header: headers.take(
+                    "identity.user_context.signature_header",
+                    &uc.signature_header,
+                    DEFAULT_SIGNATURE_HEADER,
+                )?,
+                secret: secret_source("identity.user_context", &uc.secret_path, &uc.secret)?,
+                max_age: seconds(
+                    "identity.user_context.max_age_seconds",
+                    uc.max_age_seconds.unwrap_or(DEFAULT_MAX_AGE_SECONDS),
+                )?,
+            }),
+        };
+        let service_token = match &file.service_token {
+            None => None,
+            Some(st) => Some(ServiceTokenSettings {
+                header: headers.take(
+                    "identity.service_token.header",
+                    &st.header,
+                    DEFAULT_SERVICE_TOKEN_HEADER,
+                )?,
+                secret: secret_source("identity.service_token", &st.secret_path, &st.secret)?,
+            }),
+        };
+        let jwt = match &file.jwt {
+            None => None,
+            Some(jwt) => {
+                let keys = match (&jwt.jwks_path, &jwt.public_key_path, &jwt.secret) {
+                    (Some(path), None, None) => JwtKeySource::Jwks(path.clone()),
+                    (None, Some(path), None) => JwtKeySource::PublicKey(path.clone()),
+                    (None, None, Some(secret)) if !secret.0.is_empty() => {
+                        JwtKeySource::Secret(secret.clone())
+                    }
+                    _ => {
+                        return Err(ConfigError(
+                            "identity.jwt: set exactly one of `jwks_path`, `public_key_path` and `secret` (not empty)".into(),
+                        ));
+                    }
+                };
+                if jwt.audiences.iter().any(String::is_empty) {
+                    return Err(ConfigError(
+                        "identity.jwt.audiences: an audience must not be empty".into(),
+                    ));
+                }
+                Some(JwtSettings {
+                    header: headers.take("identity.jwt.header", &jwt.header, DEFAULT_JWT_HEADER)?,
+                    issuer: jwt.issuer.clone().filter(|i| !i.is_empty()),
+                    audiences: jwt.audiences.clone(),
+                    keys,
+                    leeway: seconds(
+                        "identity.jwt.leeway_seconds",
+                        jwt.leeway_seconds.unwrap_or(DEFAULT_LEEWAY_SECONDS),
+                    )?,
+                })
+            }
+        };
+        Ok(Some(IdentitySettings {
+            user_context,
+            service_token,
+            jwt,
+        }))
+    }
+
     /// The URL of `resource` on `service`, with its headers and credentials.
     fn service_target(
         &self,
@@ -478,6 +631,49 @@ impl FileConfig {
             polling,
             persist: bundle.persist,
         })
+    }
+}
+
+/// `secret_path` or `secret`, exactly one.
+fn secret_source(
+    setting: &str,
+    path: &Option<PathBuf>,
+    secret: &Option<Secret>,
+) -> Result<SecretSource, ConfigError> {
+    match (path, secret) {
+        (Some(path), None) => Ok(SecretSource::File(path.clone())),
+        (None, Some(secret)) if !secret.0.is_empty() => Ok(SecretSource::Inline(secret.clone())),
+        _ => Err(ConfigError(format!(
+            "{setting}: set exactly one of `secret_path` and `secret` (not empty)"
+        ))),
+    }
+}
+
+/// The credential header names configured so far: each must be a valid header name and
+/// belong to one credential only (a header read by two verifiers would be ambiguous).
+#[derive(Default)]
+struct HeaderNames(Vec<String>);
+
+impl HeaderNames {
+    fn take(
+        &mut self,
+        setting: &str,
+        name: &Option<String>,
+        default: &str,
+    ) -> Result<String, ConfigError> {
+        let name = name.as_deref().unwrap_or(default).to_ascii_lowercase();
+        if axum::http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            return Err(ConfigError(format!(
+                "{setting}: {name:?} is not a header name"
+            )));
+        }
+        if self.0.contains(&name) {
+            return Err(ConfigError(format!(
+                "{setting}: the header {name:?} is already read by another identity setting"
+            )));
+        }
+        self.0.push(name.clone());
+        Ok(name)
     }
 }
 
@@ -571,6 +767,154 @@ keys:
             .shadow_settings()
             .unwrap_err();
         assert!(err.0.contains("shadow.sample_rate"), "{}", err.0);
+    }
+
+    #[test]
+    fn identity_section() {
+        assert!(parse("bundles: {}\n").identity().unwrap().is_none());
+        let empty = parse("identity: {}\n").identity().unwrap().unwrap();
+        assert!(empty.user_context.is_none() && empty.jwt.is_none());
+        let config = parse(
+            r#"
+identity:
+  user_context:
+    secret_path: /var/run/secrets/authzd/user-context
+    max_age_seconds: 60
+  service_token:
+    header: X-Service-Auth
+    secret: s3cret
+  jwt:
+    issuer: https://gateway.example.com
+    audiences: [orders]
+    jwks_path: /var/run/secrets/authzd/jwks.json
+"#,
+        );
+        let identity = config.identity().unwrap().unwrap();
+        let uc = identity.user_context.unwrap();
+        assert_eq!(
+            (
+                uc.header.as_str(),
+                uc.timestamp_header.as_str(),
+                uc.signature_header.as_str()
+            ),
+            (
+                "x-user-context",
+                "x-user-context-timestamp",
+                "x-user-context-signature"
+            )
+        );
+        assert_eq!(uc.max_age, Duration::from_secs(60));
+        let st = identity.service_token.unwrap();
+        assert_eq!(st.header, "x-service-auth");
+        assert!(!format!("{st:?}").contains("s3cret"));
+        let jwt = identity.jwt.unwrap();
+        assert_eq!(jwt.header, "authorization");
+        assert_eq!(jwt.leeway, Duration::from_secs(30));
+        assert!(matches!(jwt.keys, JwtKeySource::Jwks(_)));
+    }
+
+    /// The block of issue #11, comments and all, exactly as users copy it.
+    #[test]
+    fn identity_contract_as_written_in_the_issue() {
+        let config = parse(
+            r#"
+identity:
+  user_context:                 # the gateway's signed user context (seed: X-User-Context)
+    header: x-user-context      # the JSON object, exactly as sent
+    timestamp_header: x-user-context-timestamp      # unix seconds
+    signature_header: x-user-context-signature      # hex HMAC-SHA256(secret, "<timestamp>.<context>")
+    secret_path: /var/run/secrets/authzd/user-context   # or secret: "..."; re-read when the file changes
+    max_age_seconds: 300        # |now - timestamp| must not exceed it
+  service_token:                # internal callers: "<base64(JSON)>.<hex HMAC-SHA256(secret, base64 part)>"
+    header: x-service-auth      # JSON {service, instance, issuedAt, expiresAt} (unix seconds)
+    secret_path: /var/run/secrets/authzd/service-token
+  jwt:
+    header: authorization       # "Bearer <jwt>"
+    issuer: https://gateway.example.com
+    audiences: [orders]
+    jwks_path: /var/run/secrets/authzd/jwks.json    # or public_key_path (PEM), or secret for HS*
+    leeway_seconds: 30
+"#,
+        );
+        let identity = config.identity().unwrap().unwrap();
+        let uc = identity.user_context.unwrap();
+        assert_eq!(uc.header, "x-user-context");
+        assert_eq!(uc.timestamp_header, "x-user-context-timestamp");
+        assert_eq!(uc.signature_header, "x-user-context-signature");
+        assert!(matches!(&uc.secret, SecretSource::File(p)
+            if p == Path::new("/var/run/secrets/authzd/user-context")));
+        assert_eq!(uc.max_age, Duration::from_secs(300));
+        let st = identity.service_token.unwrap();
+        assert_eq!(st.header, "x-service-auth");
+        assert!(matches!(&st.secret, SecretSource::File(p)
+            if p == Path::new("/var/run/secrets/authzd/service-token")));
+        let jwt = identity.jwt.unwrap();
+        assert_eq!(jwt.header, "authorization");
+        assert_eq!(jwt.issuer.as_deref(), Some("https://gateway.example.com"));
+        assert_eq!(jwt.audiences, vec!["orders".to_string()]);
+        assert!(matches!(&jwt.keys, JwtKeySource::Jwks(p)
+            if p == Path::new("/var/run/secrets/authzd/jwks.json")));
+        assert_eq!(jwt.leeway, Duration::from_secs(30));
+
+        // The alternatives the comments name.
+        let other =
+            parse("identity:\n  user_context: {secret: \"s\"}\n  jwt: {public_key_path: /k.pem}\n")
+                .identity()
+                .unwrap()
+                .unwrap();
+        assert!(matches!(
+            other.user_context.unwrap().secret,
+            SecretSource::Inline(_)
+        ));
+        assert!(matches!(
+            other.jwt.unwrap().keys,
+            JwtKeySource::PublicKey(_)
+        ));
+        let hs = parse("identity:\n  jwt: {secret: s}\n")
+            .identity()
+            .unwrap()
+            .unwrap();
+        assert!(matches!(hs.jwt.unwrap().keys, JwtKeySource::Secret(_)));
+    }
+
+    #[test]
+    fn identity_mistakes_are_named() {
+        let err = yaml_serde::from_str::<FileConfig>("identity:\n  jwt:\n    audience: [a]\n")
+            .unwrap_err();
+        assert!(err.to_string().contains("audience"), "{err}");
+        for (yaml, want) in [
+            (
+                "identity: {user_context: {}}",
+                "identity.user_context: set exactly one",
+            ),
+            (
+                "identity: {service_token: {secret: a, secret_path: /b}}",
+                "identity.service_token: set exactly one",
+            ),
+            (
+                "identity: {jwt: {secret: ''}}",
+                "identity.jwt: set exactly one",
+            ),
+            (
+                "identity: {jwt: {secret: a, jwks_path: /j}}",
+                "identity.jwt: set exactly one",
+            ),
+            (
+                "identity: {user_context: {secret: a, max_age_seconds: -1}}",
+                "identity.user_context.max_age_seconds",
+            ),
+            (
+                "identity: {user_context: {secret: a}, service_token: {secret: b, header: X-User-Context}}",
+                "already read",
+            ),
+            (
+                "identity: {jwt: {secret: a, header: 'bad header'}}",
+                "not a header name",
+            ),
+        ] {
+            let err = parse(yaml).identity().unwrap_err();
+            assert!(err.0.contains(want), "{yaml}: {}", err.0);
+        }
     }
 
     #[test]

@@ -11,6 +11,8 @@ use metrics::{Counter, Gauge, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use regorus::Value;
 
+use crate::decide::identity::{Failure, Source};
+
 /// Histogram buckets, in seconds: 1 µs to 1 s.
 pub const BUCKETS: [f64; 19] = [
     0.000_001,
@@ -234,6 +236,25 @@ pub struct Metrics {
     dropped: Vec<Counter>,
     checks: Vec<Counter>,
     rejected: Vec<Counter>,
+    /// Source x result, result `verified` first, then each [`Failure`].
+    identity: Vec<Counter>,
+}
+
+/// The `result` label of a verification.
+fn verification_result(result: Result<(), Failure>) -> &'static str {
+    match result {
+        Ok(()) => "verified",
+        Err(failure) => failure.as_str(),
+    }
+}
+
+fn verification_index(source: Source, result: Result<(), Failure>) -> usize {
+    let source = Source::ALL.iter().position(|s| *s == source).unwrap_or(0);
+    let result = match result {
+        Ok(()) => 0,
+        Err(failure) => 1 + Failure::ALL.iter().position(|f| *f == failure).unwrap_or(0),
+    };
+    source * (1 + Failure::ALL.len()) + result
 }
 
 static RECORDER: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
@@ -273,6 +294,18 @@ impl Metrics {
                 |r| metrics::counter!("authzd_decision_logs_dropped_total", "reason" => r.as_str()),
             )
             .collect();
+        let results = std::iter::once(Ok(())).chain(Failure::ALL.iter().map(|f| Err(*f)));
+        let identity = Source::ALL
+            .iter()
+            .flat_map(|source| results.clone().map(move |result| (*source, result)))
+            .map(|(source, result)| {
+                metrics::counter!(
+                    "authzd_identity_verifications_total",
+                    "source" => source.as_str(),
+                    "result" => verification_result(result)
+                )
+            })
+            .collect();
         metrics::gauge!(
             "authzd_build_info",
             "version" => crate::build_info::VERSION,
@@ -289,6 +322,7 @@ impl Metrics {
                 .map(|_| OnceLock::new())
                 .collect(),
             dropped,
+            identity,
             checks: FastPathCheck::ALL
                 .iter()
                 .map(|r| metrics::counter!("authzd_fast_path_checks_total", "result" => r.as_str()))
@@ -323,6 +357,13 @@ impl Metrics {
             .position(|r| *r == result)
             .unwrap_or(0);
         if let Some(counter) = self.checks.get(index) {
+            counter.increment(1);
+        }
+    }
+
+    /// Counts one verification of a credential that was present.
+    pub fn identity_verification(&self, source: Source, result: Result<(), Failure>) {
+        if let Some(counter) = self.identity.get(verification_index(source, result)) {
             counter.increment(1);
         }
     }
@@ -490,6 +531,10 @@ fn describe() {
         "authzd_bundle_last_success_timestamp_seconds",
         "When each bundle last activated (Unix time)."
     );
+    metrics::describe_counter!(
+        "authzd_identity_verifications_total",
+        "Credentials verified by the identity step, by source and result (verified, or why refused)."
+    );
     metrics::describe_gauge!(
         "authzd_rules",
         "Rules of each bundle, by the evaluator they run on (see /v1/status for why)."
@@ -524,6 +569,18 @@ mod tests {
         );
         assert_eq!(Outcome::of(&v(r#"{"allowed": true}"#)), Outcome::Allow);
         assert_eq!(Outcome::of(&v("[1]")), Outcome::Allow);
+    }
+
+    #[test]
+    fn verification_series_are_laid_out_source_by_source() {
+        let mut seen = std::collections::HashSet::new();
+        for source in Source::ALL {
+            for result in std::iter::once(Ok(())).chain(Failure::ALL.iter().map(|f| Err(*f))) {
+                assert!(seen.insert(verification_index(source, result)));
+            }
+        }
+        assert_eq!(seen.len(), Source::ALL.len() * (1 + Failure::ALL.len()));
+        assert_eq!(seen.iter().max(), Some(&(seen.len() - 1)));
     }
 
     #[test]

@@ -152,7 +152,7 @@ fn inspect_a_signed_and_a_tampered_bundle() {
     assert_eq!(report["signature"]["status"], "valid", "{report}");
     assert_eq!(report["signature"]["key_id"], "release");
     assert_eq!(report["signature"]["claims"]["algorithm"], "RS256");
-    assert_eq!(report["signature"]["claims"]["files"], 14);
+    assert_eq!(report["signature"]["claims"]["files"], 15);
     assert_eq!(report["manifest"]["revision"], "example-2026-11-23");
     assert_eq!(report["format"], "tarball");
     assert!(report["size"]["compressed_bytes"].as_u64().unwrap() > 0);
@@ -228,7 +228,7 @@ fn coverage_of_the_example_bundle() {
     assert!(status.success(), "{stdout}\n{stderr}");
     let report: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["failed"], 0);
-    assert_eq!(report["passed"], 26);
+    assert_eq!(report["passed"], 38);
     let files = &report["coverage"]["files"];
     let orders = &files["policies/orders/policy.rego"];
     assert!(orders["coverage"].as_f64().unwrap() > 90.0, "{orders}");

@@ -46,8 +46,8 @@ fn copy_dir(from: &Path, to: &Path) {
 /// Subject 10001 may no longer read stock.
 fn deny_10001(text: String) -> String {
     let flipped = text.replacen(
-        "\tinput.action == \"read\"\n\tinput.subject.id != \"\"\n}",
-        "\tinput.action == \"read\"\n\tinput.subject.id != \"\"\n\tinput.subject.id != \"10001\"\n}",
+        "\tinput.action == \"read\"\n\tuser_id != \"\"\n}",
+        "\tinput.action == \"read\"\n\tuser_id != \"\"\n\tuser_id != \"10001\"\n}",
         1,
     );
     assert_ne!(

@@ -32,11 +32,11 @@ fn write_candidate(root: &Path, revision: &str, denied: &[&str]) {
     let text = std::fs::read_to_string(&policy).unwrap();
     let extra: String = denied
         .iter()
-        .map(|id| format!("\tinput.subject.id != \"{id}\"\n"))
+        .map(|id| format!("\tuser_id != \"{id}\"\n"))
         .collect();
     let changed = text.replacen(
-        "\tinput.action == \"read\"\n\tinput.subject.id != \"\"\n}",
-        &format!("\tinput.action == \"read\"\n\tinput.subject.id != \"\"\n{extra}}}"),
+        "\tinput.action == \"read\"\n\tuser_id != \"\"\n}",
+        &format!("\tinput.action == \"read\"\n\tuser_id != \"\"\n{extra}}}"),
         1,
     );
     assert_ne!(

@@ -1,16 +1,29 @@
 # Envoy's ext_authz decision for the proxy in front of the order and payment services
 # (authzd's gRPC listener, envoy.service.auth.v3.Authorization/Check).
 #
-# The gateway forwards the verified subject in the x-subject-id header and the calling service
-# in x-caller-service. The path Envoy evaluates is envoy/authz/allow by default (a boolean);
-# start authzd with --envoy-path envoy/authz/result for the richer answer below.
+# Who asks comes from authzd's identity step, which verifies the HTTP request's credential
+# headers (the gateway's signed user context, a service token, a JWT) and takes them out of
+# the input: input.identity.user, input.identity.caller, and input.identity.peer (the mTLS peer's
+# SPIFFE ID, Envoy's source principal). In the example bundle's demo mode (lib/data.yaml: authzd
+# verifies nothing) the unverified x-subject-id and x-caller-service headers stand in for them.
+#
+# The path Envoy evaluates is envoy/authz/allow by default (a boolean); start authzd with
+# --envoy-path envoy/authz/result for the richer answer below.
 package envoy.authz
 
 default allow := false
 
 http := input.attributes.request.http
 
-subject_id := object.get(http.headers, "x-subject-id", "")
+# The verified user's id: `id` in a gateway's user context, `sub` in a JWT's claims.
+subject_id := input.identity.user.id if input.identity.user.id
+else := input.identity.user.sub if input.identity.user.sub
+else := object.get(http.headers, "x-subject-id", "") if data.lib.identity.demo_mode
+else := ""
+
+caller_service := input.identity.caller.service if input.identity.caller.service
+else := object.get(http.headers, "x-caller-service", "") if data.lib.identity.demo_mode
+else := ""
 
 # Health checks pass without an identity.
 allow if input.parsed_path == ["health"]
@@ -34,7 +47,7 @@ allow if {
 allow if {
 	http.method == "POST"
 	input.parsed_path == ["payments"]
-	http.headers["x-caller-service"] == "order-service"
+	caller_service == "order-service"
 }
 
 # On allow, tell the service who was checked and drop headers it must not trust; on deny,

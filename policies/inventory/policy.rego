@@ -1,15 +1,19 @@
-# The inventory service: every authenticated subject may read stock; only warehouse staff may
-# change it. Input: {"subject": {...}, "action": "read" | "update", "resource": {"type": "item", "sku"}}
+# The inventory service: every authenticated user may read stock; only warehouse staff may
+# change it. Input: {"identity": {"user": {...}} (verified by authzd, see lib/identity.rego),
+# "action": "read" | "update", "resource": {"type": "item", "sku"}}
 package inventory
 
 import data.lib.identity
 
+# The verified user's id (the unverified input.subject in demo mode only).
+user_id := data.lib.identity.user_id
+
 default allow := false
 
-# Reading needs an authenticated subject (the gateway forwards its id).
+# Reading needs an authenticated user.
 allow if {
 	input.action == "read"
-	input.subject.id != ""
+	user_id != ""
 }
 
 allow if {
@@ -19,13 +23,15 @@ allow if {
 
 reasons contains "reading stock requires an authenticated subject" if {
 	input.action == "read"
-	not input.subject.id
+	not user_id
 }
 
 reasons contains "reading stock requires an authenticated subject" if {
 	input.action == "read"
-	input.subject.id == ""
+	user_id == ""
 }
+
+reasons contains refusal if some refusal in data.lib.identity.refusals
 
 reasons contains "only warehouse staff may update stock" if {
 	input.action == "update"

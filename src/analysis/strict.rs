@@ -1,8 +1,9 @@
 //! `authzd check --strict`: what OPA's strict mode flags, where the syntax tree can tell.
 //!
 //! Owns: unused imports, unused local variables (assigned with `:=` or declared with `some`
-//! and never read) and calls to OPA's deprecated builtins. regorus has no strict mode of its
-//! own, so these are read from its syntax tree: by name within a rule, which can miss a
+//! and never read), calls to OPA's deprecated builtins, and `not <ref> in` over a ref that may
+//! be undefined (not OPA's, but the idiom that flips a `deny`). regorus has no strict mode of
+//! its own, so these are read from its syntax tree: by name within a rule, which can miss a
 //! variable shadowed in a nested comprehension but never flags a used one.
 
 use std::collections::{BTreeMap, HashMap};
@@ -33,6 +34,7 @@ pub fn lint(module: &Module) -> Vec<Diagnostic> {
     for rule in &module.policy {
         out.extend(unused_locals(rule));
         out.extend(deprecated_calls(rule));
+        out.extend(negated_membership(rule));
     }
     out.sort_by_key(|d| (d.line, d.col));
     out
@@ -244,9 +246,47 @@ fn deprecated_calls(rule: &Rule) -> Vec<Diagnostic> {
     found
 }
 
+/// `not <ref> in <collection>`: when the ref is undefined the whole body is (as in OPA), so a
+/// `deny` written this way does not fire on a missing value. Flagged so the author says what a
+/// missing value means.
+fn negated_membership(rule: &Rule) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    crate::policy::negation::for_each_negation(rule, &mut |_, expr| {
+        if let Expr::Membership { span, value, .. } = expr
+            && matches!(
+                value.as_ref(),
+                Expr::RefDot { .. } | Expr::RefBrack { .. } | Expr::Var { .. }
+            )
+        {
+            let what = value.span().text();
+            found.push(at(
+                span,
+                format!(
+                    "`not {what} in ...` is undefined, not true, when {what} is undefined (as in OPA): \
+                     this body does not hold for a missing value; test for it explicitly \
+                     (`not {what}`) if it should"
+                ),
+            ));
+        }
+    });
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flags_not_in_over_a_ref_that_may_be_undefined() {
+        let found = lint_text(
+            "package p\nimport rego.v1\ndeny if not input.ip in {\"a\"}\nok if not \"b\" in {\"a\"}\n",
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("p.rego:3:13: `not input.ip in ...` is undefined"),
+            "{found:?}"
+        );
+    }
 
     fn lint_text(text: &str) -> Vec<String> {
         let mut engine = regorus::Engine::new();

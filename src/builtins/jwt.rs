@@ -265,10 +265,101 @@ fn verify_with_keys(args: &[Value], alg: &str) -> Outcome {
     Ok(Value::from(valid))
 }
 
+/// The keys a token may be signed with, parsed once: `io.jwt.decode_verify`'s `cert` or
+/// `secret` constraint, and what the identity step's JWT verifier keeps between decisions
+/// ([`crate::decide::identity`]).
+pub struct TokenKeys(KeySet);
+
+enum KeySet {
+    /// A PEM certificate or public key, or a JWK set.
+    Keys(Vec<VerificationKey>),
+    /// The shared secret of HS256/384/512 (always [`KeyMaterial::Oct`]).
+    Secret(KeyMaterial),
+}
+
+impl TokenKeys {
+    /// A PEM `CERTIFICATE` or `PUBLIC KEY`, or a JWK or JWK set (the `cert` constraint).
+    pub fn from_cert(text: &str) -> Result<Self, String> {
+        keys::verification_keys(text).map(|keys| Self(KeySet::Keys(keys)))
+    }
+
+    /// An HMAC secret (the `secret` constraint).
+    pub fn from_secret(secret: &[u8]) -> Self {
+        Self(KeySet::Secret(KeyMaterial::Oct(secret.to_vec())))
+    }
+
+    /// True when no key could verify a token: an empty JWK set, or only keys for other uses.
+    pub fn is_empty(&self) -> bool {
+        match &self.0 {
+            KeySet::Keys(keys) => keys
+                .iter()
+                .all(|k| matches!(k.material, KeyMaterial::Unusable)),
+            KeySet::Secret(_) => false,
+        }
+    }
+
+    /// The signature check of `decode_verify`: the `kid`'s key alone when the token names one
+    /// the keys have, else any key without an `alg` or with the token's.
+    fn verify(&self, header: &Header, input: &[u8], signature: &[u8]) -> bool {
+        let alg = header.alg.as_str();
+        match &self.0 {
+            KeySet::Keys(keys) => {
+                if !header.kid.is_empty()
+                    && let Some(key) = keys.iter().find(|k| k.kid == header.kid)
+                {
+                    return jws::verify_jws(&key.material, alg, input, signature);
+                }
+                keys.iter()
+                    .filter(|k| k.alg.is_empty() || k.alg == alg)
+                    .any(|k| jws::verify_jws(&k.material, alg, input, signature))
+            }
+            KeySet::Secret(secret) => jws::verify_jws(secret, alg, input, signature),
+        }
+    }
+}
+
+/// What [`verify_signatures`] found.
+pub enum Signatures {
+    /// Every layer verified: the innermost header and payload (the payload not yet parsed).
+    Verified { header: Value, payload: Vec<u8> },
+    /// A header is not acceptable, the `alg` differs from the one required, or a signature
+    /// does not verify.
+    Refused,
+}
+
+/// Verifies the signature of `token` with `keys`, and of every token nested in it (`cty:
+/// JWT`), as `io.jwt.decode_verify` does; `alg`, when not empty, is the only algorithm
+/// accepted. `Err` is a malformed token (a builtin error in `decode_verify`). The claims
+/// (`iss`, `aud`, `exp`, `nbf`) are the caller's to check.
+pub fn verify_signatures(token: &Value, keys: &TokenKeys, alg: &str) -> Result<Signatures, String> {
+    let mut token = token.clone();
+    // Each layer is at most 3/4 of the one around it, so this ends.
+    loop {
+        let parts = Token::split(&token)?;
+        let header_value = parts.header()?;
+        let header = Header::parse(&header_value)?;
+        if !header.valid() || (!alg.is_empty() && alg != header.alg) {
+            return Ok(Signatures::Refused);
+        }
+        let signature = parts.signature_bytes()?;
+        if !keys.verify(&header, parts.signing_input().as_bytes(), &signature) {
+            return Ok(Signatures::Refused);
+        }
+        let payload = parts.payload_bytes()?;
+        if header.cty.eq_ignore_ascii_case("JWT") {
+            token = Value::from(String::from_utf8_lossy(&payload).into_owned());
+            continue;
+        }
+        return Ok(Signatures::Verified {
+            header: header_value,
+            payload,
+        });
+    }
+}
+
 /// The constraints of `io.jwt.decode_verify`.
 struct Constraints {
-    keys: Option<Vec<VerificationKey>>,
-    secret: String,
+    keys: TokenKeys,
     alg: String,
     iss: String,
     aud: String,
@@ -278,9 +369,10 @@ struct Constraints {
 
 impl Constraints {
     fn parse(fields: &Object) -> Result<Self, String> {
+        let mut cert = None;
+        let mut secret = String::new();
         let mut constraints = Constraints {
-            keys: None,
-            secret: String::new(),
+            keys: TokenKeys::from_secret(b""),
             alg: String::new(),
             iss: String::new(),
             aud: String::new(),
@@ -297,8 +389,8 @@ impl Constraints {
                 _ => Err(format!("{name} constraint: must be a string")),
             };
             match name {
-                "cert" => constraints.keys = Some(keys::verification_keys(&text()?)?),
-                "secret" => constraints.secret = text()?,
+                "cert" => cert = Some(TokenKeys::from_cert(&text()?)?),
+                "secret" => secret = text()?,
                 "alg" => constraints.alg = text()?,
                 "iss" => constraints.iss = text()?,
                 "aud" => constraints.aud = text()?,
@@ -310,35 +402,13 @@ impl Constraints {
             Some(ns) => ns,
             None => now_ns(),
         } / 1e9;
-        let key_constraints =
-            usize::from(constraints.keys.is_some()) + usize::from(!constraints.secret.is_empty());
-        match key_constraints {
-            0 => Err("no key constraint".to_string()),
-            1 => Ok(constraints),
-            _ => Err("duplicate key constraints".to_string()),
-        }
-    }
-
-    /// The signature check of `decode_verify`: the `kid`'s key alone when the token names one
-    /// the keys have, else any key without an `alg` or with the token's.
-    fn verify(&self, header: &Header, input: &[u8], signature: &[u8]) -> bool {
-        let alg = header.alg.as_str();
-        match &self.keys {
-            Some(keys) => {
-                if !header.kid.is_empty()
-                    && let Some(key) = keys.iter().find(|k| k.kid == header.kid)
-                {
-                    return jws::verify_jws(&key.material, alg, input, signature);
-                }
-                keys.iter()
-                    .filter(|k| k.alg.is_empty() || k.alg == alg)
-                    .any(|k| jws::verify_jws(&k.material, alg, input, signature))
-            }
-            None => {
-                let secret = KeyMaterial::Oct(self.secret.as_bytes().to_vec());
-                jws::verify_jws(&secret, alg, input, signature)
-            }
-        }
+        constraints.keys = match (cert, secret.is_empty()) {
+            (None, true) => return Err("no key constraint".to_string()),
+            (Some(_), false) => return Err("duplicate key constraints".to_string()),
+            (Some(cert), true) => cert,
+            (None, false) => TokenKeys::from_secret(secret.as_bytes()),
+        };
+        Ok(constraints)
     }
 
     /// OPA's audience rule: a token with `aud` needs the `aud` constraint to be one of its
@@ -398,27 +468,12 @@ fn unverified() -> Value {
 fn decode_verify(args: &[Value]) -> Outcome {
     let fields = object(args, 1)?;
     let constraints = Constraints::parse(fields)?;
-    let mut token = any(args, 0)?.clone();
-    // Nested tokens (cty JWT) are verified layer by layer with the same constraints; each layer
-    // is at most 3/4 of the one around it, so this ends.
-    let (header, payload) = loop {
-        let parts = Token::split(&token)?;
-        let header_value = parts.header()?;
-        let header = Header::parse(&header_value)?;
-        if !header.valid() || (!constraints.alg.is_empty() && constraints.alg != header.alg) {
-            return Ok(unverified());
-        }
-        let signature = parts.signature_bytes()?;
-        if !constraints.verify(&header, parts.signing_input().as_bytes(), &signature) {
-            return Ok(unverified());
-        }
-        let payload = parts.payload_bytes()?;
-        if header.cty.eq_ignore_ascii_case("JWT") {
-            token = Value::from(String::from_utf8_lossy(&payload).into_owned());
-            continue;
-        }
-        break (header_value, payload);
-    };
+    // Nested tokens (cty JWT) are verified layer by layer with the same constraints.
+    let (header, payload) =
+        match verify_signatures(any(args, 0)?, &constraints.keys, &constraints.alg)? {
+            Signatures::Verified { header, payload } => (header, payload),
+            Signatures::Refused => return Ok(unverified()),
+        };
     let payload = parse_json_object(&payload)?;
     if !constraints.iss.is_empty() {
         match field(&payload, "iss") {

@@ -7,6 +7,9 @@
 //! Does not own routing: a rule that reaches an extension cannot run on the RVM (its compiler
 //! knows only regorus' own builtins), so [`crate::policy`] keeps it on the interpreter, and a
 //! rule that reaches a builtin overridden here ([`overrides_regorus`]) too.
+//!
+//! The token verification of `io.jwt.decode_verify` is also the identity step's
+//! ([`TokenKeys`], [`verify_signatures`]), so that authzd verifies JWTs one way.
 
 mod arrays;
 mod aws;
@@ -34,6 +37,8 @@ mod encoding;
 mod jws;
 mod jwt;
 mod keys;
+
+pub use jwt::{Signatures, TokenKeys, verify_signatures};
 
 /// One extension builtin: its Rego name, its arity and its implementation.
 #[derive(Clone, Copy)]

@@ -1,8 +1,8 @@
 //! Preparing an input document before a decision.
 //!
-//! Owns: what happens to an input between decoding and `decide`. Today that is merging a batch's
-//! common input into each item's input (OPA's batch API semantics); verified identities will be
-//! added here (DESIGN.md §5) so every API shares one preparation step.
+//! Owns: what happens to an input between decoding and `decide`: merging a batch's common input
+//! into each item's input (OPA's batch API semantics). Verified identities are added by the
+//! pipeline's identity step ([`super::identity`]), for every API alike.
 
 use regorus::Value;
 

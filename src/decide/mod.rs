@@ -23,11 +23,13 @@
 //! - `regorus_error`: the one adapter from regorus's error text to OPA's codes.
 //! - [`record`]: metrics and decision-log events.
 //! - [`input`]: preparing input documents (a batch's common input).
+//! - [`identity`]: the identity step (verified credentials in `input.identity`).
 //! - [`self_check`]: re-checking a sample of fast-path decisions on the interpreter.
 
 pub mod admission;
 pub mod error;
 pub mod evaluate;
+pub mod identity;
 pub mod input;
 pub mod record;
 mod regorus_error;

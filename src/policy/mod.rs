@@ -10,7 +10,7 @@
 pub mod calls;
 mod demotions;
 mod evaluators;
-mod negation;
+pub mod negation;
 mod path;
 pub mod rego_ast;
 pub mod routing;

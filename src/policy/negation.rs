@@ -29,7 +29,16 @@ struct Edit {
 pub fn guard_negations(module: &Module, source: &str) -> Option<String> {
     let mut edits = Vec::new();
     for rule in &module.policy {
-        rule_queries(rule, &mut |query| scan_query(query, source, &mut edits));
+        for_each_negation(rule, &mut |stmt, expr| {
+            if !stmt.with_mods.is_empty() {
+                return;
+            }
+            let mut guards = Vec::new();
+            negated(expr, &mut guards);
+            if !guards.is_empty() {
+                push_guards(stmt, &guards, source, &mut edits);
+            }
+        });
     }
     if edits.is_empty() {
         return None;
@@ -50,33 +59,27 @@ pub fn guard_negations(module: &Module, source: &str) -> Option<String> {
     Some(out)
 }
 
-/// Calls `f` on every body of `rule`.
-fn rule_queries(rule: &Rule, f: &mut dyn FnMut(&Query)) {
+/// Calls `f` with every `not` statement of `rule` and its negated expression, in every body
+/// and in the queries nested in them (comprehensions, `every`).
+pub fn for_each_negation(rule: &Rule, f: &mut dyn FnMut(&LiteralStmt, &Expr)) {
     if let Rule::Spec { bodies, .. } = rule {
         for body in bodies {
-            f(&body.query);
+            scan_query(&body.query, f);
         }
     }
 }
 
-/// Adds the edits for `query`, and for the queries nested in it (comprehensions, `every`).
-fn scan_query(query: &Query, source: &str, edits: &mut Vec<Edit>) {
+fn scan_query(query: &Query, f: &mut dyn FnMut(&LiteralStmt, &Expr)) {
     for stmt in &query.stmts {
-        if let Literal::NotExpr { expr, .. } = &stmt.literal
-            && stmt.with_mods.is_empty()
-        {
-            let mut guards = Vec::new();
-            negated(expr, &mut guards);
-            if !guards.is_empty() {
-                push_guards(stmt, &guards, source, edits);
-            }
+        if let Literal::NotExpr { expr, .. } = &stmt.literal {
+            f(stmt, expr);
         }
-        nested_queries(stmt, source, edits);
+        nested_queries(stmt, f);
     }
 }
 
 /// The queries inside a statement's expressions: comprehensions and `every` bodies.
-fn nested_queries(stmt: &LiteralStmt, source: &str, edits: &mut Vec<Edit>) {
+fn nested_queries(stmt: &LiteralStmt, f: &mut dyn FnMut(&LiteralStmt, &Expr)) {
     let mut visit = |site: Site<'_>| {
         if let Site::Expr(
             Expr::ArrayCompr { query, .. }
@@ -84,7 +87,7 @@ fn nested_queries(stmt: &LiteralStmt, source: &str, edits: &mut Vec<Edit>) {
             | Expr::ObjectCompr { query, .. },
         ) = site
         {
-            scan_query(query, source, edits);
+            scan_query(query, f);
             return Descend::No;
         }
         Descend::Yes
@@ -105,7 +108,7 @@ fn nested_queries(stmt: &LiteralStmt, source: &str, edits: &mut Vec<Edit>) {
         }
         Literal::Every { domain, query, .. } => {
             walk_expr(domain, &mut visit);
-            scan_query(query, source, edits);
+            scan_query(query, f);
         }
         Literal::SomeVars { .. } => {}
     }
