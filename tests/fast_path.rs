@@ -152,6 +152,18 @@ fn every_rule_of_the_example_bundle_says_where_it_runs() {
             );
             continue;
         }
+        if rule == "data.envoy.authz.result" {
+            // Its allowed value reads subject_id, which the routing cannot prove defined, before
+            // an `else`: kept on the interpreter, which goes on to the `else` as OPA does.
+            assert!(
+                placement["reason"]
+                    .as_str()
+                    .unwrap()
+                    .contains("`else` chain"),
+                "{rule}: {placement}"
+            );
+            continue;
+        }
         // Every rule the services ask runs on the fast path.
         assert_eq!(evaluator, "rvm", "{rule}: {placement}");
     }

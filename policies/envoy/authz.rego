@@ -15,14 +15,21 @@ default allow := false
 
 http := input.attributes.request.http
 
-# The verified user's id: `id` in a gateway's user context, `sub` in a JWT's claims.
+# Demo mode only: the unverified headers stand in for a verified identity.
+demo_subject_id := object.get(http.headers, "x-subject-id", "") if data.lib.identity.demo_mode
+
+demo_caller_service := object.get(http.headers, "x-caller-service", "") if data.lib.identity.demo_mode
+
+# The verified user's id: `id` in a gateway's user context, `sub` in a JWT's claims. (Each
+# `else` value is tested in its own body, so an undefined one falls through to the next `else`
+# on the fast path too.)
 subject_id := input.identity.user.id if input.identity.user.id
 else := input.identity.user.sub if input.identity.user.sub
-else := object.get(http.headers, "x-subject-id", "") if data.lib.identity.demo_mode
+else := demo_subject_id if demo_subject_id
 else := ""
 
 caller_service := input.identity.caller.service if input.identity.caller.service
-else := object.get(http.headers, "x-caller-service", "") if data.lib.identity.demo_mode
+else := demo_caller_service if demo_caller_service
 else := ""
 
 # Health checks pass without an identity.

@@ -8,6 +8,8 @@
 //! - `default` functions: the RVM ignores the default (`f(1)` is undefined instead of 1);
 //! - ref heads with a variable before the last segment (`svc[name].allow := true`);
 //! - `walk`, and `with` (which the RVM cannot compile anyway);
+//! - an `else` chain with a value that may be undefined (`x := input.a if c else := 1`): the RVM
+//!   answers undefined where OPA goes on to the next `else`;
 //! - a read of a whole document that holds rules (`data.a` of `package a`): the RVM leaks
 //!   `"<undefined>"` into it for rules that are undefined;
 //! - an index into a data object whose keys look like numbers (`{"30001": [...]}`) by something
@@ -86,6 +88,11 @@ fn unsafe_construct(
         }
         if facts.with {
             return Some(format!("{subject} uses `with`"));
+        }
+        if facts.else_value_may_be_undefined {
+            return Some(format!(
+                "{subject} has an `else` chain with a value that may be undefined (the RVM stops there, OPA goes on to the next `else`)"
+            ));
         }
         if facts.walk {
             return Some(format!("{subject} calls walk"));

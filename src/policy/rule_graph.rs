@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use regorus::unstable::{Expr, Literal, Module, Query, Rule, RuleHead};
+use regorus::unstable::{Expr, Literal, Module, Query, Rule, RuleBody, RuleHead};
 
 use super::rego_ast::{Chain, Descend, Segment, Site, walk_expr, walk_rule};
 
@@ -24,6 +24,9 @@ pub struct Facts {
     pub walk: bool,
     /// A ref head with a variable before its last segment (`svc[name].allow := ...`).
     pub dynamic_ref_head: bool,
+    /// An `else` chain in which a value may be undefined (`x := input.a if c else := 1`): the
+    /// RVM answers undefined where OPA goes on to the next `else`.
+    pub else_value_may_be_undefined: bool,
     /// Ground prefixes (below `data`) of every reference into `data`.
     pub reads: Vec<Vec<String>>,
     /// Indexes into `data` documents by something other than a string literal.
@@ -223,6 +226,7 @@ impl Facts {
         self.with |= other.with;
         self.walk |= other.walk;
         self.dynamic_ref_head |= other.dynamic_ref_head;
+        self.else_value_may_be_undefined |= other.else_value_may_be_undefined;
         self.reads.extend(other.reads);
         self.data_indexes.extend(other.data_indexes);
     }
@@ -399,7 +403,8 @@ fn facts(rule: &Rule, scope: &Scope<'_>) -> Facts {
     let mut facts = Facts::default();
     match rule {
         Rule::Default { args, .. } => facts.default_function = !args.is_empty(),
-        Rule::Spec { head, .. } => {
+        Rule::Spec { head, bodies, .. } => {
+            facts.else_value_may_be_undefined = else_value_may_be_undefined(head, bodies);
             let (RuleHead::Compr { refr, .. }
             | RuleHead::Set { refr, .. }
             | RuleHead::Func { refr, .. }) = head;
@@ -422,6 +427,54 @@ fn facts(rule: &Rule, scope: &Scope<'_>) -> Facts {
         pending.extend(more);
     }
     facts
+}
+
+/// Whether a value of an `else` chain may be undefined while its body holds, with another
+/// `else` after it: the RVM then answers undefined, OPA the next `else`. A constant is always
+/// defined, and so is a value its own body tests (`x := input.a if input.a`).
+fn else_value_may_be_undefined(head: &RuleHead, bodies: &[RuleBody]) -> bool {
+    if !bodies.iter().any(|b| b.is_else) {
+        return false;
+    }
+    let head_value = match head {
+        RuleHead::Compr { assign, .. } | RuleHead::Func { assign, .. } => {
+            assign.as_ref().map(|a| &a.value)
+        }
+        RuleHead::Set { .. } => None,
+    };
+    let last = bodies.len().saturating_sub(1);
+    bodies.iter().enumerate().take(last).any(|(i, body)| {
+        let value = if i == 0 {
+            head_value
+        } else {
+            body.assign.as_ref().map(|a| &a.value)
+        };
+        value.is_some_and(|v| !is_constant(v) && !tested_by(v, &body.query))
+    })
+}
+
+/// Whether one statement of `query` is `value` itself (so the body holds only if it is defined).
+fn tested_by(value: &Expr, query: &Query) -> bool {
+    let text = value.span().text();
+    query.stmts.iter().any(
+        |stmt| matches!(&stmt.literal, Literal::Expr { expr, .. } if expr.span().text() == text),
+    )
+}
+
+/// A literal, or an array, set or object of literals.
+fn is_constant(expr: &Expr) -> bool {
+    match expr {
+        Expr::String { .. }
+        | Expr::RawString { .. }
+        | Expr::Number { .. }
+        | Expr::Bool { .. }
+        | Expr::Null { .. } => true,
+        Expr::Array { items, .. } | Expr::Set { items, .. } => items.iter().all(|i| is_constant(i)),
+        Expr::Object { fields, .. } => fields
+            .iter()
+            .all(|(_, k, v)| is_constant(k) && is_constant(v)),
+        _ => false,
+    }
 }
 
 /// One step of [`facts`]: a whole ref chain is resolved once; the expressions in its brackets
@@ -731,6 +784,29 @@ mod tests {
             rego.push_str(&format!("r{i} := r{} + 1\n", i - 1));
         }
         load(&[&rego]).unwrap();
+    }
+
+    #[test]
+    fn an_else_chain_with_a_value_that_may_be_undefined() {
+        let g = graph(&[concat!(
+            "package p\n",
+            "x := input.a.b if input.a\nelse := \"last\"\n",
+            "y := 1 if input.a\nelse := 2\n",
+            "z := input.a if input.a\n",
+            "w := input.a if input.a\nelse := input.b if true\n",
+            "v := input.a if input.a\nelse := input.b if true\nelse := 3\n",
+        )]);
+        let facts = |p: &str| {
+            g.reach(&path(p)).unwrap()[0]
+                .facts
+                .else_value_may_be_undefined
+        };
+        assert!(facts("p.x"));
+        assert!(!facts("p.y"));
+        assert!(!facts("p.z"));
+        // Tested by its own body, or the last in the chain: the RVM agrees.
+        assert!(!facts("p.w"));
+        assert!(facts("p.v"));
     }
 
     #[test]

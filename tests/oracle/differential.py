@@ -75,13 +75,17 @@ def bundle_modules(directory):
     for path in sorted(glob.glob(os.path.join(ROOT, directory, "**", "*.rego"), recursive=True)):
         if not path.endswith("_test.rego"):
             modules.append(open(path).read())
-    for path in sorted(glob.glob(os.path.join(ROOT, directory, "**", "data.json"), recursive=True)):
+    found = []
+    for name in ("data.json", "data.yaml", "data.yml"):
+        found += glob.glob(os.path.join(ROOT, directory, "**", name), recursive=True)
+    for path in sorted(found):
         rel = os.path.relpath(os.path.dirname(path), os.path.join(ROOT, directory))
         node = data
         if rel != ".":
             for part in rel.split(os.sep):
                 node = node.setdefault(part, {})
-        node.update(json.load(open(path)))
+        with open(path) as f:
+            node.update(json.load(f) if path.endswith(".json") else yaml.safe_load(f))
     return modules, data
 
 
@@ -151,10 +155,8 @@ def random_input(rng):
             "quantity": pick([1, 5, 1000, 0, None]),
         },
         "caller": {"service": pick(SERVICES)},
-        "identity": {
-            "user": maybe(rng, {"id": pick(USERS), "roles": pick(ROLES)}, 0.5),
-            "caller": maybe(rng, {"service": pick(SERVICES)}, 0.5),
-        },
+        # No "identity": authzd removes a client-sent one before evaluating (only its own
+        # verified identity step writes it), so OPA would be asked a different question.
         "now": pick(["2026-01-01T00:10:00Z", "2026-01-01T02:00:00Z", None]),
     }
 
