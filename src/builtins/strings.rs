@@ -4,6 +4,7 @@
 //! Owns: Go's `SplitN`, `Replacer` and `Count` behaviour on Rego strings. `replace_n` and
 //! `count` replace regorus' own builtins (on the interpreter; see [`super::overrides_regorus`]).
 
+use super::args::type_name;
 use regorus::Value;
 
 use super::{Builtin, builtin_error};
@@ -25,19 +26,6 @@ pub(super) const BUILTINS: &[Builtin] = &[
         eval: count,
     },
 ];
-
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Set(_) => "set",
-        Value::Object(_) => "object",
-        Value::Undefined => "undefined",
-    }
-}
 
 fn string_arg<'a>(name: &str, args: &'a [Value], i: usize) -> Result<&'a str, String> {
     match args.get(i) {

@@ -10,6 +10,7 @@ mod print;
 mod syntax;
 mod validate;
 
+use crate::builtins::args::type_name;
 use regorus::Value;
 use serde_json::Value as Json;
 
@@ -85,19 +86,6 @@ fn document(name: &str, index: usize, arg: &Value, which: Which) -> Result<Doc, 
     };
     let ast = parsed.map_err(|e| format!("{name}: {e}"))?;
     Ok(Doc { text, ast })
-}
-
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Set(_) => "set",
-        Value::Object(_) => "object",
-        Value::Undefined => "undefined",
-    }
 }
 
 fn to_value(json: Json) -> Value {
