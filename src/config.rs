@@ -284,13 +284,7 @@ impl ShadowSettings {
     }
 }
 
-/// The default worker count: the cores available, at most 8 (a sidecar shares its node).
-pub fn default_threads() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
-        .min(8)
-}
+pub use crate::threads::default_threads;
 
 /// Settings of the gRPC services.
 #[derive(Debug, Clone)]

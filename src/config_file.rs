@@ -19,10 +19,7 @@ use crate::config::{
     UploadSettings, UserContextSettings,
 };
 
-/// Why the configuration cannot be used.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct ConfigError(pub String);
+pub use crate::config_error::ConfigError;
 
 /// A number of seconds from a flag or the config file, as a duration. NaN, infinities,
 /// negative and absurdly large values are refused with the setting's name (a `Duration` would

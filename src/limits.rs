@@ -11,7 +11,7 @@ use std::time::Duration;
 use clap::Args;
 use serde::Deserialize;
 
-use crate::config_file::ConfigError;
+use crate::config_error::ConfigError;
 
 /// Every limit, resolved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use metrics::{Counter, Gauge, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use regorus::Value;
 
-use crate::decide::identity::{Failure, Source};
+use crate::decide::identity::outcome::{Failure, Source};
 
 /// Histogram buckets, in seconds: 1 µs to 1 s.
 pub const BUCKETS: [f64; 19] = [

@@ -116,7 +116,7 @@ impl Default for CompileOptions {
             limits: EvalLimits::default(),
             sources: SourceLimits::default(),
             use_rvm: true,
-            evaluator_slots: crate::config::default_threads() + 2,
+            evaluator_slots: crate::threads::default_threads() + 2,
         }
     }
 }
