@@ -481,3 +481,41 @@ fn bundle_server_credentials_never_show_and_resources_go_before_the_query() {
     }
     assert!(status.contains("api_key=REDACTED"), "{status}");
 }
+
+/// A keep-alive connection that stays idle is closed after the idle timeout, however many
+/// requests it served before; one that keeps asking is not.
+#[test]
+fn idle_keep_alive_connections_are_closed_after_the_idle_timeout() {
+    let dir = bundle();
+    let d = start(&dir, &["--idle-timeout-ms", "800"]);
+    let mut conn = TcpStream::connect(&d.addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let request = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
+    // Busy for longer than the idle timeout: still open.
+    let busy = Instant::now();
+    while busy.elapsed() < Duration::from_millis(1600) {
+        conn.write_all(request).unwrap();
+        let mut buf = [0u8; 1024];
+        let n = conn.read(&mut buf).unwrap();
+        assert!(
+            n > 0 && buf.starts_with(b"HTTP/1.1 200"),
+            "answered while busy"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Then idle: closed (end of stream, or a reset), long before the 10 s read timeout.
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let closed = match conn.read(&mut buf) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => !matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+    };
+    assert!(closed, "the idle connection stayed open");
+    assert_eq!(health(&d), 200);
+}

@@ -41,11 +41,17 @@ pub struct BodyTimeout(pub Duration);
 
 /// A socket that fails once it has had nothing to read for the idle timeout, or a write has
 /// made no progress for the write timeout; it holds its listener's connection slot.
+///
+/// The idle timer costs a request nothing: each read or write that completes only records the
+/// time, and the one timer of the connection, armed once, fires at most once per idle period,
+/// when it checks whether the connection really was idle and otherwise moves itself on.
 pub struct Guarded<T> {
     io: T,
     idle: Duration,
     write: Duration,
-    read_deadline: Option<Pin<Box<Sleep>>>,
+    /// When a read or write last completed.
+    active: Instant,
+    idle_timer: Option<Pin<Box<Sleep>>>,
     write_deadline: Option<Pin<Box<Sleep>>>,
     _slot: Option<OwnedSemaphorePermit>,
 }
@@ -56,9 +62,32 @@ impl<T> Guarded<T> {
             io,
             idle: limits.idle_timeout,
             write: limits.write_timeout,
-            read_deadline: None,
+            active: Instant::now(),
+            idle_timer: None,
             write_deadline: None,
             _slot: slot,
+        }
+    }
+
+    /// `Pending` until nothing completed for the idle timeout, then an error.
+    fn idle_expired(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let deadline = self.active + self.idle;
+        let timer = self
+            .idle_timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        loop {
+            if timer.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            let deadline = self.active + self.idle;
+            if Instant::now() >= deadline {
+                return Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("idle timeout ({:?})", self.idle),
+                )));
+            }
+            // The connection was active since the timer was set: move it on and wait again.
+            timer.as_mut().reset(deadline);
         }
     }
 }
@@ -89,7 +118,7 @@ impl<T: AsyncRead + Unpin> AsyncRead for Guarded<T> {
         let this = &mut *self;
         match Pin::new(&mut this.io).poll_read(cx, buf) {
             Poll::Ready(result) => {
-                this.read_deadline = None;
+                this.active = Instant::now();
                 Poll::Ready(result)
             }
             Poll::Pending => {
@@ -97,7 +126,7 @@ impl<T: AsyncRead + Unpin> AsyncRead for Guarded<T> {
                     // A response is on its way out: the write timeout governs.
                     return Poll::Pending;
                 }
-                expired(&mut this.read_deadline, this.idle, cx, "idle")
+                this.idle_expired(cx)
             }
         }
     }
@@ -113,7 +142,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Guarded<T> {
         match Pin::new(&mut this.io).poll_write(cx, buf) {
             Poll::Ready(result) => {
                 this.write_deadline = None;
-                this.read_deadline = None;
+                this.active = Instant::now();
                 Poll::Ready(result)
             }
             Poll::Pending => {
@@ -139,7 +168,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Guarded<T> {
         match Pin::new(&mut this.io).poll_write_vectored(cx, bufs) {
             Poll::Ready(result) => {
                 this.write_deadline = None;
-                this.read_deadline = None;
+                this.active = Instant::now();
                 Poll::Ready(result)
             }
             Poll::Pending => {
