@@ -35,14 +35,15 @@
 //!   [`change`]: how two answers to one decision differ (replay and shadow evaluation).
 //! - [`shadow`]: shadow evaluation, a pipeline step: candidate bundles kept current like the
 //!   served ones, evaluated on live traffic off the request path, never answering.
-//! - [`decision_id`], [`logging`], [`shutdown`], [`backoff`], [`build_info`], [`redact`]: small
-//!   shared pieces.
+//! - [`decision_id`], [`logging`], [`shutdown`], [`backoff`], [`build_info`], [`redact`],
+//!   [`threads`], [`config_error`], [`allocator`]: small shared pieces.
 
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod allocator;
 pub mod analysis;
 pub mod api;
 pub mod app;

@@ -41,7 +41,10 @@ impl PolicyStore {
 
     /// Makes `snapshot` the one new requests see; in-flight requests finish on the old one.
     pub fn store(&self, snapshot: Snapshot) {
-        self.current.store(Arc::new(snapshot));
+        let previous = self.current.swap(Arc::new(snapshot));
+        // Freed here unless a request still holds it (then by that request, later).
+        drop(previous);
+        crate::allocator::give_back();
     }
 
     /// Latches readiness: every configured bundle has been activated at least once.

@@ -93,20 +93,10 @@ pub fn evaluate(
     if let Err(e) = &outcome
         && e.code == ErrorCode::EvalCancel
     {
-        release_memory();
+        // The memory a cancelled evaluation used goes back to the system now.
+        crate::allocator::give_back();
     }
     outcome
-}
-
-/// Gives the memory a cancelled evaluation used back to the system now: the allocator
-/// (regorus' mimalloc, the global allocator) would otherwise keep its pages for reuse.
-fn release_memory() {
-    unsafe extern "C" {
-        fn mi_collect(force: bool);
-    }
-    // SAFETY: mi_collect is mimalloc's own entry point, linked in as the global allocator; it
-    // only returns free pages of this thread's heap (and abandoned ones) to the OS.
-    unsafe { mi_collect(true) }
 }
 
 fn evaluate_target(
