@@ -46,16 +46,38 @@ impl BundleFiles {
 
     /// Reads a bundle directory. A ConfigMap volume (a `..data` symlink at the root) is read
     /// through the directory `..data` points to right now, so one read never mixes two versions.
+    ///
+    /// kubelet deletes the previous directory right after the swap, so a read that started on
+    /// it may see only some of its files: when `..data` no longer points where the read began,
+    /// the read starts again on the new directory.
     pub fn read_dir(root: &Path, max_bytes: u64) -> Result<Self, BundleError> {
         let data_link = root.join(CONFIGMAP_DATA_LINK);
-        let base = if fs::symlink_metadata(&data_link).is_ok() {
+        if fs::symlink_metadata(&data_link).is_err() {
+            return Self::read_tree(root, max_bytes);
+        }
+        let target = || {
             fs::canonicalize(&data_link).map_err(|source| BundleError::Io {
                 path: data_link.clone(),
                 source,
-            })?
-        } else {
-            root.to_path_buf()
+            })
         };
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let base = target()?;
+            let read = Self::read_tree(&base, max_bytes);
+            match target() {
+                Ok(now) if now == base => return read,
+                // Swapped while reading: what was read may be a directory being deleted.
+                _ if attempts < 5 => continue,
+                _ => return read,
+            }
+        }
+    }
+
+    /// Reads every file below `base`.
+    fn read_tree(base: &Path, max_bytes: u64) -> Result<Self, BundleError> {
+        let base = base.to_path_buf();
         let mut out = Self::default();
         let mut total = 0u64;
         walk(&base, "", 0, &mut |rel, path, _| {
