@@ -73,3 +73,10 @@ pub mod shadow;
 pub mod shutdown;
 pub mod store;
 pub mod threads;
+
+/// Entry points of private modules, for the fuzz targets in `fuzz/` only; not a stable API.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::api::http::body::{query_input, raw_input, read_body, v1_input};
+    pub use crate::api::http::params::DataParams;
+}

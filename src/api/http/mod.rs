@@ -5,12 +5,12 @@
 //! live in the submodules.
 
 mod batch;
-mod body;
+pub(crate) mod body;
 mod data;
 pub mod error;
 mod health;
 mod observe;
-mod params;
+pub(crate) mod params;
 pub mod response;
 mod status;
 
