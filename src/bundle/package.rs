@@ -67,10 +67,9 @@ pub fn parse_ref(text: &str) -> Result<Vec<String>, String> {
     let bad = || format!("cannot read the package path `{text}`");
     loop {
         if let Some(after) = rest.strip_prefix('[') {
-            let close = after.find(']').ok_or_else(bad)?;
-            let key: String = serde_json::from_str(after[..close].trim()).map_err(|_| bad())?;
+            let (key, after) = bracket_key(after).ok_or_else(bad)?;
             segments.push(key);
-            rest = &after[close + 1..];
+            rest = after;
         } else {
             let end = rest
                 .find(|c: char| !(c.is_alphanumeric() || c == '_'))
@@ -96,9 +95,36 @@ pub fn parse_ref(text: &str) -> Result<Vec<String>, String> {
     Ok(segments)
 }
 
+/// The key of `["b/c"]` or `[0]` (after the `[`), and what follows the `]`. A string key is
+/// read as JSON up to its closing quote, so it may itself contain `]`.
+fn bracket_key(after: &str) -> Option<(String, &str)> {
+    let inner = after.trim_start();
+    let (key, tail) = if inner.starts_with('"') {
+        let mut strings = serde_json::Deserializer::from_str(inner).into_iter::<String>();
+        let key = strings.next()?.ok()?;
+        (key, &inner[strings.byte_offset()..])
+    } else {
+        let close = inner.find(']')?;
+        let index: i64 = inner[..close].trim().parse().ok()?;
+        (index.to_string(), &inner[close..])
+    };
+    tail.trim_start().strip_prefix(']').map(|rest| (key, rest))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refs_with_array_indexes_and_brackets_in_keys() {
+        assert_eq!(parse_ref("data.roles[0]").unwrap(), vec!["roles", "0"]);
+        assert_eq!(
+            parse_ref("data.a[\"x]y\"].b").unwrap(),
+            vec!["a", "x]y", "b"]
+        );
+        assert!(parse_ref("data.a[x]").is_err());
+        assert!(parse_ref("data.a[\"x\"").is_err());
+    }
 
     #[test]
     fn reads_package_after_comments() {

@@ -254,6 +254,15 @@ mod tests {
         assert_eq!(to_ref(&s(&["orders", "allow"])), "data.orders.allow");
         assert_eq!(to_ref(&s(&["x", "0"])), "data.x[0]");
         assert_eq!(to_ref(&s(&["a", "b/c"])), "data.a[\"b/c\"]");
+        // What to_ref writes, DataPath::Text reads back, array indexes included.
+        for segments in [s(&["x", "0"]), s(&["a", "b]c", "d"])] {
+            let text = to_ref(&segments);
+            assert_eq!(
+                DataPath::Text(&text).segments().unwrap(),
+                segments,
+                "{text}"
+            );
+        }
         assert_eq!(to_ref(&[]), "data");
     }
 
