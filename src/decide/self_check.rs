@@ -21,7 +21,7 @@ use super::{
 };
 use crate::decision_id::DecisionId;
 use crate::metrics::{FastPathCheck as CheckResult, Metrics};
-use crate::policy::{DataPath, Demotions, Snapshot, Target};
+use crate::policy::{Demotions, OwnedDataPath, Snapshot, Target};
 
 /// Checks queued at most; beyond, a check is dropped and counted.
 const QUEUE: usize = 1024;
@@ -36,32 +36,11 @@ pub struct FastPathCheck {
 /// One decision to check again.
 struct Job {
     snapshot: Arc<Snapshot>,
-    path: OwnedPath,
+    path: OwnedDataPath,
     input: Value,
     options: DecideOptions,
     fast: Result<Value, DecisionError>,
     decision_id: DecisionId,
-}
-
-enum OwnedPath {
-    Url(String),
-    Text(String),
-}
-
-impl OwnedPath {
-    fn of(path: DataPath<'_>) -> Self {
-        match path {
-            DataPath::Url(p) => Self::Url(p.to_string()),
-            DataPath::Text(p) => Self::Text(p.to_string()),
-        }
-    }
-
-    fn as_path(&self) -> DataPath<'_> {
-        match self {
-            Self::Url(p) => DataPath::Url(p),
-            Self::Text(p) => DataPath::Text(p),
-        }
-    }
 }
 
 impl FastPathCheck {
@@ -97,7 +76,7 @@ impl AfterDecision for FastPathCheck {
         };
         let job = Job {
             snapshot: snapshot.clone(),
-            path: OwnedPath::of(request.path),
+            path: OwnedDataPath::of(request.path),
             input: request.input.clone(),
             options: request.options,
             fast,

@@ -29,7 +29,8 @@ use crate::bundle::{Bundle, parse_ref};
 pub use demotions::Demotions;
 pub use evaluators::Evaluators;
 pub use path::{
-    DataPath, MAX_PATH_SEGMENTS, PathError, as_index, fast_key, split_path, to_ref, walk,
+    DataPath, MAX_PATH_SEGMENTS, OwnedDataPath, PathError, as_index, fast_key, split_path, to_ref,
+    walk,
 };
 use rule_graph::{RuleGraph, is_function};
 

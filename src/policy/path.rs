@@ -38,6 +38,30 @@ pub enum DataPath<'a> {
     Text(&'a str),
 }
 
+/// A [`DataPath`] that owns its text, for work that outlives the request (the fast-path
+/// self-check and shadow evaluation queue decisions for later).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OwnedDataPath {
+    Url(String),
+    Text(String),
+}
+
+impl OwnedDataPath {
+    pub fn of(path: DataPath<'_>) -> Self {
+        match path {
+            DataPath::Url(raw) => Self::Url(raw.to_string()),
+            DataPath::Text(text) => Self::Text(text.to_string()),
+        }
+    }
+
+    pub fn as_path(&self) -> DataPath<'_> {
+        match self {
+            Self::Url(raw) => DataPath::Url(raw),
+            Self::Text(text) => DataPath::Text(text),
+        }
+    }
+}
+
 impl DataPath<'_> {
     /// The path as the client wrote it, slash form without a leading slash where it had one
     /// (for decision logs).

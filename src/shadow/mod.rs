@@ -37,37 +37,15 @@ use crate::decide::{
 use crate::decision_id::DecisionId;
 use crate::decision_log::DecisionLogger;
 use crate::metrics::{ApiKind, Metrics};
-use crate::policy::{DataPath, Snapshot};
+use crate::policy::{OwnedDataPath, Snapshot};
 use crate::reload::{BundleManager, StatusTable};
 use crate::store::PolicyStore;
-
-/// A request path, owned (the request's borrows end with the request).
-enum OwnedPath {
-    Url(String),
-    Text(String),
-}
-
-impl OwnedPath {
-    fn of(path: DataPath<'_>) -> Self {
-        match path {
-            DataPath::Url(raw) => Self::Url(raw.to_string()),
-            DataPath::Text(text) => Self::Text(text.to_string()),
-        }
-    }
-
-    fn as_data_path(&self) -> DataPath<'_> {
-        match self {
-            Self::Url(raw) => DataPath::Url(raw),
-            Self::Text(text) => DataPath::Text(text),
-        }
-    }
-}
 
 /// One served decision, waiting to be evaluated on the shadow bundles.
 struct Job {
     /// The snapshot that served it: resolves the path's label and names the served revisions.
     live: Arc<Snapshot>,
-    path: OwnedPath,
+    path: OwnedDataPath,
     input: Value,
     options: DecideOptions,
     check_result: Option<ResultCheck>,
@@ -92,7 +70,7 @@ impl AfterDecision for ShadowStep {
         }
         let job = Job {
             live: snapshot.clone(),
-            path: OwnedPath::of(request.path),
+            path: OwnedDataPath::of(request.path),
             input: request.input.clone(),
             options: request.options,
             check_result: request.check_result,

@@ -68,7 +68,7 @@ impl Worker {
             return;
         }
         let shadow = self.store.load_full();
-        let path = job.path.as_data_path();
+        let path = job.path.as_path();
         let label = label(&job.live, path);
         let started = Instant::now();
         let answered = evaluate_path(&shadow, path, &job.input, job.options).and_then(|decision| {
@@ -189,7 +189,7 @@ fn event(
         decision_id: job.decision_id,
         timestamp: SystemTime::now(),
         api: job.api,
-        path: job.path.as_data_path().display().to_string(),
+        path: job.path.as_path().display().to_string(),
         input: job.input,
         result,
         error,
