@@ -69,6 +69,25 @@ impl<T> Guarded<T> {
         }
     }
 
+    /// What a write attempt comes to: progress is activity and ends the write deadline; no
+    /// progress arms it, and fails once it passes.
+    fn wrote(
+        &mut self,
+        attempt: Poll<io::Result<usize>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<usize>> {
+        match attempt {
+            Poll::Ready(result) => {
+                self.write_deadline = None;
+                self.active = Instant::now();
+                Poll::Ready(result)
+            }
+            Poll::Pending => {
+                expired(&mut self.write_deadline, self.write, cx, "write").map(|r| r.map(|()| 0))
+            }
+        }
+    }
+
     /// `Pending` until nothing completed for the idle timeout, then an error.
     fn idle_expired(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let deadline = self.active + self.idle;
@@ -139,16 +158,8 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Guarded<T> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
-        match Pin::new(&mut this.io).poll_write(cx, buf) {
-            Poll::Ready(result) => {
-                this.write_deadline = None;
-                this.active = Instant::now();
-                Poll::Ready(result)
-            }
-            Poll::Pending => {
-                expired(&mut this.write_deadline, this.write, cx, "write").map(|r| r.map(|()| 0))
-            }
-        }
+        let attempt = Pin::new(&mut this.io).poll_write(cx, buf);
+        this.wrote(attempt, cx)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -165,16 +176,8 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Guarded<T> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
-        match Pin::new(&mut this.io).poll_write_vectored(cx, bufs) {
-            Poll::Ready(result) => {
-                this.write_deadline = None;
-                this.active = Instant::now();
-                Poll::Ready(result)
-            }
-            Poll::Pending => {
-                expired(&mut this.write_deadline, this.write, cx, "write").map(|r| r.map(|()| 0))
-            }
-        }
+        let attempt = Pin::new(&mut this.io).poll_write_vectored(cx, bufs);
+        this.wrote(attempt, cx)
     }
 
     fn is_write_vectored(&self) -> bool {
