@@ -92,6 +92,42 @@ fn configmap_swaps_are_served_within_a_second() {
 }
 
 #[test]
+fn reading_the_bundle_does_not_trigger_another_read() {
+    // Opening and reading files are inotify events too: a watcher that reacted to them re-read
+    // the bundle after every read, forever (a quarter of a core on a 12 MB bundle).
+    let dir = tempfile::tempdir().unwrap();
+    write_dir(dir.path(), &revision_files("r1"));
+    let bundle = format!("b={}", dir.path().display());
+    let d = Daemon::try_start(
+        &[
+            "--bundle",
+            &bundle,
+            "--watch-debounce-ms",
+            "20",
+            "--log-level",
+            "authzd=debug",
+        ],
+        &[],
+    )
+    .unwrap();
+    // One real change, so that a read happens after start-up.
+    write_dir(dir.path(), &revision_files("r2"));
+    wait_for_revision(&d, "r2", Duration::from_secs(20));
+    let reads = || d.log_text().matches("bundle re-read: unchanged").count();
+    let after_change = reads();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        reads() <= after_change + 1,
+        "{} re-reads of an unchanged bundle in 1.5 s:\n{}",
+        reads() - after_change,
+        d.log_text()
+    );
+    // A real change is still seen.
+    write_dir(dir.path(), &revision_files("r3"));
+    wait_for_revision(&d, "r3", Duration::from_secs(20));
+}
+
+#[test]
 fn fifty_swaps_under_load_never_fail_or_mix() {
     let dir = tempfile::tempdir().unwrap();
     let mut volume = ConfigMapVolume::new(dir.path());

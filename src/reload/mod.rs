@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
-use tracing::{error, info};
+use tracing::{debug, error, info};
 
 use crate::bundle::sign::{self, VerificationKey};
 use crate::bundle::{Bundle, BundleError, BundleFiles};
@@ -170,6 +170,9 @@ impl BundleManager {
             self.lock()
                 .fingerprints
                 .insert(name.to_string(), fingerprint);
+        }
+        if let Ok(Outcome::Unchanged) = result {
+            debug!(bundle = name, "bundle re-read: unchanged");
         }
         self.record(name, &result);
         result

@@ -123,7 +123,10 @@ fn watch_targets(
         move |result: DebounceEventResult| match result {
             Ok(events) => {
                 let mut names = BTreeSet::new();
-                for event in events {
+                // Opening and reading a file is an event too (inotify's IN_OPEN, IN_ACCESS,
+                // IN_CLOSE_NOWRITE): reacting to it would make every re-read of the bundle
+                // trigger the next one, a loop that kept a core busy on a large bundle.
+                for event in events.iter().filter(|e| !e.kind.is_access()) {
                     for path in &event.paths {
                         for target in matcher.iter().filter(|t| t.matches(path)) {
                             names.insert(target.name.clone());
