@@ -17,6 +17,7 @@ cheap := true
 slow := count([x | some x in numbers.range(1, input.n); x % 7 == 0])
 big := count(numbers.range(1, 1e12))
 ranged := count(numbers.range(1, input.n))
+stepped := count(numbers.range_step(1, input.n, 1))
 inf := 1e308 * 10
 "#;
 
@@ -204,6 +205,10 @@ fn builtins_cannot_escape_the_memory_limit_and_memory_comes_back() {
     for (path, input) in [
         ("/v1/data/p/big", json!({})),
         ("/v1/data/p/ranged", json!({"n": 50_000_000})),
+        // Reservations the system cannot give used to abort the process.
+        ("/v1/data/p/ranged", json!({"n": 1e13})),
+        ("/v1/data/p/ranged", json!({"n": -1e18})),
+        ("/v1/data/p/stepped", json!({"n": 1e13})),
         ("/v1/data/p/doubled", json!({})),
     ] {
         let response = post(&d, path, input);
