@@ -1,8 +1,33 @@
-//! The global allocator is regorus' mimalloc (its `allocator-memory-limits` feature declares
-//! it, and counts every allocation for the memory limit). Owns giving free memory back to the
-//! system when a large amount was just freed: after a cancelled evaluation, and after a
-//! snapshot swap frees the previous snapshot. mimalloc would otherwise keep the pages for reuse,
-//! and the RSS would stay at its peak.
+//! The global allocator is regorus' mimalloc (its `mimalloc` feature declares it; with our
+//! `memory-limit` feature, regorus' `allocator-memory-limits` counts every allocation for the
+//! memory limit). Owns the memory ceiling of evaluations ([`set_memory_limit`]) and giving free
+//! memory back to the system when a large amount was just freed: after a cancelled evaluation,
+//! and after a snapshot swap frees the previous snapshot. mimalloc would otherwise keep the
+//! pages for reuse, and the RSS would stay at its peak.
+
+/// Sets one ceiling for every evaluation's memory, builtins included (regorus' global limit;
+/// `None`: none). A build without the `memory-limit` feature has no ceiling, and says so.
+pub fn set_memory_limit(limit: Option<u64>) {
+    #[cfg(feature = "memory-limit")]
+    regorus::set_global_memory_limit(limit);
+    #[cfg(not(feature = "memory-limit"))]
+    if let Some(limit) = limit {
+        tracing::warn!(
+            limit,
+            "built without the memory-limit feature: --max-memory-bytes is not enforced"
+        );
+    }
+}
+
+/// The ceiling builtins must stay under before they allocate (the limit in force, or the
+/// default one when there is none, so that no single reservation can exhaust the system).
+pub fn memory_ceiling() -> u64 {
+    #[cfg(feature = "memory-limit")]
+    if let Some(limit) = regorus::global_memory_limit() {
+        return limit;
+    }
+    crate::limits::default_memory_limit()
+}
 
 /// Returns the free pages of this thread's heap (and abandoned ones) to the system.
 pub fn give_back() {

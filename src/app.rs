@@ -88,7 +88,7 @@ impl App {
         let limits = config.server_limits;
         // One ceiling for every evaluation's memory, builtins included: beyond it an
         // evaluation fails with eval_cancel_error instead of growing until the OOM killer.
-        regorus::set_global_memory_limit(limits.max_memory_bytes);
+        crate::allocator::set_memory_limit(limits.max_memory_bytes);
         match crate::limits::raise_fd_limit() {
             Ok(n) => tracing::debug!(open_files = n, "file-descriptor limit"),
             Err(e) => warn!(error = %e, "cannot raise the file-descriptor limit"),

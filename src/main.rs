@@ -7,8 +7,8 @@ use authzd::cli::{Cli, Command};
 use authzd::config::Config;
 use authzd::{commands, logging, shutdown};
 
-// The global allocator is regorus' mimalloc (its `allocator-memory-limits` feature declares it):
-// it counts every allocation, which is what lets an evaluation stop at the memory limit.
+// The global allocator is regorus' mimalloc (its `mimalloc` feature declares it); with the
+// memory-limit feature it counts every allocation, which lets an evaluation stop at the limit.
 
 fn main() -> ExitCode {
     let cli = Cli::parse_or_run();

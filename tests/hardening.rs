@@ -68,6 +68,7 @@ fn health(d: &Daemon) -> u16 {
         .unwrap_or(0)
 }
 
+#[cfg_attr(not(feature = "memory-limit"), allow(dead_code))]
 fn rss_bytes(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     status
@@ -197,6 +198,7 @@ fn admission_refuses_fast_on_every_api_while_health_answers() {
 }
 
 #[test]
+#[cfg(feature = "memory-limit")]
 fn builtins_cannot_escape_the_memory_limit_and_memory_comes_back() {
     let dir = bundle();
     let d = start(&dir, &["--max-memory-bytes", "268435456"]);

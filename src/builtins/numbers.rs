@@ -60,7 +60,7 @@ fn range_step(args: Vec<Value>) -> anyhow::Result<Value> {
 /// An error (never undefined: it is the memory limit, as for any other evaluation) when an
 /// array of `elements` would not fit in the memory limit.
 fn within_memory_limit(name: &str, elements: f64) -> anyhow::Result<()> {
-    let limit = regorus::global_memory_limit().unwrap_or_else(crate::limits::default_memory_limit);
+    let limit = crate::allocator::memory_ceiling();
     let bytes = elements * ELEMENT_BYTES as f64;
     if bytes > limit as f64 {
         anyhow::bail!(

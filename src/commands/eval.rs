@@ -27,7 +27,7 @@ pub fn run(args: EvalArgs) -> ExitCode {
 
 fn eval(args: &EvalArgs) -> Result<String, String> {
     // The daemon's default memory ceiling: a runaway policy fails instead of exhausting memory.
-    regorus::set_global_memory_limit(Some(crate::limits::default_memory_limit()));
+    crate::allocator::set_memory_limit(Some(crate::limits::default_memory_limit()));
     let snapshot = super::compile(
         &args.bundles,
         CompileOptions {
