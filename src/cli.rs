@@ -323,6 +323,12 @@ pub struct SourceLimitArgs {
     /// Most lines in a policy file.
     #[arg(long, env = "AUTHZD_MAX_POLICY_LINES")]
     pub max_policy_lines: Option<usize>,
+    /// Deepest nesting of `[` and `{` in a policy file (regorus' parser is exponential in it).
+    #[arg(long, env = "AUTHZD_MAX_POLICY_NESTING", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub max_policy_nesting: Option<u32>,
+    /// Longest chain of rules and functions that call each other.
+    #[arg(long, env = "AUTHZD_MAX_RULE_DEPTH", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub max_rule_depth: Option<u32>,
 }
 
 impl SourceLimitArgs {
@@ -336,6 +342,12 @@ impl SourceLimitArgs {
                 .unwrap_or(defaults.max_file_bytes),
             max_lines: (self.max_policy_lines.or(file.max_policy_lines))
                 .unwrap_or(defaults.max_lines),
+            max_nesting: (self.max_policy_nesting.map(|n| n as usize))
+                .or(file.max_policy_nesting)
+                .unwrap_or(defaults.max_nesting),
+            max_rule_depth: (self.max_rule_depth.map(|n| n as usize))
+                .or(file.max_rule_depth)
+                .unwrap_or(defaults.max_rule_depth),
         }
     }
 

@@ -62,6 +62,11 @@ pub struct FileConfig {
     pub max_policy_file_bytes: Option<usize>,
     #[serde(default)]
     pub max_policy_lines: Option<usize>,
+    /// `--max-policy-nesting`, `--max-rule-depth`.
+    #[serde(default)]
+    pub max_policy_nesting: Option<usize>,
+    #[serde(default)]
+    pub max_rule_depth: Option<usize>,
     /// Credentials verified before every decision (`input.identity`).
     #[serde(default)]
     pub identity: Option<FileIdentity>,

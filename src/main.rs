@@ -39,6 +39,7 @@ fn run(config: Config) -> ExitCode {
     // health, probes and refusals are answered while every slot evaluates.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(config.threads + 1)
+        .thread_stack_size(authzd::threads::EVAL_STACK_BYTES)
         .enable_all()
         .build()
     {

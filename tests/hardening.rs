@@ -526,3 +526,24 @@ fn idle_keep_alive_connections_are_closed_after_the_idle_timeout() {
     assert!(closed, "the idle connection stayed open");
     assert_eq!(health(&d), 200);
 }
+
+#[test]
+fn the_longest_allowed_rule_chain_evaluates_on_both_evaluators() {
+    // --max-rule-depth (128 by default) bounds how deep regorus recurses; the workers' stacks
+    // hold that much even in a debug build.
+    let dir = tempfile::tempdir().unwrap();
+    let rego = (1..128).fold("package chain\n\nr0 := 0\n".to_string(), |text, i| {
+        format!("{text}r{i} := r{} + 1\n", i - 1)
+    });
+    std::fs::write(dir.path().join("chain.rego"), rego).unwrap();
+    for extra in [&[][..], &["--no-rvm"][..]] {
+        let bundle = format!("chain={}", dir.path().display());
+        let mut args = vec!["--bundle", bundle.as_str(), "--no-grpc"];
+        args.extend_from_slice(extra);
+        let d = Daemon::start(&args);
+        let response = post(&d, "/v1/data/chain/r127", json!({}));
+        assert_eq!(response.status(), 200, "{extra:?}");
+        let body: Value = response.json().unwrap();
+        assert_eq!(body["result"], 127, "{extra:?}: {body}");
+    }
+}

@@ -238,10 +238,27 @@ fn broken_bundles_are_rejected_and_the_previous_revision_keeps_serving() {
     bad_data[2].1 = "{\"rev\": {\"data_revision\": }".into();
     let mut outside = revision_files("outside");
     outside[2].1 = json!({"rev": {"data_revision": "outside"}, "other": 1}).to_string();
+    // regorus' parser is exponential in bracket nesting: 40 levels would hold the reload
+    // thread for ever; and a long chain of rules would overflow a worker's stack.
+    let mut nested = revision_files("nested");
+    nested[1].1 = format!(
+        "package rev\n\nx := {}1{}\n",
+        "[".repeat(40),
+        "]".repeat(40)
+    );
+    let mut chain = revision_files("chain");
+    chain[1].1 = (1..200).fold("package rev\n\nr0 := 0\n".to_string(), |text, i| {
+        format!("{text}r{i} := r{} + 1\n", i - 1)
+    });
     let cases = [
         (syntax, "policy.rego:"),
         (bad_data, "data.json:1:"),
         (outside, "outside the bundle's roots"),
+        (
+            nested,
+            "brackets nested more than 16 deep (--max-policy-nesting)",
+        ),
+        (chain, "a chain of 200 rules and functions"),
     ];
     for (files, needle) in cases {
         write_dir(dir.path(), &files);

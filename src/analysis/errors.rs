@@ -57,6 +57,17 @@ pub fn check(files: &[SourceFile]) -> Vec<Diagnostic> {
 
 /// Parses `file` alone; the module on success.
 pub fn parse(file: &SourceFile) -> Result<Ref<Module>, Diagnostic> {
+    // Before regorus parses it, as on load: its parser is exponential in the nesting.
+    if let Err(deep) =
+        crate::policy::nesting::check(&file.text, SourceLimits::default().max_nesting)
+    {
+        return Err(Diagnostic {
+            file: file.id.clone(),
+            line: deep.line,
+            col: deep.col,
+            message: deep.message,
+        });
+    }
     let mut engine = Engine::new();
     SourceLimits::default().apply(&mut engine);
     engine.set_rego_v0(file.rego_v0);

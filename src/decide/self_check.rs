@@ -50,6 +50,7 @@ impl FastPathCheck {
         let worker_metrics = metrics.clone();
         let spawned = std::thread::Builder::new()
             .name("authzd-self-check".into())
+            .stack_size(crate::threads::EVAL_STACK_BYTES)
             .spawn(move || work(jobs, &worker_metrics, &demotions));
         if let Err(e) = spawned {
             warn!(error = %e, "cannot start the fast-path self-check; decisions are not re-checked");

@@ -11,6 +11,7 @@ pub mod calls;
 mod demotions;
 mod evaluators;
 pub mod negation;
+pub mod nesting;
 mod path;
 pub mod rego_ast;
 pub mod routing;
@@ -62,6 +63,10 @@ pub struct SourceLimits {
     pub max_line_bytes: u32,
     pub max_file_bytes: usize,
     pub max_lines: usize,
+    /// Deepest nesting of `[` and `{` ([`nesting`]).
+    pub max_nesting: usize,
+    /// Longest chain of rules and functions that call each other ([`RuleGraph::check_depth`]).
+    pub max_rule_depth: usize,
 }
 
 impl Default for SourceLimits {
@@ -70,6 +75,8 @@ impl Default for SourceLimits {
             max_line_bytes: 1 << 20,
             max_file_bytes: crate::bundle::DEFAULT_MAX_BUNDLE_BYTES as usize,
             max_lines: 1_000_000,
+            max_nesting: nesting::DEFAULT_MAX_NESTING,
+            max_rule_depth: rule_graph::DEFAULT_MAX_RULE_DEPTH,
         }
     }
 }
@@ -474,6 +481,12 @@ fn load_engine(
         for module in &bundle.modules {
             engine.set_rego_v0(module.rego_v0);
             let id = module_id(bundle, &module.file);
+            // Before regorus parses it: its parser is exponential in the nesting.
+            nesting::check(&module.text, options.sources.max_nesting).map_err(|deep| {
+                CompileError::Rego {
+                    message: deep.located(&id),
+                }
+            })?;
             let text = guarded_text(&id, &module.text, module.rego_v0, options);
             engine
                 .add_policy(id, text)
@@ -494,6 +507,7 @@ fn load_engine(
     let graph = RuleGraph::build(modules());
     graph
         .check_recursion()
+        .and_then(|()| graph.check_depth(options.sources.max_rule_depth))
         .map_err(|message| CompileError::Rego { message })?;
     // regorus would fail every decision that reaches a call to a function that does not
     // exist (HTTP 500); OPA refuses the bundle at compile time, and so does authzd.

@@ -146,6 +146,42 @@ impl RuleGraph {
         }
     }
 
+    /// Rejects the modules when a chain of rules and functions that call each other is longer
+    /// than `max`: each link is a nested evaluation in regorus (a stack frame of the
+    /// interpreter, a recursive step of the RVM compiler), and a chain of 2,000 overflowed an
+    /// 8 MiB stack. Call after [`Self::check_recursion`] (the graph must have no cycle).
+    pub fn check_depth(&self, max: usize) -> Result<(), String> {
+        let Some(chain) = longest_chain(&self.edges).filter(|c| c.len() > max) else {
+            return Ok(());
+        };
+        let name = |n: &usize| {
+            self.nodes
+                .get(*n)
+                .map(|node| super::to_ref(&node.path))
+                .unwrap_or_default()
+        };
+        let location = chain
+            .first()
+            .and_then(|n| self.nodes.get(*n))
+            .map(|n| n.location.as_str())
+            .unwrap_or("");
+        let shown: Vec<String> = if chain.len() > 6 {
+            let head = chain.iter().take(3).map(name);
+            let tail = chain.iter().skip(chain.len() - 2).map(name);
+            head.chain(std::iter::once("...".to_string()))
+                .chain(tail)
+                .collect()
+        } else {
+            chain.iter().map(name).collect()
+        };
+        Err(format!(
+            "{location}: rego_compile_error: rule {} reaches a chain of {} rules and functions ({}), more than {max} (--max-rule-depth); shorten the chain",
+            name(&chain[0]),
+            chain.len(),
+            shown.join(" -> ")
+        ))
+    }
+
     /// The rule at `path` (below `data`) and every rule it reaches, each once.
     pub fn reach(&self, path: &[String]) -> Option<Vec<&RuleNode>> {
         let start = *self.index.get(path)?;
@@ -658,6 +694,53 @@ impl Trie {
     }
 }
 
+/// The default of `--max-rule-depth`: far beyond what policies need, far below what a worker's
+/// stack holds (see [`crate::threads::EVAL_STACK_BYTES`]).
+pub const DEFAULT_MAX_RULE_DEPTH: usize = 128;
+
+/// The longest path of the (acyclic) graph, its nodes in order. Iterative, like
+/// [`find_cycle`]: the chain it measures may be long.
+fn longest_chain(edges: &[BTreeSet<usize>]) -> Option<Vec<usize>> {
+    // depth[n]: nodes on the longest path from n; next[n]: its successor on that path.
+    let mut depth: Vec<usize> = vec![0; edges.len()];
+    let mut next: Vec<Option<usize>> = vec![None; edges.len()];
+    for start in 0..edges.len() {
+        if depth[start] > 0 {
+            continue;
+        }
+        let mut stack = vec![(start, false)];
+        while let Some((node, expanded)) = stack.pop() {
+            if depth[node] > 0 {
+                continue;
+            }
+            if !expanded {
+                stack.push((node, true));
+                stack.extend(
+                    edges[node]
+                        .iter()
+                        .filter(|n| depth[**n] == 0 && **n != node)
+                        .map(|n| (*n, false)),
+                );
+                continue;
+            }
+            let best = edges[node]
+                .iter()
+                .filter(|n| **n != node)
+                .max_by_key(|n| depth[**n])
+                .copied();
+            depth[node] = 1 + best.map_or(0, |b| depth[b]);
+            next[node] = best;
+        }
+    }
+    let mut node = (0..edges.len()).max_by_key(|n| depth[*n])?;
+    let mut chain = vec![node];
+    while let Some(following) = next[node] {
+        chain.push(following);
+        node = following;
+    }
+    Some(chain)
+}
+
 /// A cycle in the graph (its nodes in order), if there is one. Iterative depth-first search,
 /// so a long chain of rules cannot overflow the stack here either.
 fn find_cycle(edges: &[BTreeSet<usize>]) -> Option<Vec<usize>> {
@@ -784,6 +867,29 @@ mod tests {
             rego.push_str(&format!("r{i} := r{} + 1\n", i - 1));
         }
         load(&[&rego]).unwrap();
+    }
+
+    #[test]
+    fn chains_longer_than_the_limit_are_refused_with_the_chain() {
+        let chain = |n: usize| {
+            let mut rego = String::from("package long\nr0 := 0\n");
+            for i in 1..n {
+                rego.push_str(&format!("r{i} := r{} + 1\n", i - 1));
+            }
+            rego
+        };
+        graph(&[&chain(128)]).check_depth(128).unwrap();
+        let err = graph(&[&chain(129)]).check_depth(128).unwrap_err();
+        assert!(err.contains("rego_compile_error"), "{err}");
+        assert!(
+            err.contains("a chain of 129 rules and functions (data.long.r128 -> data.long.r127 -> data.long.r126 -> ... -> data.long.r1 -> data.long.r0), more than 128"),
+            "{err}"
+        );
+        // Functions are links too; a diamond is measured by its longest branch.
+        let rego = "package f\nf(x) := g(x) + h(x)\ng(x) := h(x)\nh(x) := x\nr := f(1)\n";
+        let err = graph(&[rego]).check_depth(3).unwrap_err();
+        assert!(err.contains("a chain of 4 rules"), "{err}");
+        graph(&[rego]).check_depth(4).unwrap();
     }
 
     #[test]

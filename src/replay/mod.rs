@@ -54,7 +54,13 @@ pub fn replay(decider: &Decider, options: &ReplayOptions) -> Result<Replayed, Re
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 let rx = rx.clone();
-                scope.spawn(move || worker(decider, &rx, options.max_examples))
+                let work = move || worker(decider, &rx, options.max_examples);
+                // A thread with the evaluation stack; the default one if that cannot be had.
+                let spare = work.clone();
+                std::thread::Builder::new()
+                    .stack_size(crate::threads::EVAL_STACK_BYTES)
+                    .spawn_scoped(scope, work)
+                    .unwrap_or_else(|_| scope.spawn(spare))
             })
             .collect();
         let read = read_all(&options.logs, |chunk| tx.send(chunk).is_ok());

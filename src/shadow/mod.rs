@@ -152,6 +152,7 @@ impl Shadow {
         };
         let worker = std::thread::Builder::new()
             .name("shadow".into())
+            .stack_size(crate::threads::EVAL_STACK_BYTES)
             .spawn(move || worker.run(rx))
             .map_err(|e| format!("cannot start the shadow thread: {e}"))?;
         metrics::describe_counter!(
