@@ -547,3 +547,109 @@ fn the_longest_allowed_rule_chain_evaluates_on_both_evaluators() {
         assert_eq!(body["result"], 127, "{extra:?}: {body}");
     }
 }
+
+#[test]
+fn a_client_that_never_reads_is_cut_off_after_the_write_timeout() {
+    // A 16 MB answer is more than the socket buffers hold (the client's is capped at 64 KiB
+    // below): the writer stalls until the client reads, which this one never does.
+    let dir = bundle();
+    std::fs::create_dir(dir.path().join("blob")).unwrap();
+    let blob = "x".repeat(16 << 20);
+    std::fs::write(
+        dir.path().join("blob/data.json"),
+        json!({ "big": blob }).to_string(),
+    )
+    .unwrap();
+    let d = start(&dir, &["--write-timeout-ms", "500"]);
+    let mut stalled = TcpStream::connect(&d.addr).unwrap();
+    small_receive_buffer(&stalled);
+    stalled
+        .write_all(b"GET /v1/data/blob/big HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(health(&d), 200, "health answers beside the stalled writer");
+    cheap_decision_succeeds(&d);
+    // What the buffers held is readable; then the connection must be closed, not stalled.
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut received = 0usize;
+    let mut buf = vec![0u8; 1 << 16];
+    let ended = loop {
+        match stalled.read(&mut buf) {
+            Ok(0) => break "closed",
+            Ok(n) => received += n,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break "closed",
+            Err(e) => {
+                break if e.kind() == std::io::ErrorKind::WouldBlock {
+                    "stalled"
+                } else {
+                    "error"
+                };
+            }
+        }
+    };
+    assert_eq!(ended, "closed", "after {received} bytes");
+    assert!(
+        received < blob.len(),
+        "the whole answer ({received} bytes) arrived: the write never stalled"
+    );
+}
+
+/// Caps the socket's receive buffer (Linux would otherwise grow it to tens of MB on loopback).
+fn small_receive_buffer(stream: &TcpStream) {
+    use std::os::fd::AsRawFd;
+    let size: libc::c_int = 64 << 10;
+    // SAFETY: a valid socket descriptor, and a pointer to a c_int of the size given.
+    let done = unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&size as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(done, 0, "setsockopt(SO_RCVBUF)");
+}
+
+#[test]
+fn a_batch_of_slow_items_is_bounded_as_one_request_while_health_answers() {
+    let dir = bundle();
+    let d = start(&dir, &["--eval-timeout-ms", "300"]);
+    let inputs: serde_json::Map<String, Value> = (0..200)
+        .map(|i| (format!("i{i}"), json!({ "n": 20_000_000 })))
+        .collect();
+    let url = d.url("/v1/batch/data/p/slow");
+    let batch = std::thread::spawn(move || {
+        reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(300))
+            .build()
+            .unwrap()
+            .post(url)
+            .json(&json!({ "inputs": inputs }))
+            .send()
+            .unwrap()
+            .json::<Value>()
+            .unwrap()
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(health(&d), 200, "health answers beside the batch");
+    let body = batch.join().unwrap();
+    let responses = body["responses"].as_object().unwrap();
+    assert_eq!(responses.len(), 200);
+    let not_evaluated = responses
+        .values()
+        .filter(|r| {
+            r["message"].as_str().is_some_and(|m| {
+                m.contains("eval_cancel_error") && m.contains("this item was not evaluated")
+            })
+        })
+        .count();
+    // One time budget for the whole batch: once it is used, the other items are not run.
+    assert!(
+        not_evaluated >= 190,
+        "{not_evaluated} of 200 items skipped: {body}"
+    );
+    cheap_decision_succeeds(&d);
+}
