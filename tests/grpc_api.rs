@@ -590,3 +590,42 @@ async fn oversized_messages_are_refused() {
         .into_inner();
     assert_eq!(result_json(&response), json!(true));
 }
+
+#[tokio::test]
+async fn paths_of_thousands_of_segments_are_refused_fast_on_every_api() {
+    // Issue 12, finding 5: a 64 KB path of 32k segments cost seconds of CPU (quadratic
+    // resolution). Now it is refused at the segment limit (256), in time linear in its length.
+    // (16k segments over HTTP: the client library refuses URLs of 64 KB.)
+    let d = Daemon::start(&[]);
+    let long = "a/".repeat(16 * 1024);
+    let urls = [
+        d.url(&format!("/v1/data/{long}")),
+        d.url(&format!("/v0/data/{long}")),
+    ];
+    tokio::task::spawn_blocking(move || {
+        let http = common::client();
+        for url in urls {
+            let response = http.post(url).body("{}").send().unwrap();
+            assert_eq!(response.status(), 400);
+            let body: Value = response.json().unwrap();
+            assert_eq!(body["code"], "invalid_parameter", "{body}");
+        }
+    })
+    .await
+    .unwrap();
+    let mut client = AuthorizerClient::new(channel(&d).await);
+    let status = client
+        .decide(decide_request(&"a/".repeat(100 * 1024), json!({})))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    // The next normal decision is answered.
+    let owner =
+        json!({"subject": {"id": "10001"}, "action": "view", "resource": {"owner": "10001"}});
+    let answer = client
+        .decide(decide_request("orders/allow", owner))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(result_json(&answer), json!(true));
+}

@@ -68,7 +68,6 @@ fn health(d: &Daemon) -> u16 {
         .unwrap_or(0)
 }
 
-#[cfg_attr(not(feature = "memory-limit"), allow(dead_code))]
 fn rss_bytes(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     status
@@ -561,14 +560,29 @@ fn a_client_that_never_reads_is_cut_off_after_the_write_timeout() {
     )
     .unwrap();
     let d = start(&dir, &["--write-timeout-ms", "500"]);
-    let mut stalled = TcpStream::connect(&d.addr).unwrap();
-    small_receive_buffer(&stalled);
-    stalled
-        .write_all(b"GET /v1/data/blob/big HTTP/1.1\r\nHost: x\r\n\r\n")
-        .unwrap();
-    std::thread::sleep(Duration::from_secs(3));
-    assert_eq!(health(&d), 200, "health answers beside the stalled writer");
     cheap_decision_succeeds(&d);
+    let baseline = rss_bytes(d.pid());
+    // Six clients that never read (finding 4: six such clients held 1 GB).
+    let mut clients: Vec<TcpStream> = (0..6)
+        .map(|_| {
+            let stalled = TcpStream::connect(&d.addr).unwrap();
+            small_receive_buffer(&stalled);
+            stalled
+        })
+        .collect();
+    for stalled in &mut clients {
+        stalled
+            .write_all(b"GET /v1/data/blob/big HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(health(&d), 200, "health answers beside the stalled writers");
+    cheap_decision_succeeds(&d);
+    // The answers they held are freed once they are cut off.
+    eventually("RSS returns near its baseline", || {
+        rss_bytes(d.pid()) < baseline + (64 << 20)
+    });
+    let mut stalled = clients.remove(0);
     // What the buffers held is readable; then the connection must be closed, not stalled.
     stalled
         .set_read_timeout(Some(Duration::from_secs(20)))
@@ -651,5 +665,69 @@ fn a_batch_of_slow_items_is_bounded_as_one_request_while_health_answers() {
         not_evaluated >= 190,
         "{not_evaluated} of 200 items skipped: {body}"
     );
+    cheap_decision_succeeds(&d);
+}
+
+#[test]
+fn a_6_mb_batch_stays_within_bounded_memory() {
+    // Finding 6: a 6 MB batch peaked at 775 MB RSS. Its items share one result budget and one
+    // time budget; what it parses and answers is freed when it is done.
+    let dir = bundle();
+    let d = start(&dir, &[]);
+    cheap_decision_succeeds(&d);
+    let baseline = rss_bytes(d.pid());
+    let padding = "p".repeat(1000);
+    let inputs: serde_json::Map<String, Value> = (0..6000)
+        .map(|i| (format!("i{i}"), json!({ "n": 10, "padding": padding })))
+        .collect();
+    let body = json!({ "inputs": inputs }).to_string();
+    assert!(body.len() > 6_000_000);
+    let pid = d.pid();
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let (peak, done) = (peak.clone(), done.clone());
+        std::thread::spawn(move || {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                peak.fetch_max(rss_bytes(pid), std::sync::atomic::Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        })
+    };
+    let response = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .build()
+        .unwrap()
+        .post(d.url("/v1/batch/data/p/slow"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .unwrap();
+    let status = response.status();
+    let answer: Value = response.json().unwrap();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    sampler.join().unwrap();
+    // 207 when the shared time budget ran out before the last items (a debug build is slow).
+    assert!(
+        status == 200 || status == 207,
+        "{status}: {}",
+        &answer.to_string()[..500]
+    );
+    assert_eq!(answer["responses"].as_object().unwrap().len(), 6000);
+    let grew = peak
+        .load(std::sync::atomic::Ordering::Relaxed)
+        .saturating_sub(baseline);
+    eprintln!(
+        "a 6 MB batch: RSS peak {} MiB above the baseline",
+        grew >> 20
+    );
+    assert!(
+        grew < (256 << 20),
+        "peak {} MiB above the baseline",
+        grew >> 20
+    );
+    eventually("RSS returns near its baseline", || {
+        rss_bytes(d.pid()) < baseline + (64 << 20)
+    });
     cheap_decision_succeeds(&d);
 }

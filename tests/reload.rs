@@ -250,7 +250,15 @@ fn broken_bundles_are_rejected_and_the_previous_revision_keeps_serving() {
     chain[1].1 = (1..200).fold("package rev\n\nr0 := 0\n".to_string(), |text, i| {
         format!("{text}r{i} := r{} + 1\n", i - 1)
     });
+    // Issue 12, finding 1: rules that refer to each other overflowed the stack on the first
+    // decision; OPA refuses them at compile time, and so does authzd.
+    let mut recursive = revision_files("recursive");
+    recursive[1].1 = "package rev\n\na := x if { x := b }\nb := y if { y := a }\n".into();
     let cases = [
+        (
+            recursive,
+            "rego_recursion_error: rule data.rev.a is recursive: data.rev.a -> data.rev.b -> data.rev.a",
+        ),
         (syntax, "policy.rego:"),
         (bad_data, "data.json:1:"),
         (outside, "outside the bundle's roots"),
