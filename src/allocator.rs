@@ -5,6 +5,20 @@
 //! and after a snapshot swap frees the previous snapshot. mimalloc would otherwise keep the
 //! pages for reuse, and the RSS would stay at its peak.
 
+/// Turns transparent huge pages off for this process, before anything large is allocated.
+/// regorus' mimalloc asks for them (`MADV_HUGEPAGE`) on its regions: each fault then zeroes
+/// 2 MiB, and a half-used huge page counts whole in the RSS (10 MB of data: 117 -> 99 MiB
+/// RSS without them). `MIMALLOC_ALLOW_THP=1` in the environment keeps them.
+pub fn no_huge_pages() {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
+        // SAFETY: PR_SET_THP_DISABLE takes an integer flag and no pointers.
+        unsafe {
+            libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+        }
+    }
+}
+
 /// Sets one ceiling for every evaluation's memory, builtins included (regorus' global limit;
 /// `None`: none). A build without the `memory-limit` feature has no ceiling, and says so.
 pub fn set_memory_limit(limit: Option<u64>) {

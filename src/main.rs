@@ -11,6 +11,7 @@ use authzd::{commands, logging, shutdown};
 // memory-limit feature it counts every allocation, which lets an evaluation stop at the limit.
 
 fn main() -> ExitCode {
+    authzd::allocator::no_huge_pages();
     let cli = Cli::parse_or_run();
     logging::init(cli.log_format, &cli.log_level);
     let Some(command) = cli.command else {

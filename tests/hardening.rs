@@ -731,3 +731,30 @@ fn a_6_mb_batch_stays_within_bounded_memory() {
     });
     cheap_decision_succeeds(&d);
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn transparent_huge_pages_are_off_unless_asked_for() {
+    // regorus' mimalloc asks for huge pages; a half-used one counts whole in the RSS.
+    let thp = |pid: u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix("THP_enabled:").map(|v| v.trim().to_string()))
+    };
+    let dir = bundle();
+    let d = start(&dir, &["--no-grpc"]);
+    let Some(state) = thp(d.pid()) else {
+        return; // a kernel without the field
+    };
+    assert_eq!(state, "0");
+    if thp(std::process::id()).as_deref() == Some("1") {
+        let bundle = format!("p={}", dir.path().display());
+        let kept = Daemon::try_start(
+            &["--bundle", &bundle, "--no-grpc"],
+            &[("MIMALLOC_ALLOW_THP", "1")],
+        )
+        .unwrap();
+        assert_eq!(thp(kept.pid()).as_deref(), Some("1"));
+    }
+}
