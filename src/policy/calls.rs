@@ -135,6 +135,7 @@ impl Resolver<'_> {
             .collect::<Vec<_>>()
             .join(".");
         name == "print"
+            || super::metadata::NAMES.contains(&name.as_str())
             || crate::builtins::is_extension(&name)
             || (regorus::unstable::BUILTINS.contains_key(name.as_str())
                 && !crate::builtins::capabilities::NOT_PROVIDED.contains(&name.as_str()))

@@ -10,6 +10,7 @@
 pub mod calls;
 mod demotions;
 mod evaluators;
+pub mod metadata;
 pub mod negation;
 pub mod nesting;
 mod path;
@@ -477,23 +478,38 @@ fn load_engine(
 ) -> Result<(Engine, Value, RuleGraph), CompileError> {
     let mut engine = new_engine(options.limits);
     options.sources.apply(&mut engine);
-    for bundle in bundles {
-        for module in &bundle.modules {
-            engine.set_rego_v0(module.rego_v0);
-            let id = module_id(bundle, &module.file);
-            // Before regorus parses it: its parser is exponential in the nesting.
-            nesting::check(&module.text, options.sources.max_nesting).map_err(|deep| {
-                CompileError::Rego {
-                    message: deep.located(&id),
-                }
+    let ids: Vec<String> = bundles
+        .iter()
+        .flat_map(|b| b.modules.iter().map(|m| module_id(b, &m.file)))
+        .collect();
+    let all_modules = || bundles.iter().flat_map(|b| b.modules.iter());
+    // Before regorus parses anything: its parser is exponential in the nesting.
+    for (module, id) in all_modules().zip(&ids) {
+        nesting::check(&module.text, options.sources.max_nesting).map_err(|deep| {
+            CompileError::Rego {
+                message: deep.located(id),
+            }
+        })?;
+    }
+    // rego.metadata.rule()/chain() become constants (regorus has neither builtin).
+    let sources: Vec<metadata::Source<'_>> = all_modules()
+        .zip(&ids)
+        .map(|(m, id)| metadata::Source {
+            id,
+            text: &m.text,
+            rego_v0: m.rego_v0,
+        })
+        .collect();
+    let inlined = metadata::inline(&sources).map_err(|message| CompileError::Rego { message })?;
+    for ((module, id), inlined) in all_modules().zip(&ids).zip(inlined) {
+        engine.set_rego_v0(module.rego_v0);
+        let source = inlined.as_deref().unwrap_or(&module.text);
+        let text = guarded_text(id, source, module.rego_v0, options);
+        engine
+            .add_policy(id.clone(), text)
+            .map_err(|e| CompileError::Rego {
+                message: SourceLimits::explain(e.to_string().trim().to_string()),
             })?;
-            let text = guarded_text(&id, &module.text, module.rego_v0, options);
-            engine
-                .add_policy(id, text)
-                .map_err(|e| CompileError::Rego {
-                    message: SourceLimits::explain(e.to_string().trim().to_string()),
-                })?;
-        }
     }
     engine.set_rego_v0(false);
     let parsed = engine.get_modules().clone();
