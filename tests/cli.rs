@@ -262,7 +262,11 @@ fn capabilities_is_an_opa_capabilities_file_for_what_authzd_evaluates() {
     ] {
         assert!(names.iter().any(|n| n == name), "{name} missing");
     }
-    for absent in ["rego.parse_module", "crypto.x509.parse_keypair", "http.send"] {
+    for absent in [
+        "rego.parse_module",
+        "crypto.x509.parse_keypair",
+        "http.send",
+    ] {
         assert!(!names.iter().any(|n| n == absent), "{absent} listed");
     }
 }
