@@ -35,12 +35,14 @@ pub fn set_memory_limit(limit: Option<u64>) {
 
 /// The ceiling builtins must stay under before they allocate (the limit in force, or the
 /// default one when there is none, so that no single reservation can exhaust the system).
+/// Called during evaluation: the default is read from the cgroup files once per process.
 pub fn memory_ceiling() -> u64 {
     #[cfg(feature = "memory-limit")]
     if let Some(limit) = regorus::global_memory_limit() {
         return limit;
     }
-    crate::limits::default_memory_limit()
+    static DEFAULT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *DEFAULT.get_or_init(crate::limits::default_memory_limit)
 }
 
 /// Returns the free pages of this thread's heap (and abandoned ones) to the system.

@@ -16,6 +16,7 @@ use serde_json::{Map, Value as Json, json};
 
 use super::rego_ast::{Descend, Site, static_ref, walk_rule};
 use super::rule_graph::{package_path, rule_name};
+use super::splice::{self, Edit};
 
 /// The two builtins this module answers.
 pub const NAMES: [&str; 2] = ["rego.metadata.rule", "rego.metadata.chain"];
@@ -245,7 +246,7 @@ fn entry(path: &[String], annotations: Option<Map<String, Json>>) -> Json {
 
 /// `text` with each call in `parsed` replaced by its value; `None` when there is none.
 fn rewrite(text: &str, parsed: &Parsed, index: &Index) -> Option<String> {
-    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    let mut edits: Vec<Edit> = Vec::new();
     for rule in &parsed.module.policy {
         let line = rule.span().line;
         let own = parsed
@@ -271,28 +272,17 @@ fn rewrite(text: &str, parsed: &Parsed, index: &Index) -> Option<String> {
                     "rego.metadata.chain" => index.chain(&path, &parsed.package, own.clone()),
                     _ => return Descend::Yes,
                 };
-                edits.push((span.start as usize, span.end as usize, value.to_string()));
+                edits.push(Edit {
+                    start: span.start as usize,
+                    end: span.end as usize,
+                    text: value.to_string(),
+                });
                 return Descend::No;
             }
             Descend::Yes
         });
     }
-    if edits.is_empty() {
-        return None;
-    }
-    edits.sort_by_key(|e| e.0);
-    let mut out = String::with_capacity(text.len() + edits.len() * 64);
-    let mut last = 0;
-    for (start, end, value) in edits {
-        if start < last || end > text.len() || !text.is_char_boundary(start) {
-            return None;
-        }
-        out.push_str(&text[last..start]);
-        out.push_str(&value);
-        last = end;
-    }
-    out.push_str(&text[last..]);
-    Some(out)
+    splice::apply(text, edits)
 }
 
 #[cfg(test)]

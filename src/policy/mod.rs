@@ -18,6 +18,7 @@ pub mod rego_ast;
 pub mod routing;
 pub mod rule_graph;
 mod rvm_plan;
+mod splice;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

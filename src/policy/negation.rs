@@ -17,12 +17,7 @@
 use regorus::unstable::{AssignOp, BoolOp, Expr, Literal, LiteralStmt, Module, Query, Rule};
 
 use super::rego_ast::{Descend, Site, walk_expr};
-
-/// One insertion into the module's text.
-struct Edit {
-    at: usize,
-    text: String,
-}
+use super::splice::{self, Edit};
 
 /// `source` with every negated call's arguments required first, or `None` when nothing
 /// changes. `module` is `source` parsed.
@@ -40,23 +35,7 @@ pub fn guard_negations(module: &Module, source: &str) -> Option<String> {
             }
         });
     }
-    if edits.is_empty() {
-        return None;
-    }
-    edits.sort_by_key(|e| e.at);
-    let mut out = String::with_capacity(source.len() + edits.len() * 24);
-    let mut last = 0;
-    for edit in &edits {
-        let at = edit.at.min(source.len());
-        if at < last || !source.is_char_boundary(at) {
-            return None;
-        }
-        out.push_str(&source[last..at]);
-        out.push_str(&edit.text);
-        last = at;
-    }
-    out.push_str(&source[last..]);
-    Some(out)
+    splice::apply(source, edits)
 }
 
 /// Calls `f` with every `not` statement of `rule` and its negated expression, in every body
@@ -126,12 +105,9 @@ fn push_guards(stmt: &LiteralStmt, guards: &[&Expr], source: &str, edits: &mut V
     if braceless {
         text.insert_str(0, "{ ");
     }
-    edits.push(Edit { at: start, text });
+    edits.push(Edit::insert(start, text));
     if braceless {
-        edits.push(Edit {
-            at: end,
-            text: " }".into(),
-        });
+        edits.push(Edit::insert(end, " }".into()));
     }
 }
 

@@ -318,27 +318,17 @@ impl BeforeEvaluation for IdentityStep {
                 user = self.outcome(Source::UserContext, result, &mut errors);
             }
         }
-        if let Some((verifier, at)) = &verifiers.jwt {
-            let token = header(*at);
-            if token.is_present() {
-                let result = token
-                    .text()
-                    .ok_or(Failure::Malformed)
-                    .and_then(|t| verifier.verify(t, now));
-                // A verified user context is the gateway's own statement and comes first.
-                let claims = self.outcome(Source::Jwt, result, &mut errors);
-                user = user.or(claims);
-            }
+        if let Some((verifier, at)) = &verifiers.jwt
+            && let Some(result) = token(header(*at), |t| verifier.verify(t, now))
+        {
+            // A verified user context is the gateway's own statement and comes first.
+            let claims = self.outcome(Source::Jwt, result, &mut errors);
+            user = user.or(claims);
         }
-        if let Some((verifier, at)) = &verifiers.service_token {
-            let token = header(*at);
-            if token.is_present() {
-                let result = token
-                    .text()
-                    .ok_or(Failure::Malformed)
-                    .and_then(|t| verifier.verify(t, now));
-                caller = self.outcome(Source::ServiceToken, result, &mut errors);
-            }
+        if let Some((verifier, at)) = &verifiers.service_token
+            && let Some(result) = token(header(*at), |t| verifier.verify(t, now))
+        {
+            caller = self.outcome(Source::ServiceToken, result, &mut errors);
         }
 
         let mut identity = BTreeMap::new();
@@ -419,6 +409,16 @@ pub async fn keep_current(step: Arc<IdentityStep>, mut stop: watch::Receiver<boo
     };
     task.instrument(tracing::info_span!("identity_secrets"))
         .await;
+}
+
+/// What `verify` makes of a one-header credential (a token), when the request carries one.
+fn token<T>(
+    header: &Header,
+    verify: impl FnOnce(&str) -> Result<T, Failure>,
+) -> Option<Result<T, Failure>> {
+    header
+        .is_present()
+        .then(|| header.text().ok_or(Failure::Malformed).and_then(verify))
 }
 
 #[cfg(test)]

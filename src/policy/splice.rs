@@ -1,0 +1,75 @@
+//! Editing a policy's source text in place, for the load-time rewrites (negation guards,
+//! `rego.metadata` values).
+//!
+//! Owns: applying a set of replacements (an insertion replaces nothing) to the text they were
+//! computed on, in position order, refusing edits that overlap or fall inside a character.
+
+/// Replaces `source[start..end]` with `text` (`start == end`: an insertion).
+pub struct Edit {
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+}
+
+impl Edit {
+    pub fn insert(at: usize, text: String) -> Self {
+        Self {
+            start: at,
+            end: at,
+            text,
+        }
+    }
+}
+
+/// `source` with `edits` applied, or `None` when there are none or they cannot all apply.
+/// Edits at the same place apply in the order given.
+pub fn apply(source: &str, mut edits: Vec<Edit>) -> Option<String> {
+    if edits.is_empty() {
+        return None;
+    }
+    edits.sort_by_key(|e| e.start);
+    let extra: usize = edits.iter().map(|e| e.text.len()).sum();
+    let mut out = String::with_capacity(source.len() + extra);
+    let mut last = 0;
+    for edit in &edits {
+        let start = edit.start.min(source.len());
+        let end = edit.end.clamp(start, source.len());
+        if start < last || !source.is_char_boundary(start) || !source.is_char_boundary(end) {
+            return None;
+        }
+        out.push_str(&source[last..start]);
+        out.push_str(&edit.text);
+        last = end;
+    }
+    out.push_str(&source[last..]);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insertions_and_replacements_apply_in_order_and_overlaps_are_refused() {
+        let edits = vec![
+            Edit::insert(3, "!".into()),
+            Edit {
+                start: 0,
+                end: 1,
+                text: "A".into(),
+            },
+            Edit::insert(3, "?".into()),
+        ];
+        assert_eq!(apply("abcd", edits).as_deref(), Some("Abc!?d"));
+        let overlapping = vec![
+            Edit {
+                start: 0,
+                end: 3,
+                text: String::new(),
+            },
+            Edit::insert(1, "x".into()),
+        ];
+        assert_eq!(apply("abcd", overlapping), None);
+        assert_eq!(apply("abcd", Vec::new()), None);
+    }
+}
