@@ -176,7 +176,7 @@ impl RuleGraph {
         };
         Err(format!(
             "{location}: rego_compile_error: rule {} reaches a chain of {} rules and functions ({}), more than {max} (--max-rule-depth); shorten the chain",
-            name(&chain[0]),
+            chain.first().map(name).unwrap_or_default(),
             chain.len(),
             shown.join(" -> ")
         ))
