@@ -73,6 +73,7 @@ pub mod shadow;
 pub mod shutdown;
 pub mod store;
 pub mod threads;
+pub mod value_json;
 
 /// Entry points of private modules, for the fuzz targets in `fuzz/` only; not a stable API.
 #[doc(hidden)]

@@ -629,3 +629,25 @@ async fn paths_of_thousands_of_segments_are_refused_fast_on_every_api() {
         .into_inner();
     assert_eq!(result_json(&answer), json!(true));
 }
+
+/// `input_json` and `result_json` carry integers beyond 64 bits exactly, as the Data API does.
+#[tokio::test]
+async fn big_integers_stay_exact_over_grpc() {
+    let d = Daemon::start(&["--bundle", "tests/bundles/big_numbers"]);
+    let mut client = AuthorizerClient::new(channel(&d).await);
+    let request = |path: &str| pb::DecideRequest {
+        path: path.to_string(),
+        input: Some(pb::decide_request::Input::InputJson(
+            r#"{"n": 12345678901234567890123}"#.into(),
+        )),
+        ..Default::default()
+    };
+    for (path, want) in [
+        ("numbers/from_input", "12345678901234567890123"),
+        ("numbers/sum", "123456789012345678901234567891"),
+        ("numbers/same", "true"),
+    ] {
+        let answer = client.decide(request(path)).await.unwrap().into_inner();
+        assert_eq!(String::from_utf8_lossy(&answer.result_json), want, "{path}");
+    }
+}

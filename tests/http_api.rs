@@ -804,3 +804,80 @@ fn a_policy_verifying_jwts_loads_and_answers() {
     // Nothing of the token reaches the log.
     assert!(!d.log_text().contains(&valid[..40]), "{}", d.log_text());
 }
+
+/// Integers beyond 64 bits in a policy, in data and in the input come back digit for digit
+/// (OPA's answers, checked with its engine; regorus alone rounds them through f64).
+#[test]
+fn big_integers_stay_exact_in_policies_data_and_input() {
+    let d = Daemon::start(&["--bundle", "tests/bundles/big_numbers"]);
+    let body = r#"{"input": {"n": 12345678901234567890123}}"#;
+    let text = |path: &str, body: &str| {
+        let response = client()
+            .post(d.url(path))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        response.text().unwrap()
+    };
+    let answers = [
+        ("literal", "123456789012345678901234567890"),
+        ("from_data", "98765432109876543210987654321"),
+        ("from_input", "12345678901234567890123"),
+        ("sum", "123456789012345678901234567891"),
+        ("product", "24691357802469135780246"),
+        ("same", "true"),
+        ("ordered", "true"),
+        ("keyed", r#"{"12345678901234567890123":"a"}"#),
+    ];
+    for (rule, want) in answers {
+        let got = text(&format!("/v1/data/numbers/{rule}"), body);
+        assert!(
+            got.starts_with(&format!(r#"{{"result":{want},"#)),
+            "{rule}: {got}"
+        );
+        // v0: the body is the input, the answer the bare value.
+        let got = text(
+            &format!("/v0/data/numbers/{rule}"),
+            r#"{"n": 12345678901234567890123}"#,
+        );
+        assert_eq!(got.trim_end(), want, "v0 {rule}");
+    }
+    // GET with ?input= and a batch item.
+    let got = client()
+        .get(d.url("/v1/data/numbers/from_input?input=%7B%22n%22%3A99999999999999999999999%7D"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        got.starts_with(r#"{"result":99999999999999999999999,"#),
+        "{got}"
+    );
+    let got = text(
+        "/v1/batch/data/numbers/from_input",
+        r#"{"inputs": {"a": {"n": -170141183460469231731687303715884105729}}}"#,
+    );
+    assert!(
+        got.contains(r#""result":-170141183460469231731687303715884105729"#),
+        "{got}"
+    );
+    // An integer of 1,001 digits is read as a float, out of range: a clear 400.
+    let huge = format!(r#"{{"input": {{"n": {}}}}}"#, "9".repeat(1001));
+    let response = client()
+        .post(d.url("/v1/data/numbers/from_input"))
+        .body(huge)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let error: Value = response.json().unwrap();
+    assert_eq!(error["code"], "invalid_parameter");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("number out of range"),
+        "{error}"
+    );
+}

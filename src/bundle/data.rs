@@ -2,13 +2,15 @@
 //! file's document at the path of its directory.
 //!
 //! Owns: turning `data.json` / `data.yaml` bytes into one regorus [`Value`] each, directly
-//! (regorus interns object keys while it parses JSON and stores objects compactly; no
-//! intermediate `serde_json` tree is built or kept), checking them against the roots, and
+//! (object keys interned while parsing, objects stored compactly by regorus, integers beyond
+//! 64 bits exact; no intermediate `serde_json` tree is built or kept), checking them against
+//! the roots, and
 //! merging them into the bundle's data document (two files may share objects, never a leaf).
 
 use regorus::Value;
 
 use super::{BundleError, Manifest};
+use crate::value_json;
 
 /// Parses one data file.
 pub fn parse(rel: &str, file_name: &str, content: &[u8]) -> Result<Value, BundleError> {
@@ -18,29 +20,11 @@ pub fn parse(rel: &str, file_name: &str, content: &[u8]) -> Result<Value, Bundle
             message: e.to_string(),
         });
     }
-    let json_error = |e: serde_json::Error| BundleError::Json {
+    value_json::parse_interned(content).map_err(|e| BundleError::Json {
         file: rel.to_string(),
-        line: e.line(),
-        column: e.column(),
+        line: e.line,
+        column: e.column,
         message: e.to_string(),
-    };
-    let text = std::str::from_utf8(content).map_err(|e| BundleError::Json {
-        file: rel.to_string(),
-        line: 0,
-        column: 0,
-        message: format!("not UTF-8: {e}"),
-    })?;
-    Value::from_json_str(text).map_err(|_| {
-        // regorus' error carries no position; the same parse through serde_json does.
-        match serde_json::from_str::<serde::de::IgnoredAny>(text) {
-            Err(e) => json_error(e),
-            Ok(_) => BundleError::Json {
-                file: rel.to_string(),
-                line: 0,
-                column: 0,
-                message: "the document cannot be held as a value (a number beyond f64?)".into(),
-            },
-        }
     })
 }
 

@@ -49,7 +49,7 @@ fn eval(args: &EvalArgs) -> Result<String, String> {
                 text = std::fs::read_to_string(path)
                     .map_err(|e| format!("{}: {e}", path.display()))?;
             }
-            serde_json::from_str(&text)
+            crate::value_json::parse(text.as_bytes())
                 .map_err(|e| format!("{}: invalid JSON input: {e}", path.display()))?
         }
     };
@@ -61,6 +61,7 @@ fn eval(args: &EvalArgs) -> Result<String, String> {
     }
     #[derive(serde::Serialize)]
     struct Output<'a> {
+        #[serde(serialize_with = "crate::value_json::exact")]
         result: &'a Value,
     }
     serde_json::to_string_pretty(&Output {

@@ -298,7 +298,7 @@ fn parse_body_of(
         }
     }
     if is_json {
-        let value: Value = serde_json::from_slice(body)
+        let value = crate::value_json::parse(body)
             .map_err(|e| RequestParseError(format!("invalid JSON request body: {e}")))?;
         Ok((value, false))
     } else {

@@ -19,6 +19,7 @@ use crate::decide::{DecideOptions, Decided, Decider, DecisionError, DecisionRequ
 use crate::decision_id::DecisionId;
 use crate::metrics::ApiKind;
 use crate::policy::{DataPath, Snapshot};
+use crate::value_json::{self, Exact};
 
 /// Serves `authzd.v1.Authorizer` through the decision pipeline.
 pub struct AuthorizerService {
@@ -44,7 +45,7 @@ fn input_from(
     value: Option<&prost_types::Value>,
 ) -> Result<Value, GrpcError> {
     match (json, value) {
-        (Some(json), _) if !json.is_empty() => serde_json::from_slice(json)
+        (Some(json), _) if !json.is_empty() => value_json::parse(json)
             .map_err(|e| GrpcError::Decode(format!("input_json is not valid JSON: {e}"))),
         (_, Some(value)) => {
             from_proto(value).map_err(|e| GrpcError::Decode(format!("input_value: {e}")))
@@ -100,7 +101,8 @@ fn decision_message(
     let defined = decision.is_defined();
     let result_json = if defined {
         Bytes::from(
-            serde_json::to_vec(&decision.result).map_err(|e| GrpcError::Encode(e.to_string()))?,
+            serde_json::to_vec(&Exact(&decision.result))
+                .map_err(|e| GrpcError::Encode(e.to_string()))?,
         )
     } else {
         Bytes::new()

@@ -12,10 +12,10 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use regorus::Value;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::Api;
-use super::body::{is_yaml, read_body};
+use super::body::{document, is_yaml, read_body};
 use super::error::ApiError;
 use super::params::DataParams;
 use super::response::json_response;
@@ -24,13 +24,50 @@ use crate::decide::{DecideOptions, DecisionError, ErrorCode, Session};
 use crate::decision_id::DecisionId;
 use crate::metrics::ApiKind;
 use crate::policy::DataPath;
+use crate::value_json::exact;
 
-#[derive(Deserialize)]
+/// `{"inputs": {ID: input, ...}, "common_input": input}`; a missing or null member is `None`.
 struct BatchRequest {
-    #[serde(default)]
     inputs: Option<BTreeMap<String, Value>>,
-    #[serde(default)]
     common_input: Option<Value>,
+}
+
+impl BatchRequest {
+    fn from_document(document: Value) -> Result<Self, String> {
+        let members = match document {
+            Value::Null => {
+                return Ok(Self {
+                    inputs: None,
+                    common_input: None,
+                });
+            }
+            Value::Object(members) => members,
+            _ => return Err("the body must be an object with an \"inputs\" key".into()),
+        };
+        let member = |name: &str| {
+            members
+                .get(&Value::from(name))
+                .filter(|v| **v != Value::Null)
+                .cloned()
+        };
+        let inputs = match member("inputs") {
+            None => None,
+            Some(Value::Object(items)) => Some(
+                items
+                    .iter()
+                    .map(|(id, input)| match id {
+                        Value::String(id) => Ok((id.to_string(), input.clone())),
+                        _ => Err("\"inputs\" keys must be strings".to_string()),
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+            Some(_) => return Err("\"inputs\" must be an object of inputs by id".into()),
+        };
+        Ok(Self {
+            inputs,
+            common_input: member("common_input"),
+        })
+    }
 }
 
 #[derive(Serialize)]
@@ -57,7 +94,7 @@ struct BatchResponse<'a> {
 #[serde(untagged)]
 enum Item {
     Decided {
-        #[serde(skip_serializing_if = "is_undefined")]
+        #[serde(skip_serializing_if = "is_undefined", serialize_with = "exact")]
         result: Value,
         decision_id: String,
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -93,10 +130,10 @@ pub async fn batch_post(State(api): State<Arc<Api>>, request: Request) -> Respon
                 inputs: None,
                 common_input: None,
             }
-        } else if is_yaml(&parts.headers) {
-            yaml_serde::from_slice(&bytes).map_err(|e| malformed(&e.to_string()))?
         } else {
-            serde_json::from_slice(&bytes).map_err(|e| malformed(&e.to_string()))?
+            document(&bytes, is_yaml(&parts.headers))
+                .and_then(BatchRequest::from_document)
+                .map_err(|e| malformed(&e))?
         };
         // The whole batch takes one evaluation slot.
         let session = api

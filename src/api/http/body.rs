@@ -10,10 +10,10 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use http_body_util::{BodyExt, Limited};
 use regorus::Value;
-use serde::Deserialize;
 
 use super::error::ApiError;
 use crate::api::conn::BodyTimeout;
+use crate::value_json;
 
 fn too_large() -> ApiError {
     ApiError::BodyTooLarge {
@@ -89,12 +89,6 @@ pub fn is_yaml(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.contains("yaml"))
 }
 
-#[derive(Deserialize)]
-struct DataRequest {
-    #[serde(default)]
-    input: Option<Value>,
-}
-
 fn is_blank(body: &[u8]) -> bool {
     body.iter().all(u8::is_ascii_whitespace)
 }
@@ -105,16 +99,28 @@ pub fn v1_input(body: &[u8], yaml: bool) -> Result<Option<Value>, ApiError> {
     if is_blank(body) {
         return Ok(None);
     }
-    let parsed: Result<Option<DataRequest>, String> = if yaml {
+    let malformed = |e: String| {
+        ApiError::InvalidParameter(format!("body contains malformed input document: {e}"))
+    };
+    match document(body, yaml).map_err(malformed)? {
+        Value::Null => Ok(None),
+        Value::Object(members) => Ok(members
+            .get(&Value::from("input"))
+            .filter(|input| **input != Value::Null)
+            .cloned()),
+        _ => Err(malformed(
+            "the body must be an object with an \"input\" key".into(),
+        )),
+    }
+}
+
+/// A JSON (or YAML) body as one value; JSON keeps integers beyond 64 bits exact.
+pub fn document(body: &[u8], yaml: bool) -> Result<Value, String> {
+    if yaml {
         yaml_serde::from_slice(body).map_err(|e| e.to_string())
     } else {
-        serde_json::from_slice(body).map_err(|e| e.to_string())
-    };
-    parsed
-        .map(|request| request.and_then(|r| r.input))
-        .map_err(|e| {
-            ApiError::InvalidParameter(format!("body contains malformed input document: {e}"))
-        })
+        value_json::parse(body).map_err(|e| e.to_string())
+    }
 }
 
 /// The whole body as the input (v0 API and `POST /`). An empty body is `null`, as in OPA.
@@ -122,12 +128,7 @@ pub fn raw_input(body: &[u8], yaml: bool) -> Result<Value, ApiError> {
     if is_blank(body) {
         return Ok(Value::Null);
     }
-    let parsed: Result<Value, String> = if yaml {
-        yaml_serde::from_slice(body).map_err(|e| e.to_string())
-    } else {
-        serde_json::from_slice(body).map_err(|e| e.to_string())
-    };
-    parsed.map_err(|e| {
+    document(body, yaml).map_err(|e| {
         ApiError::InvalidParameter(format!(
             "unexpected parse error for input: body contains malformed input document: {e}"
         ))
@@ -142,7 +143,7 @@ pub fn query_input(text: &str) -> Result<Value, ApiError> {
             "parameter contains malformed input document: EOF".into(),
         ));
     }
-    serde_json::from_str(trimmed).map_err(|e| {
+    value_json::parse(trimmed.as_bytes()).map_err(|e| {
         ApiError::InvalidParameter(format!("parameter contains malformed input document: {e}"))
     })
 }

@@ -173,7 +173,10 @@ async fn v0(api: &Api, parts: Parts, body: axum::body::Body, raw_path: &str) -> 
                 to_ref(&segments)
             )));
         }
-        Ok(json_ok(&decision.result, params.pretty))
+        Ok(json_ok(
+            &crate::value_json::Exact(&decision.result),
+            params.pretty,
+        ))
     }
     .await;
     result.unwrap_or_else(IntoResponse::into_response)

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::build_info as build;
 use crate::policy::Snapshot;
+use crate::value_json::exact;
 
 /// `?provenance`: which build and which bundle revisions produced a decision.
 #[derive(Serialize)]
@@ -81,7 +82,7 @@ pub struct DataResponse<'a> {
     pub provenance: Option<Provenance<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics: Option<Timers>,
-    #[serde(skip_serializing_if = "is_undefined")]
+    #[serde(skip_serializing_if = "is_undefined", serialize_with = "exact")]
     pub result: &'a Value,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<&'a Warning>,

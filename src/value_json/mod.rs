@@ -1,0 +1,12 @@
+//! JSON in and out of regorus values, exactly: the one parser for request inputs and bundle
+//! data, and the one encoder for results.
+//!
+//! Owns: [`parse`] (JSON text to a [`regorus::Value`], integers of any size kept exact) and
+//! [`Exact`] (a value serialised with its big integers digit for digit, where regorus' own
+//! `Serialize` rounds them to f64).
+
+mod parse;
+mod write;
+
+pub use parse::{MAX_DEPTH, ParseError, parse, parse_interned};
+pub use write::{Exact, exact};

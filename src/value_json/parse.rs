@@ -1,0 +1,719 @@
+//! JSON text to a regorus [`Value`], in one pass, with integers of any size kept exact.
+//!
+//! Owns: the grammar of RFC 8259 (what serde_json accepts, with its nesting limit of 128),
+//! building each value once (a string is one allocation, an array is allocated at its exact
+//! length, an object is sorted once and frozen by regorus), optional sharing of repeated
+//! strings for large documents, and errors that name the line and column. An integer beyond
+//! 64 bits becomes a regorus big integer, as OPA keeps it; every other number is what
+//! serde_json reads (u64, i64, or the nearest f64).
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use regorus::{Rc, Value};
+
+/// serde_json's default recursion limit: 127 levels of arrays and objects load, 128 do not,
+/// as before.
+pub const MAX_DEPTH: usize = 128;
+
+/// An integer literal longer than this is read as a float (so refused when out of f64's
+/// range): converting decimal digits to binary costs quadratic time.
+const MAX_EXACT_DIGITS: usize = 1_000;
+
+/// Why a document was refused, with the 1-based line and column of the offending byte.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    pub message: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} at line {} column {}",
+            self.message, self.line, self.column
+        )
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Parses a whole JSON document (surrounding whitespace allowed, nothing else).
+pub fn parse(bytes: &[u8]) -> Result<Value, ParseError> {
+    Parser::new(bytes, None).document()
+}
+
+/// As [`parse`], sharing one allocation per distinct object key and per distinct short
+/// string value (for bundle data, where thousands of objects repeat the same keys and the
+/// same roles, tenants and flags).
+pub fn parse_interned(bytes: &[u8]) -> Result<Value, ParseError> {
+    Parser::new(bytes, Some(Interner::default())).document()
+}
+
+/// A string value up to this many bytes is shared with its equals.
+const SHARED_VALUE_BYTES: usize = 32;
+
+/// Distinct string values remembered for sharing; the repeated ones (enumerations) show up
+/// early, and the table stays small while a document of unique ids is parsed.
+const SHARED_VALUES: usize = 1 << 16;
+
+/// The strings seen so far in one document. Bundle data is trusted (a policy author's), so
+/// a fast hash without flooding protection serves.
+#[derive(Default)]
+struct Interner {
+    keys: HashSet<Rc<str>, BuildHasherDefault<WordHasher>>,
+    values: HashSet<Rc<str>, BuildHasherDefault<WordHasher>>,
+}
+
+impl Interner {
+    fn share(set: &mut HashSet<Rc<str>, BuildHasherDefault<WordHasher>>, text: &str) -> Rc<str> {
+        if let Some(shared) = set.get(text) {
+            return shared.clone();
+        }
+        let shared: Rc<str> = text.into();
+        set.insert(shared.clone());
+        shared
+    }
+
+    fn key(&mut self, text: &str) -> Rc<str> {
+        Self::share(&mut self.keys, text)
+    }
+
+    fn value(&mut self, text: &str) -> Rc<str> {
+        if text.len() > SHARED_VALUE_BYTES
+            || (self.values.len() >= SHARED_VALUES && !self.values.contains(text))
+        {
+            return text.into();
+        }
+        Self::share(&mut self.values, text)
+    }
+}
+
+/// Eight bytes at a time, multiply and rotate (the Fx hash's step).
+#[derive(Default)]
+struct WordHasher(u64);
+
+impl Hasher for WordHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+struct Parser<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    depth: usize,
+    interner: Option<Interner>,
+    scratch: String,
+    /// The items of the arrays being parsed, innermost last.
+    items: Vec<Value>,
+}
+
+impl<'a> Parser<'a> {
+    fn new(bytes: &'a [u8], interner: Option<Interner>) -> Self {
+        Self {
+            bytes,
+            pos: 0,
+            depth: 0,
+            interner,
+            scratch: String::new(),
+            items: Vec::new(),
+        }
+    }
+
+    fn document(mut self) -> Result<Value, ParseError> {
+        if let Err(e) = std::str::from_utf8(self.bytes) {
+            self.pos = e.valid_up_to();
+            return Err(self.error("invalid unicode code point"));
+        }
+        self.skip_whitespace();
+        let value = self.value()?;
+        self.skip_whitespace();
+        if self.pos < self.bytes.len() {
+            return Err(self.error("trailing characters"));
+        }
+        Ok(value)
+    }
+
+    fn error(&self, message: &str) -> ParseError {
+        let upto = &self.bytes[..self.pos.min(self.bytes.len())];
+        let line = 1 + upto.iter().filter(|&&b| b == b'\n').count();
+        let line_start = upto.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        ParseError {
+            message: message.to_string(),
+            line,
+            column: self.pos - line_start + 1,
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn value(&mut self) -> Result<Value, ParseError> {
+        match self.peek() {
+            None => Err(self.error("EOF while parsing a value")),
+            Some(b'"') => {
+                self.pos += 1;
+                let text = match self.string()? {
+                    Some(text) => text,
+                    None => self.scratch.as_str(),
+                };
+                Ok(Value::String(match self.interner.as_mut() {
+                    Some(interner) => interner.value(text),
+                    None => text.into(),
+                }))
+            }
+            Some(b'{') => self.nested(Self::object),
+            Some(b'[') => self.nested(Self::array),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(b't') => self.literal(b"true", Value::Bool(true)),
+            Some(b'f') => self.literal(b"false", Value::Bool(false)),
+            Some(b'n') => self.literal(b"null", Value::Null),
+            Some(_) => Err(self.error("expected value")),
+        }
+    }
+
+    fn literal(&mut self, word: &[u8], value: Value) -> Result<Value, ParseError> {
+        for &expected in word {
+            match self.peek() {
+                Some(b) if b == expected => self.pos += 1,
+                Some(_) => return Err(self.error("expected ident")),
+                None => return Err(self.error("EOF while parsing a value")),
+            }
+        }
+        Ok(value)
+    }
+
+    fn nested(
+        &mut self,
+        parse: fn(&mut Self) -> Result<Value, ParseError>,
+    ) -> Result<Value, ParseError> {
+        self.depth += 1;
+        if self.depth >= MAX_DEPTH {
+            return Err(self.error("recursion limit exceeded"));
+        }
+        self.pos += 1;
+        let value = parse(self);
+        self.depth -= 1;
+        value
+    }
+
+    fn array(&mut self) -> Result<Value, ParseError> {
+        self.skip_whitespace();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(Value::from(Vec::new()));
+        }
+        let first = self.items.len();
+        loop {
+            self.skip_whitespace();
+            let item = self.value()?;
+            self.items.push(item);
+            self.skip_whitespace();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    // Exactly as long as it is: regorus keeps the vector as allocated.
+                    let items: Vec<Value> = self.items.drain(first..).collect();
+                    return Ok(Value::from(items));
+                }
+                Some(_) => return Err(self.error("expected `,` or `]`")),
+                None => return Err(self.error("EOF while parsing a list")),
+            }
+        }
+    }
+
+    fn object(&mut self) -> Result<Value, ParseError> {
+        let mut members = BTreeMap::new();
+        self.skip_whitespace();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(Value::from(members));
+        }
+        loop {
+            self.skip_whitespace();
+            match self.peek() {
+                Some(b'"') => self.pos += 1,
+                Some(_) => return Err(self.error("key must be a string")),
+                None => return Err(self.error("EOF while parsing an object")),
+            }
+            let key = self.key()?;
+            self.skip_whitespace();
+            match self.peek() {
+                Some(b':') => self.pos += 1,
+                Some(_) => return Err(self.error("expected `:`")),
+                None => return Err(self.error("EOF while parsing an object")),
+            }
+            self.skip_whitespace();
+            let value = self.value()?;
+            // A repeated key keeps its last value, as serde_json's maps do.
+            members.insert(key, value);
+            self.skip_whitespace();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(Value::from(members));
+                }
+                Some(_) => return Err(self.error("expected `,` or `}`")),
+                None => return Err(self.error("EOF while parsing an object")),
+            }
+        }
+    }
+
+    fn key(&mut self) -> Result<Value, ParseError> {
+        let text = match self.string()? {
+            Some(text) => text,
+            None => self.scratch.as_str(),
+        };
+        Ok(Value::String(match self.interner.as_mut() {
+            Some(interner) => interner.key(text),
+            None => text.into(),
+        }))
+    }
+
+    /// The string after an opening quote, up to and past its closing quote: a slice of the
+    /// input, or `None` when it had escapes and was decoded into `self.scratch`.
+    fn string(&mut self) -> Result<Option<&'a str>, ParseError> {
+        let start = self.pos;
+        loop {
+            match self.peek() {
+                Some(b'"') => {
+                    let text = self.text(start, self.pos);
+                    self.pos += 1;
+                    return Ok(Some(text));
+                }
+                Some(b'\\') => break,
+                Some(0..=0x1f) => {
+                    return Err(self.error(
+                        "control character (\\u0000-\\u001F) found while parsing a string",
+                    ));
+                }
+                Some(_) => self.pos += 1,
+                None => return Err(self.error("EOF while parsing a string")),
+            }
+        }
+        // Escapes: decode into the scratch buffer.
+        let mut out = std::mem::take(&mut self.scratch);
+        out.clear();
+        out.push_str(self.text(start, self.pos));
+        let result = self.escaped(&mut out);
+        self.scratch = out;
+        result?;
+        Ok(None)
+    }
+
+    fn escaped(&mut self, out: &mut String) -> Result<(), ParseError> {
+        loop {
+            let run = self.pos;
+            while let Some(b) = self.peek() {
+                if b == b'"' || b == b'\\' || b < 0x20 {
+                    break;
+                }
+                self.pos += 1;
+            }
+            out.push_str(self.text(run, self.pos));
+            match self.peek() {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    self.escape(out)?;
+                }
+                Some(_) => {
+                    return Err(self.error(
+                        "control character (\\u0000-\\u001F) found while parsing a string",
+                    ));
+                }
+                None => return Err(self.error("EOF while parsing a string")),
+            }
+        }
+    }
+
+    fn escape(&mut self, out: &mut String) -> Result<(), ParseError> {
+        let Some(b) = self.peek() else {
+            return Err(self.error("EOF while parsing a string"));
+        };
+        self.pos += 1;
+        let c = match b {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => self.unicode_escape()?,
+            _ => return Err(self.error("invalid escape")),
+        };
+        out.push(c);
+        Ok(())
+    }
+
+    fn unicode_escape(&mut self) -> Result<char, ParseError> {
+        let first = self.hex4()?;
+        let code = match first {
+            0xD800..=0xDBFF => {
+                if self.bytes.get(self.pos..self.pos + 2) != Some(b"\\u") {
+                    return Err(self.error("unexpected end of hex escape"));
+                }
+                self.pos += 2;
+                let second = self.hex4()?;
+                if !(0xDC00..=0xDFFF).contains(&second) {
+                    return Err(self.error("lone leading surrogate in hex escape"));
+                }
+                0x10000 + ((u32::from(first) - 0xD800) << 10) + (u32::from(second) - 0xDC00)
+            }
+            0xDC00..=0xDFFF => return Err(self.error("lone leading surrogate in hex escape")),
+            other => u32::from(other),
+        };
+        char::from_u32(code).ok_or_else(|| self.error("invalid unicode code point"))
+    }
+
+    fn hex4(&mut self) -> Result<u16, ParseError> {
+        let mut code: u16 = 0;
+        for _ in 0..4 {
+            let Some(b) = self.peek() else {
+                return Err(self.error("EOF while parsing a string"));
+            };
+            let digit = match b {
+                b'0'..=b'9' => b - b'0',
+                b'a'..=b'f' => b - b'a' + 10,
+                b'A'..=b'F' => b - b'A' + 10,
+                _ => return Err(self.error("invalid escape")),
+            };
+            code = (code << 4) | u16::from(digit);
+            self.pos += 1;
+        }
+        Ok(code)
+    }
+
+    /// The input between two positions that lie on character boundaries (the whole input is
+    /// checked to be UTF-8 first, and only ASCII bytes end a run).
+    fn text(&self, start: usize, end: usize) -> &'a str {
+        std::str::from_utf8(&self.bytes[start..end]).unwrap_or_default()
+    }
+
+    fn number(&mut self) -> Result<Value, ParseError> {
+        let start = self.pos;
+        let negative = self.peek() == Some(b'-');
+        if negative {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(self.error("invalid number")),
+        }
+        let mut integer = true;
+        if self.peek() == Some(b'.') {
+            integer = false;
+            self.pos += 1;
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return Err(self.error("invalid number"));
+            }
+            self.digits();
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            integer = false;
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return Err(self.error("invalid number"));
+            }
+            self.digits();
+        }
+        let text = self.text(start, self.pos);
+        if integer {
+            if let Some(value) = exact_integer(text, negative) {
+                return Ok(value);
+            }
+        }
+        match text.parse::<f64>() {
+            Ok(f) if f.is_finite() => Ok(Value::from(f)),
+            _ => {
+                self.pos = start;
+                Err(self.error("number out of range"))
+            }
+        }
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+    }
+}
+
+/// An integer literal as serde_json reads it (u64, then i64), or beyond that exactly.
+fn exact_integer(text: &str, negative: bool) -> Option<Value> {
+    if !negative {
+        if let Ok(n) = text.parse::<u64>() {
+            return Some(Value::from(n));
+        }
+    } else if let Ok(n) = text.parse::<i64>() {
+        return Some(Value::from(n));
+    }
+    if text.len() > MAX_EXACT_DIGITS {
+        return None;
+    }
+    Value::from_numeric_string(text).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What serde_json and regorus' own deserializer make of the same text.
+    fn regorus(text: &str) -> Result<Value, serde_json::Error> {
+        serde_json::from_str::<Value>(text)
+    }
+
+    #[test]
+    fn agrees_with_serde_json_on_valid_documents() {
+        let docs = [
+            "null",
+            " true ",
+            "false",
+            "0",
+            "-0",
+            "12",
+            "-12",
+            "18446744073709551615",
+            "-9223372036854775808",
+            "1.5",
+            "-0.25e-3",
+            "1E3",
+            "1e+2",
+            "2.5E-300",
+            "0.1",
+            r#""""#,
+            r#""plain""#,
+            r#""esc \" \\ \/ \b \f \n \r \t \u0041 \u00e9 \u20ac \ud83d\ude00""#,
+            "\"é ü 日本\"",
+            "[]",
+            "[1, [2, [3, []]], {}]",
+            r#"{"a": 1, "b": [true, null], "c": {"d": "e"}, "a": 2}"#,
+            r#"{"subject": {"id": "10001", "roles": ["customer"]}, "action": "view"}"#,
+            "\n\t {\r\n \"k\" : \"v\" \n}\n",
+        ];
+        for doc in docs {
+            assert_eq!(
+                parse(doc.as_bytes()).unwrap(),
+                regorus(doc).unwrap(),
+                "{doc}"
+            );
+            assert_eq!(
+                parse_interned(doc.as_bytes()).unwrap(),
+                regorus(doc).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_what_serde_json_refuses() {
+        let docs = [
+            "",
+            " ",
+            "nul",
+            "tru",
+            "[1,]",
+            "[1 2]",
+            "{\"a\" 1}",
+            "{\"a\": 1,}",
+            "{a: 1}",
+            "{1: 2}",
+            "01",
+            "1.",
+            ".5",
+            "-",
+            "1e",
+            "+1",
+            "NaN",
+            "Infinity",
+            "1e400",
+            "\"unterminated",
+            "\"bad \\x escape\"",
+            "\"\\ud800\"",
+            "\"\\udc00\"",
+            "\"\\ud800\\u0041\"",
+            "\"\\u12\"",
+            "\"tab\tinside\"",
+            "[1] 2",
+            "{} {}",
+            "[",
+            "{\"a\":",
+        ];
+        for doc in docs {
+            assert!(parse(doc.as_bytes()).is_err(), "accepted {doc:?}");
+            assert!(regorus(doc).is_err(), "serde_json accepts {doc:?}");
+        }
+        assert!(parse(b"\"\xff\"").is_err());
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_stay_exact() {
+        let v = parse(br#"{"id": 123456789012345678901234567890, "n": -98765432109876543210}"#)
+            .unwrap();
+        assert_eq!(
+            v["id"],
+            Value::from_numeric_string("123456789012345678901234567890").unwrap()
+        );
+        assert_eq!(
+            v["n"],
+            Value::from_numeric_string("-98765432109876543210").unwrap()
+        );
+        assert_ne!(v["id"], Value::from(1.2345678901234568e29));
+        // Past the digit cap the literal is a float, as serde_json reads it.
+        let long = "9".repeat(MAX_EXACT_DIGITS + 1);
+        assert!(parse(long.as_bytes()).is_err());
+        let shorter = "9".repeat(300);
+        assert_eq!(
+            parse(shorter.as_bytes()).unwrap(),
+            Value::from_numeric_string(&shorter).unwrap()
+        );
+    }
+
+    #[test]
+    fn nesting_is_bounded_as_serde_json_bounds_it() {
+        let ok = format!("{}{}", "[".repeat(MAX_DEPTH - 1), "]".repeat(MAX_DEPTH - 1));
+        assert!(parse(ok.as_bytes()).is_ok());
+        assert!(regorus(&ok).is_ok());
+        let deep = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        let err = parse(deep.as_bytes()).unwrap_err();
+        assert_eq!(err.message, "recursion limit exceeded");
+        assert!(regorus(&deep).is_err());
+        let huge = format!("{}{}", "{\"a\":".repeat(100_000), "}".repeat(100_000));
+        assert!(parse(huge.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        let err = parse(b"{\n  \"a\": @\n}").unwrap_err();
+        assert_eq!((err.line, err.column), (2, 8));
+        assert_eq!(err.to_string(), "expected value at line 2 column 8");
+        let serde = regorus("{\n  \"a\": @\n}").unwrap_err();
+        assert_eq!((serde.line(), serde.column()), (2, 8));
+    }
+
+    /// Random edits of valid documents: both parsers accept the same texts and build the
+    /// same values (a text with a 19-digit run may hold a big integer, where they differ by
+    /// design, and is skipped).
+    #[test]
+    fn random_mutations_agree_with_serde_json() {
+        let seeds: [&[u8]; 4] = [
+            br#"{"subject": {"id": "10001", "roles": ["customer", "admin"]}, "n": -12.5e3}"#,
+            br#"[1, 0.5, -0, 1e2, true, false, null, "a\"b\\c\u00e9\ud83d\ude00", {}, []]"#,
+            b"{\"k\":\n [ {\"x\": 123456789}, \"\\t\\n\" ] }",
+            "\"é日本\"".as_bytes(),
+        ];
+        let alphabet = b"{}[]\",:\\u0123456789.eE+-truefalsn \t\n\x7f\xc3\xa9";
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut compared = 0;
+        for round in 0..20_000 {
+            let mut doc = seeds[round % seeds.len()].to_vec();
+            for _ in 0..1 + next() % 3 {
+                let at = (next() as usize) % (doc.len() + 1);
+                let byte = alphabet[(next() as usize) % alphabet.len()];
+                match next() % 3 {
+                    0 if at < doc.len() => doc[at] = byte,
+                    1 if at < doc.len() => {
+                        doc.remove(at);
+                    }
+                    _ => doc.insert(at, byte),
+                }
+            }
+            let digits_run = doc
+                .split(|b| !b.is_ascii_digit())
+                .any(|run| run.len() >= 19);
+            if digits_run {
+                continue;
+            }
+            let ours = parse(&doc);
+            let theirs = serde_json::from_slice::<Value>(&doc);
+            match (&ours, &theirs) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{}", String::from_utf8_lossy(&doc)),
+                (Err(_), Err(_)) => {}
+                _ => panic!(
+                    "disagree on {:?}: ours {ours:?}, serde_json {theirs:?}",
+                    String::from_utf8_lossy(&doc)
+                ),
+            }
+            compared += 1;
+        }
+        assert!(compared > 15_000);
+    }
+
+    #[test]
+    fn interned_keys_and_short_values_share_one_allocation() {
+        let long = "x".repeat(SHARED_VALUE_BYTES + 1);
+        let text = format!(r#"[{{"role": "a", "id": "{long}"}}, {{"role": "a", "id": "{long}"}}]"#);
+        let v = parse_interned(text.as_bytes()).unwrap();
+        let string = |v: &Value| match v {
+            Value::String(s) => s.clone(),
+            _ => unreachable!(),
+        };
+        let key = |i: usize| string(v[i].as_object().unwrap().keys().next().unwrap());
+        assert!(Rc::ptr_eq(&key(0), &key(1)));
+        assert!(Rc::ptr_eq(&string(&v[0]["role"]), &string(&v[1]["role"])));
+        assert!(!Rc::ptr_eq(&string(&v[0]["id"]), &string(&v[1]["id"])));
+        // Without interning, equal strings are separate allocations.
+        let plain = parse(text.as_bytes()).unwrap();
+        assert!(!Rc::ptr_eq(
+            &string(&plain[0]["role"]),
+            &string(&plain[1]["role"])
+        ));
+    }
+
+    #[test]
+    fn the_table_of_shared_values_is_bounded() {
+        let mut interner = Interner::default();
+        for i in 0..SHARED_VALUES + 10 {
+            interner.value(&format!("v{i}"));
+        }
+        assert_eq!(interner.values.len(), SHARED_VALUES);
+        // A value already in the table is still shared.
+        let a = interner.value("v1");
+        assert!(Rc::ptr_eq(&a, &interner.value("v1")));
+    }
+
+    #[test]
+    fn arrays_nested_in_arrays_keep_their_items() {
+        let text = br#"[[1, [2, 3], 4], [], [[5]], 6]"#;
+        assert_eq!(
+            parse(text).unwrap(),
+            regorus(std::str::from_utf8(text).unwrap()).unwrap()
+        );
+    }
+}
