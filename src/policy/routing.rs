@@ -155,23 +155,7 @@ struct NumericKeys {
 impl NumericKeys {
     fn of(data: &Value) -> Self {
         let mut marked = BTreeSet::new();
-        let mut pending: Vec<(Vec<String>, &Value)> = vec![(Vec::new(), data)];
-        while let Some((path, value)) = pending.pop() {
-            let Value::Object(fields) = value else {
-                continue;
-            };
-            if fields.keys().any(looks_like_a_number) {
-                marked.insert(path);
-                continue;
-            }
-            for (key, child) in fields.iter() {
-                if let Value::String(key) = key {
-                    let mut child_path = path.clone();
-                    child_path.push(key.to_string());
-                    pending.push((child_path, child));
-                }
-            }
-        }
+        Self::walk(data, &mut Vec::new(), &mut marked);
         let mut above = BTreeSet::new();
         for path in &marked {
             for end in 0..path.len() {
@@ -179,6 +163,25 @@ impl NumericKeys {
             }
         }
         Self { marked, above }
+    }
+
+    /// One pass over the data's objects, depth first, the path kept on one stack (a path is
+    /// copied only for an object it marks): this runs on every activation, over all the data.
+    fn walk<'v>(value: &'v Value, path: &mut Vec<&'v str>, marked: &mut BTreeSet<Vec<String>>) {
+        let Value::Object(fields) = value else {
+            return;
+        };
+        if fields.keys().any(looks_like_a_number) {
+            marked.insert(path.iter().map(|s| s.to_string()).collect());
+            return;
+        }
+        for (key, child) in fields.iter() {
+            if let (Value::String(key), Value::Object(_)) = (key, child) {
+                path.push(key);
+                Self::walk(child, path, marked);
+                path.pop();
+            }
+        }
     }
 
     /// True when indexing the document at `prefix` (or anything below it) may hit a number-like
@@ -191,7 +194,14 @@ impl NumericKeys {
 
 fn looks_like_a_number(key: &Value) -> bool {
     match key {
-        Value::String(s) => !s.is_empty() && s.parse::<f64>().is_ok_and(f64::is_finite),
+        // A finite number's text starts with a digit, a sign or a point: most keys are
+        // refused by their first byte, without a parse.
+        Value::String(s) => {
+            s.as_bytes()
+                .first()
+                .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.'))
+                && s.parse::<f64>().is_ok_and(f64::is_finite)
+        }
         // A number key is a number already; the RVM compares it as one.
         _ => false,
     }
