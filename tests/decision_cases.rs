@@ -18,6 +18,7 @@ use authzd::bundle::{Bundle, BundleFiles};
 use authzd::decide::{DecideOptions, Evaluator, evaluate_path};
 use authzd::policy::DataPath;
 use authzd::policy::{CompileOptions, EvalLimits, Snapshot};
+use authzd::value_json::Exact;
 use regorus::Value;
 use serde::Deserialize;
 
@@ -45,8 +46,9 @@ struct Case {
     max_instructions: Option<usize>,
     #[serde(default)]
     eval_timeout_ms: Option<u64>,
+    /// Read straight into a regorus value, so integers beyond 64 bits stay exact.
     #[serde(default)]
-    want_result: Option<serde_json::Value>,
+    want_result: Option<Value>,
     #[serde(default)]
     want_undefined: bool,
     #[serde(default)]
@@ -127,9 +129,9 @@ fn run(case: &Case, use_rvm: bool) -> Result<Evaluator, String> {
                     }
                 } else {
                     let want = case.want_result.as_ref().ok_or("case has no expectation")?;
-                    let got: serde_json::Value =
-                        serde_json::from_str(&d.result.to_json_str().unwrap()).unwrap();
-                    if !d.is_defined() || &got != want {
+                    // Compared as the JSON authzd answers (keys sorted, big integers exact).
+                    let text = |v: &Value| serde_json::to_string(&Exact(v)).unwrap();
+                    if !d.is_defined() || text(&d.result) != text(want) {
                         return Err(format!("want {want}, got {}", d.result));
                     }
                 }

@@ -56,9 +56,10 @@ pub fn parse_interned(bytes: &[u8]) -> Result<Value, ParseError> {
 /// A string value up to this many bytes is shared with its equals.
 const SHARED_VALUE_BYTES: usize = 32;
 
-/// Distinct string values remembered for sharing; the repeated ones (enumerations) show up
-/// early, and the table stays small while a document of unique ids is parsed.
-const SHARED_VALUES: usize = 1 << 16;
+/// Distinct keys, and distinct string values, remembered for sharing: the repeated ones
+/// (field names, enumerations) show up early, and the tables stay small while a document of
+/// unique ids is parsed.
+const SHARED_STRINGS: usize = 1 << 16;
 
 /// The strings seen so far in one document. Bundle data is trusted (a policy author's), so
 /// a fast hash without flooding protection serves.
@@ -78,21 +79,36 @@ impl Interner {
         shared
     }
 
+    /// Shared while the table has room; past that, a key not yet seen (most likely an id
+    /// of a large object's members) gets its own allocation.
+    fn share_bounded(
+        set: &mut HashSet<Rc<str>, BuildHasherDefault<WordHasher>>,
+        text: &str,
+    ) -> Rc<str> {
+        if set.len() >= SHARED_STRINGS {
+            return match set.get(text) {
+                Some(shared) => shared.clone(),
+                None => text.into(),
+            };
+        }
+        Self::share(set, text)
+    }
+
     fn key(&mut self, text: &str) -> Rc<str> {
-        Self::share(&mut self.keys, text)
+        Self::share_bounded(&mut self.keys, text)
     }
 
     fn value(&mut self, text: &str) -> Rc<str> {
-        if text.len() > SHARED_VALUE_BYTES
-            || (self.values.len() >= SHARED_VALUES && !self.values.contains(text))
-        {
+        if text.len() > SHARED_VALUE_BYTES {
             return text.into();
         }
-        Self::share(&mut self.values, text)
+        Self::share_bounded(&mut self.values, text)
     }
 }
 
-/// Eight bytes at a time, multiply and rotate (the Fx hash's step).
+/// Eight bytes at a time, multiply and rotate (the Fx hash's step), then murmur3's finalizer,
+/// so that the low bits the table indexes by depend on every byte ("u1234" and "u1235" differ
+/// only in their fifth byte).
 #[derive(Default)]
 struct WordHasher(u64);
 
@@ -107,7 +123,12 @@ impl Hasher for WordHasher {
     }
 
     fn finish(&self) -> u64 {
-        self.0
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
     }
 }
 
@@ -119,6 +140,8 @@ struct Parser<'a> {
     scratch: String,
     /// The items of the arrays being parsed, innermost last.
     items: Vec<Value>,
+    /// The members of the objects being parsed, innermost last.
+    members: Vec<(Value, Value)>,
 }
 
 impl<'a> Parser<'a> {
@@ -130,6 +153,7 @@ impl<'a> Parser<'a> {
             interner,
             scratch: String::new(),
             items: Vec::new(),
+            members: Vec::new(),
         }
     }
 
@@ -244,12 +268,12 @@ impl<'a> Parser<'a> {
     }
 
     fn object(&mut self) -> Result<Value, ParseError> {
-        let mut members = BTreeMap::new();
         self.skip_whitespace();
         if self.peek() == Some(b'}') {
             self.pos += 1;
-            return Ok(Value::from(members));
+            return Ok(Value::from(BTreeMap::new()));
         }
+        let first = self.members.len();
         loop {
             self.skip_whitespace();
             match self.peek() {
@@ -266,13 +290,15 @@ impl<'a> Parser<'a> {
             }
             self.skip_whitespace();
             let value = self.value()?;
-            // A repeated key keeps its last value, as serde_json's maps do.
-            members.insert(key, value);
+            self.members.push((key, value));
             self.skip_whitespace();
             match self.peek() {
                 Some(b',') => self.pos += 1,
                 Some(b'}') => {
                     self.pos += 1;
+                    // Sorted once and built in bulk; a repeated key keeps its last value, as
+                    // serde_json's maps do.
+                    let members: BTreeMap<Value, Value> = self.members.drain(first..).collect();
                     return Ok(Value::from(members));
                 }
                 Some(_) => return Err(self.error("expected `,` or `}`")),
@@ -699,13 +725,27 @@ mod tests {
     #[test]
     fn the_table_of_shared_values_is_bounded() {
         let mut interner = Interner::default();
-        for i in 0..SHARED_VALUES + 10 {
+        for i in 0..SHARED_STRINGS + 10 {
             interner.value(&format!("v{i}"));
+            interner.key(&format!("k{i}"));
         }
-        assert_eq!(interner.values.len(), SHARED_VALUES);
+        assert_eq!(interner.values.len(), SHARED_STRINGS);
+        assert_eq!(interner.keys.len(), SHARED_STRINGS);
         // A value already in the table is still shared.
         let a = interner.value("v1");
         assert!(Rc::ptr_eq(&a, &interner.value("v1")));
+        let b = interner.key(&format!("k{}", SHARED_STRINGS + 5));
+        assert!(!Rc::ptr_eq(
+            &b,
+            &interner.key(&format!("k{}", SHARED_STRINGS + 5))
+        ));
+    }
+
+    #[test]
+    fn a_repeated_key_keeps_its_last_value() {
+        let v = parse(br#"{"a": 1, "b": 0, "a": 2, "a": 3}"#).unwrap();
+        assert_eq!(v["a"], Value::from(3u64));
+        assert_eq!(v.as_object().unwrap().len(), 2);
     }
 
     #[test]
