@@ -78,6 +78,33 @@ fn eval_test_and_check_refuse_a_call_to_an_unknown_function() {
     assert_eq!(stdout.trim(), want);
 }
 
+/// `with f as <builtin>` loads as OPA loads it: check, test and eval accept it and answer
+/// with the builtin (regorus alone calls `sum` an unsafe variable).
+#[test]
+fn a_builtin_as_a_with_replacement_is_accepted_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "p.rego",
+        "package p
+
+h := count([1, 2, 3])
+
+x := y if { y := h with count as sum }
+
+test_x if x == 6
+",
+    );
+    let path = dir.path().to_str().unwrap();
+    let (status, stdout, stderr) = run_cli(&["check", path]);
+    assert!(status.success(), "{stdout}{stderr}");
+    let (status, stdout, stderr) = run_cli(&["test", path]);
+    assert!(status.success(), "{stdout}{stderr}");
+    let (status, stdout, stderr) = run_cli(&["eval", "-b", path, "p/x"]);
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.contains("\"result\": 6"), "{stdout}");
+}
+
 #[test]
 fn check_strict_flags_unused_imports_and_variables() {
     let dir = tempfile::tempdir().unwrap();

@@ -19,6 +19,7 @@ pub mod routing;
 pub mod rule_graph;
 mod rvm_plan;
 mod splice;
+pub mod with_builtins;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -450,10 +451,11 @@ impl Snapshot {
     }
 }
 
-/// `text` with OPA's evaluation of `not` over undefined call arguments ([`negation`]); the
-/// text as written when it has no such `not`, or does not parse (the real load reports that).
-fn guarded_text(id: &str, text: &str, rego_v0: bool, options: CompileOptions) -> String {
-    if !text.contains("not ") {
+/// `text` as OPA evaluates it where regorus would not: `not` over undefined call arguments
+/// ([`negation`]) and `with ... as <builtin>` ([`with_builtins`]). The text as written when it
+/// has neither, or does not parse (the real load reports that).
+fn rewritten_text(id: &str, text: &str, rego_v0: bool, options: CompileOptions) -> String {
+    if !text.contains("not ") && !text.contains("with ") {
         return text.to_string();
     }
     let mut scratch = new_engine(options.limits);
@@ -468,7 +470,11 @@ fn guarded_text(id: &str, text: &str, rego_v0: bool, options: CompileOptions) ->
     scratch
         .get_modules()
         .first()
-        .and_then(|module| negation::guard_negations(module, text))
+        .and_then(|module| {
+            let mut edits = negation::edits(module, text);
+            edits.extend(with_builtins::edits(module, text));
+            splice::apply(text, edits)
+        })
         .unwrap_or_else(|| text.to_string())
 }
 
@@ -505,7 +511,7 @@ fn load_engine(
     for ((module, id), inlined) in all_modules().zip(&ids).zip(inlined) {
         engine.set_rego_v0(module.rego_v0);
         let source = inlined.as_deref().unwrap_or(&module.text);
-        let text = guarded_text(id, source, module.rego_v0, options);
+        let text = rewritten_text(id, source, module.rego_v0, options);
         engine
             .add_policy(id.clone(), text)
             .map_err(|e| CompileError::Rego {

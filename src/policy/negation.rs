@@ -14,14 +14,19 @@
 //! only columns after it on that line move. A literal with `with` modifiers is left alone: its
 //! arguments would be read without the modifiers.
 
-use regorus::unstable::{AssignOp, BoolOp, Expr, Literal, LiteralStmt, Module, Query, Rule};
+use regorus::unstable::{AssignOp, BoolOp, Expr, Literal, LiteralStmt, Module, Rule};
 
-use super::rego_ast::{Descend, Site, walk_expr};
+use super::rego_ast::{Descend, Site, for_each_statement, walk_expr};
 use super::splice::{self, Edit};
 
 /// `source` with every negated call's arguments required first, or `None` when nothing
 /// changes. `module` is `source` parsed.
 pub fn guard_negations(module: &Module, source: &str) -> Option<String> {
+    splice::apply(source, edits(module, source))
+}
+
+/// The edits [`guard_negations`] applies.
+pub fn edits(module: &Module, source: &str) -> Vec<Edit> {
     let mut edits = Vec::new();
     for rule in &module.policy {
         for_each_negation(rule, &mut |stmt, expr| {
@@ -35,62 +40,17 @@ pub fn guard_negations(module: &Module, source: &str) -> Option<String> {
             }
         });
     }
-    splice::apply(source, edits)
+    edits
 }
 
 /// Calls `f` with every `not` statement of `rule` and its negated expression, in every body
 /// and in the queries nested in them (comprehensions, `every`).
 pub fn for_each_negation(rule: &Rule, f: &mut dyn FnMut(&LiteralStmt, &Expr)) {
-    if let Rule::Spec { bodies, .. } = rule {
-        for body in bodies {
-            scan_query(&body.query, f);
-        }
-    }
-}
-
-fn scan_query(query: &Query, f: &mut dyn FnMut(&LiteralStmt, &Expr)) {
-    for stmt in &query.stmts {
+    for_each_statement(rule, &mut |stmt| {
         if let Literal::NotExpr { expr, .. } = &stmt.literal {
             f(stmt, expr);
         }
-        nested_queries(stmt, f);
-    }
-}
-
-/// The queries inside a statement's expressions: comprehensions and `every` bodies.
-fn nested_queries(stmt: &LiteralStmt, f: &mut dyn FnMut(&LiteralStmt, &Expr)) {
-    let mut visit = |site: Site<'_>| {
-        if let Site::Expr(
-            Expr::ArrayCompr { query, .. }
-            | Expr::SetCompr { query, .. }
-            | Expr::ObjectCompr { query, .. },
-        ) = site
-        {
-            scan_query(query, f);
-            return Descend::No;
-        }
-        Descend::Yes
-    };
-    match &stmt.literal {
-        Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => walk_expr(expr, &mut visit),
-        Literal::SomeIn {
-            key,
-            value,
-            collection,
-            ..
-        } => {
-            if let Some(key) = key {
-                walk_expr(key, &mut visit);
-            }
-            walk_expr(value, &mut visit);
-            walk_expr(collection, &mut visit);
-        }
-        Literal::Every { domain, query, .. } => {
-            walk_expr(domain, &mut visit);
-            scan_query(query, f);
-        }
-        Literal::SomeVars { .. } => {}
-    }
+    });
 }
 
 /// `_ = ARG; ` before the statement for each guard; braces around a braceless body.

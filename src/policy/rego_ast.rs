@@ -8,7 +8,7 @@
 //! [`static_ref`]) and a span's position. Knows nothing of what an analysis looks for.
 
 use regorus::Value;
-use regorus::unstable::{Expr, Literal, Query, Rule, RuleHead, Span};
+use regorus::unstable::{Expr, Literal, LiteralStmt, Query, Rule, RuleHead, Span};
 
 /// What the visitor wants after seeing an expression.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +108,73 @@ pub fn walk_query<'a>(query: &'a Query, visit: &mut dyn FnMut(Site<'a>) -> Desce
         for with in &stmt.with_mods {
             walk_site(Site::WithTarget(&with.refr), visit);
             walk_expr(&with.r#as, visit);
+        }
+    }
+}
+
+/// Calls `f` with every statement of `rule`'s bodies and of the queries nested in them or in
+/// its head (comprehensions, `every`), outer statements first.
+pub fn for_each_statement<'a>(rule: &'a Rule, f: &mut dyn FnMut(&'a LiteralStmt)) {
+    let mut head_values: Vec<&Expr> = Vec::new();
+    match rule {
+        Rule::Default { value, .. } => head_values.push(&**value),
+        Rule::Spec { head, bodies, .. } => {
+            match head {
+                RuleHead::Compr { assign, .. } | RuleHead::Func { assign, .. } => {
+                    head_values.extend(assign.iter().map(|a| &*a.value));
+                }
+                RuleHead::Set { key, .. } => head_values.extend(key.iter().map(|k| &**k)),
+            }
+            for body in bodies {
+                head_values.extend(body.assign.iter().map(|a| &*a.value));
+                statements_of(&body.query, f);
+            }
+        }
+    }
+    for value in head_values {
+        walk_expr(value, &mut |site| nested_statements(site, f));
+    }
+}
+
+/// At a comprehension, its statements; elsewhere, go on.
+fn nested_statements<'a>(site: Site<'a>, f: &mut dyn FnMut(&'a LiteralStmt)) -> Descend {
+    if let Site::Expr(
+        Expr::ArrayCompr { query, .. }
+        | Expr::SetCompr { query, .. }
+        | Expr::ObjectCompr { query, .. },
+    ) = site
+    {
+        statements_of(query, f);
+        return Descend::No;
+    }
+    Descend::Yes
+}
+
+fn statements_of<'a>(query: &'a Query, f: &mut dyn FnMut(&'a LiteralStmt)) {
+    for stmt in &query.stmts {
+        f(stmt);
+        let mut nested = |site: Site<'a>| nested_statements(site, f);
+        match &stmt.literal {
+            Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => {
+                walk_expr(expr, &mut nested)
+            }
+            Literal::SomeIn {
+                key,
+                value,
+                collection,
+                ..
+            } => {
+                if let Some(key) = key {
+                    walk_expr(key, &mut nested);
+                }
+                walk_expr(value, &mut nested);
+                walk_expr(collection, &mut nested);
+            }
+            Literal::Every { domain, query, .. } => {
+                walk_expr(domain, &mut nested);
+                statements_of(query, f);
+            }
+            Literal::SomeVars { .. } => {}
         }
     }
 }

@@ -475,10 +475,8 @@ impl<'a> Parser<'a> {
             self.digits();
         }
         let text = self.text(start, self.pos);
-        if integer {
-            if let Some(value) = exact_integer(text, negative) {
-                return Ok(value);
-            }
+        if integer && let Some(value) = exact_integer(text, negative) {
+            return Ok(value);
         }
         match text.parse::<f64>() {
             Ok(f) if f.is_finite() => Ok(Value::from(f)),
