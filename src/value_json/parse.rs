@@ -53,6 +53,9 @@ pub fn parse_interned(bytes: &[u8]) -> Result<Value, ParseError> {
     Parser::new(bytes, Some(Interner::default())).document()
 }
 
+/// An object with more members than this is built by sorting them at once.
+const BULK_MEMBERS: usize = 32;
+
 /// A string value up to this many bytes is shared with its equals.
 const SHARED_VALUE_BYTES: usize = 32;
 
@@ -296,9 +299,19 @@ impl<'a> Parser<'a> {
                 Some(b',') => self.pos += 1,
                 Some(b'}') => {
                     self.pos += 1;
-                    // Sorted once and built in bulk; a repeated key keeps its last value, as
-                    // serde_json's maps do.
-                    let members: BTreeMap<Value, Value> = self.members.drain(first..).collect();
+                    // A repeated key keeps its last value, as serde_json's maps do. A large
+                    // object is sorted once and built in bulk; a small one (an input's) is
+                    // cheaper inserted member by member.
+                    let tail = self.members.drain(first..);
+                    let members: BTreeMap<Value, Value> = if tail.len() > BULK_MEMBERS {
+                        tail.collect()
+                    } else {
+                        let mut members = BTreeMap::new();
+                        for (key, value) in tail {
+                            members.insert(key, value);
+                        }
+                        members
+                    };
                     return Ok(Value::from(members));
                 }
                 Some(_) => return Err(self.error("expected `,` or `}`")),
@@ -744,6 +757,16 @@ mod tests {
         let v = parse(br#"{"a": 1, "b": 0, "a": 2, "a": 3}"#).unwrap();
         assert_eq!(v["a"], Value::from(3u64));
         assert_eq!(v.as_object().unwrap().len(), 2);
+        // The same in an object built in bulk.
+        let mut text = String::from("{");
+        for i in 0..BULK_MEMBERS + 5 {
+            text.push_str(&format!("\"k{i}\": {i}, \"dup\": {i}, "));
+        }
+        text.push_str("\"last\": true}");
+        let v = parse(text.as_bytes()).unwrap();
+        assert_eq!(v["dup"], Value::from((BULK_MEMBERS + 4) as u64));
+        assert_eq!(v.as_object().unwrap().len(), BULK_MEMBERS + 7);
+        assert_eq!(v, regorus(&text).unwrap());
     }
 
     #[test]
