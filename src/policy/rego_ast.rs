@@ -346,6 +346,14 @@ pub fn is_ref(e: &Expr) -> bool {
     )
 }
 
+/// `source` parsed as a v1 module, for the unit tests of the load-time rewrites.
+#[cfg(test)]
+pub fn parsed(source: &str) -> impl std::ops::Deref<Target = regorus::unstable::Module> {
+    let mut engine = regorus::Engine::new();
+    engine.add_policy("t.rego".into(), source.into()).unwrap();
+    engine.get_modules()[0].clone()
+}
+
 /// Line and character column (both 1-based) where `span` starts.
 pub fn span_position(span: &Span) -> (u32, u32) {
     let text = span.source.contents();
