@@ -161,10 +161,6 @@ impl<'a> Parser<'a> {
     }
 
     fn document(mut self) -> Result<Value, ParseError> {
-        if let Err(e) = std::str::from_utf8(self.bytes) {
-            self.pos = e.valid_up_to();
-            return Err(self.error("invalid unicode code point"));
-        }
         self.skip_whitespace();
         let value = self.value()?;
         self.skip_whitespace();
@@ -175,14 +171,7 @@ impl<'a> Parser<'a> {
     }
 
     fn error(&self, message: &str) -> ParseError {
-        let upto = &self.bytes[..self.pos.min(self.bytes.len())];
-        let line = 1 + upto.iter().filter(|&&b| b == b'\n').count();
-        let line_start = upto.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        ParseError {
-            message: message.to_string(),
-            line,
-            column: self.pos - line_start + 1,
-        }
+        error_at(self.bytes, self.pos, message)
     }
 
     fn peek(&self) -> Option<u8> {
@@ -338,7 +327,7 @@ impl<'a> Parser<'a> {
         loop {
             match self.peek() {
                 Some(b'"') => {
-                    let text = self.text(start, self.pos);
+                    let text = self.text(start, self.pos)?;
                     self.pos += 1;
                     return Ok(Some(text));
                 }
@@ -353,9 +342,10 @@ impl<'a> Parser<'a> {
             }
         }
         // Escapes: decode into the scratch buffer.
+        let head = self.text(start, self.pos)?;
         let mut out = std::mem::take(&mut self.scratch);
         out.clear();
-        out.push_str(self.text(start, self.pos));
+        out.push_str(head);
         let result = self.escaped(&mut out);
         self.scratch = out;
         result?;
@@ -371,7 +361,7 @@ impl<'a> Parser<'a> {
                 }
                 self.pos += 1;
             }
-            out.push_str(self.text(run, self.pos));
+            out.push_str(self.text(run, self.pos)?);
             match self.peek() {
                 Some(b'"') => {
                     self.pos += 1;
@@ -450,10 +440,16 @@ impl<'a> Parser<'a> {
         Ok(code)
     }
 
-    /// The input between two positions that lie on character boundaries (the whole input is
-    /// checked to be UTF-8 first, and only ASCII bytes end a run).
-    fn text(&self, start: usize, end: usize) -> &'a str {
-        std::str::from_utf8(&self.bytes[start..end]).unwrap_or_default()
+    /// The input between two positions, checked to be UTF-8 here and only here: outside
+    /// strings the grammar admits ASCII alone, and only ASCII bytes end a run.
+    fn text(&self, start: usize, end: usize) -> Result<&'a str, ParseError> {
+        std::str::from_utf8(&self.bytes[start..end]).map_err(|e| {
+            error_at(
+                self.bytes,
+                start + e.valid_up_to(),
+                "invalid unicode code point",
+            )
+        })
     }
 
     fn number(&mut self) -> Result<Value, ParseError> {
@@ -487,7 +483,7 @@ impl<'a> Parser<'a> {
             }
             self.digits();
         }
-        let text = self.text(start, self.pos);
+        let text = self.text(start, self.pos)?;
         if integer && let Some(value) = exact_integer(text, negative) {
             return Ok(value);
         }
@@ -504,6 +500,18 @@ impl<'a> Parser<'a> {
         while let Some(b'0'..=b'9') = self.peek() {
             self.pos += 1;
         }
+    }
+}
+
+/// `message` at the 1-based line and column of byte `pos`.
+fn error_at(bytes: &[u8], pos: usize, message: &str) -> ParseError {
+    let upto = &bytes[..pos.min(bytes.len())];
+    let line = 1 + upto.iter().filter(|&&b| b == b'\n').count();
+    let line_start = upto.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    ParseError {
+        message: message.to_string(),
+        line,
+        column: upto.len() - line_start + 1,
     }
 }
 

@@ -93,6 +93,9 @@ fn is_blank(body: &[u8]) -> bool {
     body.iter().all(u8::is_ascii_whitespace)
 }
 
+/// The key looked up in every `/v1/data` body, made once.
+static INPUT_KEY: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| Value::from("input"));
+
 /// The `input` of a `/v1/data` body. `None` when the body is empty, `null`, or has no (or a
 /// null) `input` key: OPA then warns `'input' key missing from the request`.
 pub fn v1_input(body: &[u8], yaml: bool) -> Result<Option<Value>, ApiError> {
@@ -105,7 +108,7 @@ pub fn v1_input(body: &[u8], yaml: bool) -> Result<Option<Value>, ApiError> {
     match document(body, yaml).map_err(malformed)? {
         Value::Null => Ok(None),
         Value::Object(members) => Ok(members
-            .get(&Value::from("input"))
+            .get(&INPUT_KEY)
             .filter(|input| **input != Value::Null)
             .cloned()),
         _ => Err(malformed(
