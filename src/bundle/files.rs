@@ -293,7 +293,10 @@ fn read_capped(path: &Path, max_bytes: u64) -> Result<Vec<u8>, BundleError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let mut content = Vec::new();
+    // Sized from the file's length (`take` hides it from `read_to_end`, which would grow the
+    // buffer by doubling: a 10 MB file cost 16 MiB and 15 MB of copying).
+    let expected = file.metadata().map_or(0, |m| m.len()).min(max_bytes);
+    let mut content = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
     file.take(max_bytes.saturating_add(1))
         .read_to_end(&mut content)
         .map_err(|source| BundleError::Io {

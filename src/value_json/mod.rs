@@ -6,6 +6,7 @@
 //! `Serialize` rounds them to f64).
 
 mod parse;
+mod share;
 mod write;
 
 pub use parse::{MAX_DEPTH, ParseError, parse, parse_interned};

@@ -3,15 +3,16 @@
 //! Owns: the grammar of RFC 8259 (what serde_json accepts, with its nesting limit of 128),
 //! building each value once (a string is one allocation, an array is allocated at its exact
 //! length, an object is sorted once and frozen by regorus), optional sharing of repeated
-//! strings for large documents, and errors that name the line and column. An integer beyond
+//! keys, strings and small containers for large documents (`share.rs`), and errors that name the line and column. An integer beyond
 //! 64 bits becomes a regorus big integer, as OPA keeps it; every other number is what
 //! serde_json reads (u64, i64, or the nearest f64).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
 
-use regorus::{Rc, Value};
+use regorus::Value;
+
+use super::share::{Found, Interner};
 
 /// serde_json's default recursion limit: 127 levels of arrays and objects load, 128 do not,
 /// as before.
@@ -46,94 +47,15 @@ pub fn parse(bytes: &[u8]) -> Result<Value, ParseError> {
     Parser::new(bytes, None).document()
 }
 
-/// As [`parse`], sharing one allocation per distinct object key and per distinct short
-/// string value (for bundle data, where thousands of objects repeat the same keys and the
-/// same roles, tenants and flags).
+/// As [`parse`], sharing one allocation among equal object keys, short string values and
+/// small arrays and objects of strings (for bundle data, where thousands of objects repeat
+/// the same keys and the same roles, tenants and flags).
 pub fn parse_interned(bytes: &[u8]) -> Result<Value, ParseError> {
     Parser::new(bytes, Some(Interner::default())).document()
 }
 
 /// An object with more members than this is built by sorting them at once.
 const BULK_MEMBERS: usize = 32;
-
-/// A string value up to this many bytes is shared with its equals.
-const SHARED_VALUE_BYTES: usize = 32;
-
-/// Distinct keys, and distinct string values, remembered for sharing: the repeated ones
-/// (field names, enumerations) show up early, and the tables stay small while a document of
-/// unique ids is parsed.
-const SHARED_STRINGS: usize = 1 << 16;
-
-/// The strings seen so far in one document. Bundle data is trusted (a policy author's), so
-/// a fast hash without flooding protection serves.
-#[derive(Default)]
-struct Interner {
-    keys: HashSet<Rc<str>, BuildHasherDefault<WordHasher>>,
-    values: HashSet<Rc<str>, BuildHasherDefault<WordHasher>>,
-}
-
-impl Interner {
-    fn share(set: &mut HashSet<Rc<str>, BuildHasherDefault<WordHasher>>, text: &str) -> Rc<str> {
-        if let Some(shared) = set.get(text) {
-            return shared.clone();
-        }
-        let shared: Rc<str> = text.into();
-        set.insert(shared.clone());
-        shared
-    }
-
-    /// Shared while the table has room; past that, a key not yet seen (most likely an id
-    /// of a large object's members) gets its own allocation.
-    fn share_bounded(
-        set: &mut HashSet<Rc<str>, BuildHasherDefault<WordHasher>>,
-        text: &str,
-    ) -> Rc<str> {
-        if set.len() >= SHARED_STRINGS {
-            return match set.get(text) {
-                Some(shared) => shared.clone(),
-                None => text.into(),
-            };
-        }
-        Self::share(set, text)
-    }
-
-    fn key(&mut self, text: &str) -> Rc<str> {
-        Self::share_bounded(&mut self.keys, text)
-    }
-
-    fn value(&mut self, text: &str) -> Rc<str> {
-        if text.len() > SHARED_VALUE_BYTES {
-            return text.into();
-        }
-        Self::share_bounded(&mut self.values, text)
-    }
-}
-
-/// Eight bytes at a time, multiply and rotate (the Fx hash's step), then murmur3's finalizer,
-/// so that the low bits the table indexes by depend on every byte ("u1234" and "u1235" differ
-/// only in their fifth byte).
-#[derive(Default)]
-struct WordHasher(u64);
-
-impl Hasher for WordHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
-                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
-    }
-}
 
 struct Parser<'a> {
     bytes: &'a [u8],
@@ -249,9 +171,22 @@ impl<'a> Parser<'a> {
                 Some(b',') => self.pos += 1,
                 Some(b']') => {
                     self.pos += 1;
+                    let found = match self.interner.as_mut() {
+                        Some(interner) => interner.find_array(&self.items[first..]),
+                        None => Found::NotShared,
+                    };
+                    if let Found::Shared(shared) = found {
+                        self.items.truncate(first);
+                        return Ok(shared);
+                    }
                     // Exactly as long as it is: regorus keeps the vector as allocated.
                     let items: Vec<Value> = self.items.drain(first..).collect();
-                    return Ok(Value::from(items));
+                    let array = Value::from(items);
+                    if let (Found::Remember(hash), Some(interner)) = (found, self.interner.as_mut())
+                    {
+                        interner.remember(hash, &array);
+                    }
+                    return Ok(array);
                 }
                 Some(_) => return Err(self.error("expected `,` or `]`")),
                 None => return Err(self.error("EOF while parsing a list")),
@@ -301,7 +236,11 @@ impl<'a> Parser<'a> {
                         }
                         members
                     };
-                    return Ok(Value::from(members));
+                    let object = Value::from(members);
+                    return Ok(match self.interner.as_mut() {
+                        Some(interner) => interner.object(object),
+                        None => object,
+                    });
                 }
                 Some(_) => return Err(self.error("expected `,` or `}`")),
                 None => return Err(self.error("EOF while parsing an object")),
@@ -324,21 +263,45 @@ impl<'a> Parser<'a> {
     /// input, or `None` when it had escapes and was decoded into `self.scratch`.
     fn string(&mut self) -> Result<Option<&'a str>, ParseError> {
         let start = self.pos;
-        loop {
-            match self.peek() {
-                Some(b'"') => {
-                    let text = self.text(start, self.pos)?;
-                    self.pos += 1;
-                    return Ok(Some(text));
-                }
-                Some(b'\\') => break,
-                Some(0..=0x1f) => {
-                    return Err(self.error(
-                        "control character (\\u0000-\\u001F) found while parsing a string",
-                    ));
-                }
-                Some(_) => self.pos += 1,
-                None => return Err(self.error("EOF while parsing a string")),
+        let rest = &self.bytes[start..];
+        // One pass to the first byte that ends the run, noting whether it is all ASCII.
+        let mut high = 0u8;
+        let mut n = 0;
+        while let Some(&b) = rest.get(n) {
+            if b == b'"' || b == b'\\' || b < 0x20 {
+                break;
+            }
+            high |= b;
+            n += 1;
+        }
+        let ascii = high.is_ascii();
+        let stop = (n < rest.len()).then_some(n);
+        match stop.map(|n| (n, rest[n])) {
+            Some((n, b'"')) => {
+                self.pos = start + n;
+                let text = if ascii {
+                    let run = &rest[..n];
+                    // SAFETY: every byte of `run` is ASCII (checked above), so it is UTF-8.
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        std::str::from_utf8_unchecked(run)
+                    }
+                } else {
+                    self.text(start, self.pos)?
+                };
+                self.pos += 1;
+                return Ok(Some(text));
+            }
+            Some((n, b'\\')) => self.pos = start + n,
+            Some((n, _)) => {
+                self.pos = start + n;
+                return Err(
+                    self.error("control character (\\u0000-\\u001F) found while parsing a string")
+                );
+            }
+            None => {
+                self.pos = self.bytes.len();
+                return Err(self.error("EOF while parsing a string"));
             }
         }
         // Escapes: decode into the scratch buffer.
@@ -533,6 +496,7 @@ fn exact_integer(text: &str, negative: bool) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use regorus::Rc;
 
     /// What serde_json and regorus' own deserializer make of the same text.
     fn regorus(text: &str) -> Result<Value, serde_json::Error> {
@@ -722,17 +686,22 @@ mod tests {
 
     #[test]
     fn interned_keys_and_short_values_share_one_allocation() {
-        let long = "x".repeat(SHARED_VALUE_BYTES + 1);
-        let text = format!(r#"[{{"role": "a", "id": "{long}"}}, {{"role": "a", "id": "{long}"}}]"#);
+        let long = "x".repeat(crate::value_json::share::SHARED_VALUE_BYTES + 1);
+        // Shared from the third sighting on (share.rs); a number keeps the objects from
+        // being shared whole.
+        let text = format!(
+            r#"[{{"role": "a", "id": "{long}", "n": 0}}, {{"role": "a", "id": "{long}", "n": 1}},
+                {{"role": "a", "id": "{long}", "n": 2}}]"#
+        );
         let v = parse_interned(text.as_bytes()).unwrap();
         let string = |v: &Value| match v {
             Value::String(s) => s.clone(),
             _ => unreachable!(),
         };
         let key = |i: usize| string(v[i].as_object().unwrap().keys().next().unwrap());
-        assert!(Rc::ptr_eq(&key(0), &key(1)));
-        assert!(Rc::ptr_eq(&string(&v[0]["role"]), &string(&v[1]["role"])));
-        assert!(!Rc::ptr_eq(&string(&v[0]["id"]), &string(&v[1]["id"])));
+        assert!(Rc::ptr_eq(&key(1), &key(2)));
+        assert!(Rc::ptr_eq(&string(&v[1]["role"]), &string(&v[2]["role"])));
+        assert!(!Rc::ptr_eq(&string(&v[1]["id"]), &string(&v[2]["id"])));
         // Without interning, equal strings are separate allocations.
         let plain = parse(text.as_bytes()).unwrap();
         assert!(!Rc::ptr_eq(
@@ -742,22 +711,23 @@ mod tests {
     }
 
     #[test]
-    fn the_table_of_shared_values_is_bounded() {
-        let mut interner = Interner::default();
-        for i in 0..SHARED_STRINGS + 10 {
-            interner.value(&format!("v{i}"));
-            interner.key(&format!("k{i}"));
-        }
-        assert_eq!(interner.values.len(), SHARED_STRINGS);
-        assert_eq!(interner.keys.len(), SHARED_STRINGS);
-        // A value already in the table is still shared.
-        let a = interner.value("v1");
-        assert!(Rc::ptr_eq(&a, &interner.value("v1")));
-        let b = interner.key(&format!("k{}", SHARED_STRINGS + 5));
-        assert!(!Rc::ptr_eq(
-            &b,
-            &interner.key(&format!("k{}", SHARED_STRINGS + 5))
-        ));
+    fn repeated_small_arrays_and_objects_share_one_allocation() {
+        let text = br#"[{"roles": ["a", "b"], "p": {"x": "1"}, "n": [1]},
+                        {"roles": ["a", "b"], "p": {"x": "1"}, "n": [1]},
+                        {"roles": ["a", "b"], "p": {"x": "1"}, "n": [1]}]"#;
+        let v = parse_interned(text).unwrap();
+        assert_eq!(v, parse(text).unwrap());
+        let ptr = |v: &Value| match v {
+            Value::Array(a) => Rc::as_ptr(a) as *const u8,
+            Value::Object(o) => Rc::as_ptr(o) as *const u8,
+            _ => unreachable!(),
+        };
+        assert_eq!(ptr(&v[1]["roles"]), ptr(&v[2]["roles"]));
+        assert_eq!(ptr(&v[1]["p"]), ptr(&v[2]["p"]));
+        // Numbers are not shared (see share.rs), nor is anything without interning.
+        assert_ne!(ptr(&v[1]["n"]), ptr(&v[2]["n"]));
+        let plain = parse(text).unwrap();
+        assert_ne!(ptr(&plain[1]["roles"]), ptr(&plain[2]["roles"]));
     }
 
     #[test]
@@ -775,6 +745,27 @@ mod tests {
         assert_eq!(v["dup"], Value::from((BULK_MEMBERS + 4) as u64));
         assert_eq!(v.as_object().unwrap().len(), BULK_MEMBERS + 7);
         assert_eq!(v, regorus(&text).unwrap());
+    }
+
+    #[test]
+    fn strings_with_non_ascii_bytes_anywhere_are_checked() {
+        for len in 0..20 {
+            for at in 0..len {
+                let mut text = vec![b'x'; len];
+                text[at] = 0xc3;
+                text.insert(at + 1, 0xa9);
+                let doc = [b"\"".as_slice(), &text, b"\""].concat();
+                assert_eq!(
+                    parse(&doc).unwrap(),
+                    regorus(std::str::from_utf8(&doc).unwrap()).unwrap()
+                );
+                // A lone continuation byte is refused where it stands.
+                let mut bad = doc.clone();
+                bad.remove(at + 1);
+                let err = parse(&bad).unwrap_err();
+                assert_eq!(err.column, at + 2, "{err}");
+            }
+        }
     }
 
     #[test]
