@@ -25,6 +25,7 @@ mod regorus_builtin;
 mod strings;
 mod template;
 mod units;
+mod uri;
 
 use std::cell::Cell;
 
@@ -50,7 +51,7 @@ pub struct Builtin {
 
 /// Every extension builtin, family by family.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    let families: [&'static [Builtin]; 13] = [
+    let families: [&'static [Builtin]; 14] = [
         jwt::BUILTINS,
         crypto::BUILTINS,
         template::BUILTINS,
@@ -64,6 +65,7 @@ pub fn all() -> impl Iterator<Item = &'static Builtin> {
         strings::BUILTINS,
         numbers::BUILTINS,
         units::BUILTINS,
+        uri::BUILTINS,
     ];
     families.into_iter().flatten()
 }
