@@ -13,6 +13,7 @@ mod evaluators;
 pub mod metadata;
 pub mod negation;
 pub mod nesting;
+mod partial_heads;
 mod path;
 pub mod rego_ast;
 pub mod routing;
@@ -451,31 +452,44 @@ impl Snapshot {
     }
 }
 
-/// `text` as OPA evaluates it where regorus would not: `not` over undefined call arguments
-/// ([`negation`]) and `with ... as <builtin>` ([`with_builtins`]). The text as written when it
-/// has neither, or does not parse (the real load reports that).
+/// `text` as OPA evaluates it where regorus would not: partial-rule heads that can be
+/// undefined ([`partial_heads`]), `not` over undefined call arguments ([`negation`]) and
+/// `with ... as <builtin>` ([`with_builtins`]). The text as written when it has none, or does
+/// not parse (the real load reports that).
 fn rewritten_text(id: &str, text: &str, rego_v0: bool, options: CompileOptions) -> String {
-    if !text.contains("not ") && !text.contains("with ") {
+    // Cheap tests first: most modules need no rewrite, and parsing costs.
+    let heads = partial_heads::may_apply(text);
+    let others = text.contains("not ") || text.contains("with ");
+    if !heads && !others {
         return text.to_string();
     }
-    let mut scratch = new_engine(options.limits);
-    options.sources.apply(&mut scratch);
-    scratch.set_rego_v0(rego_v0);
-    if scratch
-        .add_policy(id.to_string(), text.to_string())
-        .is_err()
+    let parse = |text: &str| {
+        let mut scratch = new_engine(options.limits);
+        options.sources.apply(&mut scratch);
+        scratch.set_rego_v0(rego_v0);
+        scratch.add_policy(id.to_string(), text.to_string()).ok()?;
+        scratch.get_modules().first().cloned()
+    };
+    let Some(mut module) = parse(text) else {
+        return text.to_string();
+    };
+    let mut text = text.to_string();
+    // Partial-rule heads first, on their own: the other rewrites may brace the same body.
+    if heads
+        && let Some(moved) = splice::apply(&text, partial_heads::edits(&module, &text))
+        && let Some(reparsed) = parse(&moved)
     {
-        return text.to_string();
+        text = moved;
+        module = reparsed;
     }
-    scratch
-        .get_modules()
-        .first()
-        .and_then(|module| {
-            let mut edits = negation::edits(module, text);
-            edits.extend(with_builtins::edits(module, text));
-            splice::apply(text, edits)
-        })
-        .unwrap_or_else(|| text.to_string())
+    if others {
+        let mut edits = negation::edits(&module, &text);
+        edits.extend(with_builtins::edits(&module, &text));
+        if let Some(rewritten) = splice::apply(&text, edits) {
+            text = rewritten;
+        }
+    }
+    text
 }
 
 /// Every module and the merged data of `bundles` in one prepared engine.
