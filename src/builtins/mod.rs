@@ -16,6 +16,7 @@ mod aws;
 #[cfg(test)]
 mod compare;
 mod glob;
+mod go_text;
 mod graphql;
 mod json;
 mod net;

@@ -986,25 +986,6 @@ fn sprint(args: &[V]) -> String {
     out
 }
 
-fn go_quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// Go's `fmt.Sprintf` for the common verbs (`%v %s %q %d %t %x %X %f %%`, widths ignored).
 fn sprintf(format: &str, args: &[V]) -> String {
     let mut out = String::new();
@@ -1053,7 +1034,7 @@ fn sprintf(format: &str, args: &[V]) -> String {
         let text = match (verb, v) {
             ('v', v) => show(v, true),
             ('s', V::Str(s) | V::Num(s)) => s.clone(),
-            ('q', V::Str(s) | V::Num(s)) => go_quote(s),
+            ('q', V::Str(s) | V::Num(s)) => super::go_text::quote(s),
             ('x', V::Str(s) | V::Num(s)) => s.bytes().map(|b| format!("{b:02x}")).collect(),
             ('X', V::Str(s) | V::Num(s)) => s.bytes().map(|b| format!("{b:02X}")).collect(),
             ('d', V::Int(i)) => i.to_string(),

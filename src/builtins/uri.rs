@@ -13,6 +13,7 @@ use regorus::value::Object;
 
 use super::Builtin;
 use super::args::{Outcome, finish, string};
+use super::go_text::quote;
 
 pub(super) const BUILTINS: &[Builtin] = &[
     Builtin {
@@ -130,27 +131,7 @@ impl Uri {
 
 /// Go's `url.Error` text: the operation, the URL quoted, the cause.
 fn error(url: &str, cause: &str) -> String {
-    format!("parse {}: {cause}", go_quote(url))
-}
-
-/// A string quoted as Go's `%q` quotes printable text.
-fn go_quote(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    format!("parse {}: {cause}", quote(url))
 }
 
 /// The scheme before the first `:`, if what precedes it can be one.
@@ -196,7 +177,7 @@ fn parse_host(host: &str) -> Result<String, String> {
         };
         let port = &host[close + 1..];
         if !valid_optional_port(port) {
-            return Err(format!("invalid port {} after host", go_quote(port)));
+            return Err(format!("invalid port {} after host", quote(port)));
         }
         if let Some(zone) = host[..close].find("%25") {
             let mut out = unescape(&host[..zone], Mode::Host)?;
@@ -207,7 +188,7 @@ fn parse_host(host: &str) -> Result<String, String> {
     } else if let Some(colon) = host.rfind(':') {
         let port = &host[colon..];
         if !valid_optional_port(port) {
-            return Err(format!("invalid port {} after host", go_quote(port)));
+            return Err(format!("invalid port {} after host", quote(port)));
         }
     }
     unescape(host, Mode::Host)
@@ -261,13 +242,13 @@ fn unescape(text: &str, mode: Mode) -> Result<String, String> {
                 let end = (i + 3).min(bytes.len());
                 return Err(format!(
                     "invalid URL escape {}",
-                    go_quote(&String::from_utf8_lossy(&bytes[i..end]))
+                    quote(&String::from_utf8_lossy(&bytes[i..end]))
                 ));
             };
             if mode == Mode::Host && high < 8 && &bytes[i..i + 3] != b"%25" {
                 return Err(format!(
                     "invalid URL escape {}",
-                    go_quote(&String::from_utf8_lossy(&bytes[i..i + 3]))
+                    quote(&String::from_utf8_lossy(&bytes[i..i + 3]))
                 ));
             }
             if mode == Mode::Zone {
@@ -278,7 +259,7 @@ fn unescape(text: &str, mode: Mode) -> Result<String, String> {
                 {
                     return Err(format!(
                         "invalid URL escape {}",
-                        go_quote(&String::from_utf8_lossy(&bytes[i..i + 3]))
+                        quote(&String::from_utf8_lossy(&bytes[i..i + 3]))
                     ));
                 }
             }
@@ -289,7 +270,7 @@ fn unescape(text: &str, mode: Mode) -> Result<String, String> {
         if matches!(mode, Mode::Host | Mode::Zone) && b < 0x80 && should_escape(b, mode) {
             return Err(format!(
                 "invalid character {} in host name",
-                go_quote(&(b as char).to_string())
+                quote(&(b as char).to_string())
             ));
         }
         out.push(b);

@@ -146,30 +146,13 @@ impl Token {
         if self.value.is_empty() {
             self.kind.as_str().to_string()
         } else {
-            format!("{} {}", self.kind.as_str(), go_quote(&self.value))
+            format!(
+                "{} {}",
+                self.kind.as_str(),
+                crate::builtins::go_text::quote(&self.value)
+            )
         }
     }
-}
-
-/// Go's `strconv.Quote` for the characters GraphQL names and values contain.
-fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 struct Lexer<'a> {
@@ -572,7 +555,11 @@ impl<'a> Parser<'a> {
         }
         self.error(
             &t,
-            format!("Expected {}, found {}", go_quote(word), t.describe()),
+            format!(
+                "Expected {}, found {}",
+                crate::builtins::go_text::quote(word),
+                t.describe()
+            ),
         )
     }
 
