@@ -21,6 +21,7 @@ mod graphql;
 mod json;
 mod net;
 mod numbers;
+mod private_keys;
 mod regex;
 mod regorus_builtin;
 mod strings;
@@ -52,7 +53,7 @@ pub struct Builtin {
 
 /// Every extension builtin, family by family.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    let families: [&'static [Builtin]; 14] = [
+    let families: [&'static [Builtin]; 15] = [
         jwt::BUILTINS,
         crypto::BUILTINS,
         template::BUILTINS,
@@ -67,6 +68,7 @@ pub fn all() -> impl Iterator<Item = &'static Builtin> {
         numbers::BUILTINS,
         units::BUILTINS,
         uri::BUILTINS,
+        private_keys::BUILTINS,
     ];
     families.into_iter().flatten()
 }

@@ -1,0 +1,227 @@
+//! `crypto.x509.parse_rsa_private_key`: the first private key of a PEM text (or of
+//! base64-encoded PEM) as a JWK, as OPA answers it, for signing with `io.jwt.encode_sign`.
+//!
+//! Despite the name OPA reads every private key its JOSE library does: PKCS#1 RSA
+//! (`RSA PRIVATE KEY`), PKCS#8 (`PRIVATE KEY`: RSA, P-256/384/521, Ed25519) and SEC1
+//! (`EC PRIVATE KEY`). Text with no PEM block, or a first block of another kind, is `null`.
+//! JWK members are base64url without padding, big-endian: RSA `n e d p q dp dq qi`, EC
+//! `crv x y d` (each the curve's width), Ed25519 `crv x d` with `kty` `OKP`.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use regorus::Value;
+use regorus::value::Object;
+use rsa::BigUint;
+use rsa::traits::{PrivateKeyParts, PublicKeyParts};
+
+use super::Builtin;
+use super::args::{Outcome, finish, string};
+
+pub(super) const BUILTINS: &[Builtin] = &[Builtin {
+    name: "crypto.x509.parse_rsa_private_key",
+    nargs: 1,
+    eval: |args| finish("crypto.x509.parse_rsa_private_key", parse(&args)),
+}];
+
+fn parse(args: &[Value]) -> Outcome {
+    let text = string(args, 0)?;
+    if text.is_empty() {
+        return Err("input PEM data was empty".into());
+    }
+    let pem_text = if text.starts_with("-----BEGIN") {
+        text.as_bytes().to_vec()
+    } else {
+        STANDARD.decode(text).map_err(go_base64_error)?
+    };
+    let Some((label, der)) = first_block(&pem_text)? else {
+        return Ok(Value::Null);
+    };
+    let jwk = match label.as_str() {
+        "RSA PRIVATE KEY" => {
+            use rsa::pkcs1::DecodeRsaPrivateKey;
+            rsa_jwk(&rsa::RsaPrivateKey::from_pkcs1_der(&der).map_err(|e| e.to_string())?)
+        }
+        "PRIVATE KEY" => pkcs8_jwk(&der)?,
+        "EC PRIVATE KEY" => sec1_jwk(&der)?,
+        _ => return Ok(Value::Null),
+    };
+    Ok(jwk)
+}
+
+/// The label and decoded body of the first PEM block, `None` when there is none.
+fn first_block(text: &[u8]) -> Result<Option<(String, Vec<u8>)>, String> {
+    let text = String::from_utf8_lossy(text);
+    let Some(begin) = text.find("-----BEGIN ") else {
+        return Ok(None);
+    };
+    let rest = &text[begin + "-----BEGIN ".len()..];
+    let Some(label_end) = rest.find("-----") else {
+        return Ok(None);
+    };
+    let label = &rest[..label_end];
+    let body = &rest[label_end + 5..];
+    let end_marker = format!("-----END {label}-----");
+    let Some(end) = body.find(&end_marker) else {
+        return Ok(None);
+    };
+    let base64: String = body[..end]
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    let der = STANDARD
+        .decode(base64.as_bytes())
+        .map_err(|_| "failed to decode PEM block".to_string())?;
+    Ok(Some((label.to_string(), der)))
+}
+
+/// Go's `base64.CorruptInputError` text: the offset of the first byte that cannot be read.
+fn go_base64_error(error: base64::DecodeError) -> String {
+    let at = match error {
+        base64::DecodeError::InvalidByte(at, _) | base64::DecodeError::InvalidLastSymbol(at, _) => {
+            at
+        }
+        // An incomplete last group: Go reports where it starts.
+        base64::DecodeError::InvalidLength(len) => len / 4 * 4,
+        base64::DecodeError::InvalidPadding => 0,
+    };
+    format!("illegal base64 data at input byte {at}")
+}
+
+fn pkcs8_jwk(der: &[u8]) -> Result<Value, String> {
+    use rsa::pkcs8::DecodePrivateKey;
+    if let Ok(key) = rsa::RsaPrivateKey::from_pkcs8_der(der) {
+        return Ok(rsa_jwk(&key));
+    }
+    if let Ok(key) = p256::SecretKey::from_pkcs8_der(der) {
+        return Ok(ec_jwk(
+            "P-256",
+            &key.public_key().to_sec1_bytes(),
+            &key.to_bytes(),
+        ));
+    }
+    if let Ok(key) = p384::SecretKey::from_pkcs8_der(der) {
+        return Ok(ec_jwk(
+            "P-384",
+            &key.public_key().to_sec1_bytes(),
+            &key.to_bytes(),
+        ));
+    }
+    if let Ok(key) = p521::SecretKey::from_pkcs8_der(der) {
+        return Ok(ec_jwk(
+            "P-521",
+            &key.public_key().to_sec1_bytes(),
+            &key.to_bytes(),
+        ));
+    }
+    if let Ok(key) = ed25519_dalek::SigningKey::from_pkcs8_der(der) {
+        return Ok(jwk(&[
+            ("crv", "Ed25519".into()),
+            ("d", URL_SAFE_NO_PAD.encode(key.to_bytes())),
+            ("kty", "OKP".into()),
+            ("x", URL_SAFE_NO_PAD.encode(key.verifying_key().to_bytes())),
+        ]));
+    }
+    Err("unsupported PKCS#8 private key".into())
+}
+
+fn sec1_jwk(der: &[u8]) -> Result<Value, String> {
+    if let Ok(key) = p256::SecretKey::from_sec1_der(der) {
+        return Ok(ec_jwk(
+            "P-256",
+            &key.public_key().to_sec1_bytes(),
+            &key.to_bytes(),
+        ));
+    }
+    if let Ok(key) = p384::SecretKey::from_sec1_der(der) {
+        return Ok(ec_jwk(
+            "P-384",
+            &key.public_key().to_sec1_bytes(),
+            &key.to_bytes(),
+        ));
+    }
+    if let Ok(key) = p521::SecretKey::from_sec1_der(der) {
+        return Ok(ec_jwk(
+            "P-521",
+            &key.public_key().to_sec1_bytes(),
+            &key.to_bytes(),
+        ));
+    }
+    Err("unsupported EC private key".into())
+}
+
+/// `point` is the uncompressed SEC1 encoding (`04 || x || y`), `d` the scalar at full width.
+fn ec_jwk(curve: &str, point: &[u8], d: &[u8]) -> Value {
+    let width = (point.len() - 1) / 2;
+    let (x, y) = point[1..].split_at(width);
+    jwk(&[
+        ("crv", curve.into()),
+        ("d", URL_SAFE_NO_PAD.encode(d)),
+        ("kty", "EC".into()),
+        ("x", URL_SAFE_NO_PAD.encode(x)),
+        ("y", URL_SAFE_NO_PAD.encode(y)),
+    ])
+}
+
+fn rsa_jwk(key: &rsa::RsaPrivateKey) -> Value {
+    let b64 = |n: &BigUint| URL_SAFE_NO_PAD.encode(n.to_bytes_be());
+    let mut members = vec![
+        ("d", b64(key.d())),
+        ("e", b64(key.e())),
+        ("kty", "RSA".to_string()),
+        ("n", b64(key.n())),
+    ];
+    if let [p, q, ..] = key.primes() {
+        members.push(("p", b64(p)));
+        members.push(("q", b64(q)));
+    }
+    if let Some(dp) = key.dp() {
+        members.push(("dp", b64(dp)));
+    }
+    if let Some(dq) = key.dq() {
+        members.push(("dq", b64(dq)));
+    }
+    if let Some(qi) = key.crt_coefficient() {
+        members.push(("qi", b64(&qi)));
+    }
+    jwk(&members)
+}
+
+fn jwk(members: &[(&str, String)]) -> Value {
+    let mut object = Object::new();
+    for (name, value) in members {
+        object.insert(Value::from(*name), Value::from(value.as_str()));
+    }
+    object.into_value()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(text: &str) -> Outcome {
+        parse(&[Value::from(text)])
+    }
+
+    #[test]
+    fn errors_and_nulls_as_opa_answers_them() {
+        assert_eq!(call(""), Err("input PEM data was empty".into()));
+        // OPA (Go) reads "hello" up to the incomplete group at byte 4.
+        assert_eq!(
+            call("hello"),
+            Err("illegal base64 data at input byte 4".into())
+        );
+        assert_eq!(
+            call("aGVsbG8*"),
+            Err("illegal base64 data at input byte 7".into())
+        );
+        // No PEM block, or one of another kind: null.
+        assert_eq!(call("aGVsbG8gd29ybGQ="), Ok(Value::Null));
+        assert_eq!(
+            call("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"),
+            Ok(Value::Null)
+        );
+        assert!(
+            call("-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n").is_err()
+        );
+    }
+}
