@@ -1,5 +1,8 @@
 //! `crypto.x509.parse_rsa_private_key`: the first private key of a PEM text (or of
-//! base64-encoded PEM) as a JWK, as OPA answers it, for signing with `io.jwt.encode_sign`.
+//! base64-encoded PEM) as a JWK, as OPA answers it, for signing with `io.jwt.encode_sign`;
+//! `crypto.parse_private_keys`: every private key of it, as Go's key structs marshal to JSON
+//! (RSA `{N, E, D, Primes, Precomputed: {Dp, Dq, Qinv, CRTValues}}`, EC `{Curve: {}, X, Y,
+//! D}`, integers exact; Ed25519 the 64 key bytes in base64).
 //!
 //! Despite the name OPA reads every private key its JOSE library does: PKCS#1 RSA
 //! (`RSA PRIVATE KEY`), PKCS#8 (`PRIVATE KEY`: RSA, P-256/384/521, Ed25519) and SEC1
@@ -17,11 +20,113 @@ use rsa::traits::{PrivateKeyParts, PublicKeyParts};
 use super::Builtin;
 use super::args::{Outcome, finish, string};
 
-pub(super) const BUILTINS: &[Builtin] = &[Builtin {
-    name: "crypto.x509.parse_rsa_private_key",
-    nargs: 1,
-    eval: |args| finish("crypto.x509.parse_rsa_private_key", parse(&args)),
-}];
+pub(super) const BUILTINS: &[Builtin] = &[
+    Builtin {
+        name: "crypto.x509.parse_rsa_private_key",
+        nargs: 1,
+        eval: |args| finish("crypto.x509.parse_rsa_private_key", parse(&args)),
+    },
+    Builtin {
+        name: "crypto.parse_private_keys",
+        nargs: 1,
+        eval: |args| finish("crypto.parse_private_keys", parse_all(&args)),
+    },
+];
+
+/// A private key read from a PEM block.
+enum PrivateKey {
+    Rsa(Box<rsa::RsaPrivateKey>),
+    P256(p256::SecretKey),
+    P384(p384::SecretKey),
+    P521(p521::SecretKey),
+    Ed25519(Box<ed25519_dalek::SigningKey>),
+}
+
+/// The private key of a block, `None` for a block of another kind.
+fn private_key(label: &str, der: &[u8]) -> Result<Option<PrivateKey>, String> {
+    Ok(Some(match label {
+        "RSA PRIVATE KEY" => {
+            use rsa::pkcs1::DecodeRsaPrivateKey;
+            PrivateKey::Rsa(Box::new(
+                rsa::RsaPrivateKey::from_pkcs1_der(der).map_err(|e| e.to_string())?,
+            ))
+        }
+        "PRIVATE KEY" => pkcs8(der)?,
+        "EC PRIVATE KEY" => sec1(der)?,
+        _ => return Ok(None),
+    }))
+}
+
+fn parse_all(args: &[Value]) -> Outcome {
+    let text = string(args, 0)?;
+    if text.is_empty() {
+        return Ok(Value::Null);
+    }
+    // Base64 of PEM is read too; text that is neither holds no block.
+    let pem_text = match text.starts_with("-----BEGIN") {
+        true => text.as_bytes().to_vec(),
+        false => STANDARD
+            .decode(text)
+            .unwrap_or_else(|_| text.as_bytes().to_vec()),
+    };
+    let mut keys = Vec::new();
+    for (label, der) in blocks(&pem_text)? {
+        if let Some(key) = private_key(&label, &der)? {
+            keys.push(go_struct(&key));
+        }
+    }
+    Ok(Value::from(keys))
+}
+
+/// The key as Go's `json.Marshal` writes its struct.
+fn go_struct(key: &PrivateKey) -> Value {
+    let int = |n: &BigUint| Value::from_numeric_string(&n.to_string()).unwrap_or(Value::Null);
+    let fields = |members: Vec<(&str, Value)>| {
+        let mut object = Object::new();
+        for (name, value) in members {
+            object.insert(Value::from(name), value);
+        }
+        object.into_value()
+    };
+    let ec = |point: &[u8], d: &[u8]| {
+        let width = (point.len() - 1) / 2;
+        let (x, y) = point[1..].split_at(width);
+        fields(vec![
+            ("Curve", fields(Vec::new())),
+            ("D", int(&BigUint::from_bytes_be(d))),
+            ("X", int(&BigUint::from_bytes_be(x))),
+            ("Y", int(&BigUint::from_bytes_be(y))),
+        ])
+    };
+    match key {
+        PrivateKey::Rsa(key) => {
+            let optional = |n: Option<&BigUint>| n.map_or(Value::Null, int);
+            let qinv = key.crt_coefficient();
+            fields(vec![
+                ("D", int(key.d())),
+                ("E", int(key.e())),
+                ("N", int(key.n())),
+                (
+                    "Precomputed",
+                    fields(vec![
+                        ("CRTValues", Value::from(Vec::<Value>::new())),
+                        ("Dp", optional(key.dp())),
+                        ("Dq", optional(key.dq())),
+                        ("Qinv", optional(qinv.as_ref())),
+                    ]),
+                ),
+                (
+                    "Primes",
+                    Value::from(key.primes().iter().map(int).collect::<Vec<_>>()),
+                ),
+            ])
+        }
+        PrivateKey::P256(k) => ec(&k.public_key().to_sec1_bytes(), &k.to_bytes()),
+        PrivateKey::P384(k) => ec(&k.public_key().to_sec1_bytes(), &k.to_bytes()),
+        PrivateKey::P521(k) => ec(&k.public_key().to_sec1_bytes(), &k.to_bytes()),
+        PrivateKey::Ed25519(k) => Value::from(STANDARD.encode(k.to_keypair_bytes()).as_str()),
+    }
+}
 
 fn parse(args: &[Value]) -> Outcome {
     let text = string(args, 0)?;
@@ -33,45 +138,57 @@ fn parse(args: &[Value]) -> Outcome {
     } else {
         STANDARD.decode(text).map_err(go_base64_error)?
     };
-    let Some((label, der)) = first_block(&pem_text)? else {
+    let Some((label, der)) = blocks(&pem_text)?.into_iter().next() else {
         return Ok(Value::Null);
     };
-    let jwk = match label.as_str() {
-        "RSA PRIVATE KEY" => {
-            use rsa::pkcs1::DecodeRsaPrivateKey;
-            rsa_jwk(&rsa::RsaPrivateKey::from_pkcs1_der(&der).map_err(|e| e.to_string())?)
-        }
-        "PRIVATE KEY" => pkcs8_jwk(&der)?,
-        "EC PRIVATE KEY" => sec1_jwk(&der)?,
-        _ => return Ok(Value::Null),
-    };
-    Ok(jwk)
+    Ok(match private_key(&label, &der)? {
+        Some(key) => jwk_of(&key),
+        None => Value::Null,
+    })
 }
 
-/// The label and decoded body of the first PEM block, `None` when there is none.
-fn first_block(text: &[u8]) -> Result<Option<(String, Vec<u8>)>, String> {
+fn jwk_of(key: &PrivateKey) -> Value {
+    match key {
+        PrivateKey::Rsa(key) => rsa_jwk(key),
+        PrivateKey::P256(k) => ec_jwk("P-256", &k.public_key().to_sec1_bytes(), &k.to_bytes()),
+        PrivateKey::P384(k) => ec_jwk("P-384", &k.public_key().to_sec1_bytes(), &k.to_bytes()),
+        PrivateKey::P521(k) => ec_jwk("P-521", &k.public_key().to_sec1_bytes(), &k.to_bytes()),
+        PrivateKey::Ed25519(key) => jwk(&[
+            ("crv", "Ed25519".into()),
+            ("d", URL_SAFE_NO_PAD.encode(key.to_bytes())),
+            ("kty", "OKP".into()),
+            ("x", URL_SAFE_NO_PAD.encode(key.verifying_key().to_bytes())),
+        ]),
+    }
+}
+
+/// The label and decoded body of every PEM block, in order.
+fn blocks(text: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
     let text = String::from_utf8_lossy(text);
-    let Some(begin) = text.find("-----BEGIN ") else {
-        return Ok(None);
-    };
-    let rest = &text[begin + "-----BEGIN ".len()..];
-    let Some(label_end) = rest.find("-----") else {
-        return Ok(None);
-    };
-    let label = &rest[..label_end];
-    let body = &rest[label_end + 5..];
-    let end_marker = format!("-----END {label}-----");
-    let Some(end) = body.find(&end_marker) else {
-        return Ok(None);
-    };
-    let base64: String = body[..end]
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace())
-        .collect();
-    let der = STANDARD
-        .decode(base64.as_bytes())
-        .map_err(|_| "failed to decode PEM block".to_string())?;
-    Ok(Some((label.to_string(), der)))
+    let mut rest: &str = &text;
+    let mut out = Vec::new();
+    while let Some(begin) = rest.find("-----BEGIN ") {
+        let after = &rest[begin + "-----BEGIN ".len()..];
+        let Some(label_end) = after.find("-----") else {
+            break;
+        };
+        let label = &after[..label_end];
+        let body = &after[label_end + 5..];
+        let end_marker = format!("-----END {label}-----");
+        let Some(end) = body.find(&end_marker) else {
+            break;
+        };
+        let base64: String = body[..end]
+            .chars()
+            .filter(|c| !c.is_ascii_whitespace())
+            .collect();
+        let der = STANDARD
+            .decode(base64.as_bytes())
+            .map_err(|_| "failed to decode PEM block".to_string())?;
+        out.push((label.to_string(), der));
+        rest = &body[end + end_marker.len()..];
+    }
+    Ok(out)
 }
 
 /// Go's `base64.CorruptInputError` text: the offset of the first byte that cannot be read.
@@ -87,64 +204,35 @@ fn go_base64_error(error: base64::DecodeError) -> String {
     format!("illegal base64 data at input byte {at}")
 }
 
-fn pkcs8_jwk(der: &[u8]) -> Result<Value, String> {
+fn pkcs8(der: &[u8]) -> Result<PrivateKey, String> {
     use rsa::pkcs8::DecodePrivateKey;
     if let Ok(key) = rsa::RsaPrivateKey::from_pkcs8_der(der) {
-        return Ok(rsa_jwk(&key));
+        return Ok(PrivateKey::Rsa(Box::new(key)));
     }
     if let Ok(key) = p256::SecretKey::from_pkcs8_der(der) {
-        return Ok(ec_jwk(
-            "P-256",
-            &key.public_key().to_sec1_bytes(),
-            &key.to_bytes(),
-        ));
+        return Ok(PrivateKey::P256(key));
     }
     if let Ok(key) = p384::SecretKey::from_pkcs8_der(der) {
-        return Ok(ec_jwk(
-            "P-384",
-            &key.public_key().to_sec1_bytes(),
-            &key.to_bytes(),
-        ));
+        return Ok(PrivateKey::P384(key));
     }
     if let Ok(key) = p521::SecretKey::from_pkcs8_der(der) {
-        return Ok(ec_jwk(
-            "P-521",
-            &key.public_key().to_sec1_bytes(),
-            &key.to_bytes(),
-        ));
+        return Ok(PrivateKey::P521(key));
     }
     if let Ok(key) = ed25519_dalek::SigningKey::from_pkcs8_der(der) {
-        return Ok(jwk(&[
-            ("crv", "Ed25519".into()),
-            ("d", URL_SAFE_NO_PAD.encode(key.to_bytes())),
-            ("kty", "OKP".into()),
-            ("x", URL_SAFE_NO_PAD.encode(key.verifying_key().to_bytes())),
-        ]));
+        return Ok(PrivateKey::Ed25519(Box::new(key)));
     }
     Err("unsupported PKCS#8 private key".into())
 }
 
-fn sec1_jwk(der: &[u8]) -> Result<Value, String> {
+fn sec1(der: &[u8]) -> Result<PrivateKey, String> {
     if let Ok(key) = p256::SecretKey::from_sec1_der(der) {
-        return Ok(ec_jwk(
-            "P-256",
-            &key.public_key().to_sec1_bytes(),
-            &key.to_bytes(),
-        ));
+        return Ok(PrivateKey::P256(key));
     }
     if let Ok(key) = p384::SecretKey::from_sec1_der(der) {
-        return Ok(ec_jwk(
-            "P-384",
-            &key.public_key().to_sec1_bytes(),
-            &key.to_bytes(),
-        ));
+        return Ok(PrivateKey::P384(key));
     }
     if let Ok(key) = p521::SecretKey::from_sec1_der(der) {
-        return Ok(ec_jwk(
-            "P-521",
-            &key.public_key().to_sec1_bytes(),
-            &key.to_bytes(),
-        ));
+        return Ok(PrivateKey::P521(key));
     }
     Err("unsupported EC private key".into())
 }
