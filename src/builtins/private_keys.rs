@@ -89,8 +89,7 @@ fn go_struct(key: &PrivateKey) -> Value {
         object.into_value()
     };
     let ec = |point: &[u8], d: &[u8]| {
-        let width = (point.len() - 1) / 2;
-        let (x, y) = point[1..].split_at(width);
+        let (x, y) = coordinates(point);
         fields(vec![
             ("Curve", fields(Vec::new())),
             ("D", int(&BigUint::from_bytes_be(d))),
@@ -237,10 +236,15 @@ fn sec1(der: &[u8]) -> Result<PrivateKey, String> {
     Err("unsupported EC private key".into())
 }
 
+/// The x and y of an uncompressed SEC1 point (`04 || x || y`).
+fn coordinates(point: &[u8]) -> (&[u8], &[u8]) {
+    let body = point.get(1..).unwrap_or_default();
+    body.split_at(body.len() / 2)
+}
+
 /// `point` is the uncompressed SEC1 encoding (`04 || x || y`), `d` the scalar at full width.
 fn ec_jwk(curve: &str, point: &[u8], d: &[u8]) -> Value {
-    let width = (point.len() - 1) / 2;
-    let (x, y) = point[1..].split_at(width);
+    let (x, y) = coordinates(point);
     jwk(&[
         ("crv", curve.into()),
         ("d", URL_SAFE_NO_PAD.encode(d)),
