@@ -55,7 +55,12 @@ pub fn to_proto(value: &Value) -> prost_types::Value {
     let kind = match value {
         Value::Null | Value::Undefined => Kind::NullValue(0),
         Value::Bool(b) => Kind::BoolValue(*b),
-        Value::Number(n) => Kind::NumberValue(n.as_f64().unwrap_or(f64::NAN)),
+        // A double is all protobuf has: an integer beyond f64's range is rounded as Rust
+        // rounds its digits (to infinity); JSON answers keep it exact.
+        Value::Number(n) => Kind::NumberValue(
+            n.as_f64()
+                .unwrap_or_else(|| n.format_decimal().parse().unwrap_or(f64::NAN)),
+        ),
         Value::String(s) => Kind::StringValue(s.to_string()),
         Value::Array(items) => Kind::ListValue(prost_types::ListValue {
             values: items.iter().map(to_proto).collect(),
