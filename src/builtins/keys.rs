@@ -174,7 +174,7 @@ fn certificate_key(der: &[u8]) -> Result<KeyMaterial, String> {
 }
 
 /// A DER `SubjectPublicKeyInfo` (a PEM `PUBLIC KEY`).
-fn public_key_info(der: &[u8], strict: bool) -> Result<KeyMaterial, String> {
+pub(super) fn public_key_info(der: &[u8], strict: bool) -> Result<KeyMaterial, String> {
     let spki = SubjectPublicKeyInfoRef::from_der(der).map_err(|e| format!("x509: {e}"))?;
     let params = spki
         .algorithm

@@ -28,6 +28,7 @@ mod strings;
 mod template;
 mod units;
 mod uri;
+mod x509;
 
 use std::cell::Cell;
 
@@ -53,7 +54,7 @@ pub struct Builtin {
 
 /// Every extension builtin, family by family.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    let families: [&'static [Builtin]; 15] = [
+    let families: [&'static [Builtin]; 16] = [
         jwt::BUILTINS,
         crypto::BUILTINS,
         template::BUILTINS,
@@ -69,6 +70,7 @@ pub fn all() -> impl Iterator<Item = &'static Builtin> {
         units::BUILTINS,
         uri::BUILTINS,
         private_keys::BUILTINS,
+        x509::BUILTINS,
     ];
     families.into_iter().flatten()
 }

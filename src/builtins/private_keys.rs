@@ -34,7 +34,7 @@ pub(super) const BUILTINS: &[Builtin] = &[
 ];
 
 /// A private key read from a PEM block.
-enum PrivateKey {
+pub(super) enum PrivateKey {
     Rsa(Box<rsa::RsaPrivateKey>),
     P256(p256::SecretKey),
     P384(p384::SecretKey),
@@ -43,7 +43,7 @@ enum PrivateKey {
 }
 
 /// The private key of a block, `None` for a block of another kind.
-fn private_key(label: &str, der: &[u8]) -> Result<Option<PrivateKey>, String> {
+pub(super) fn private_key(label: &str, der: &[u8]) -> Result<Option<PrivateKey>, String> {
     Ok(Some(match label {
         "RSA PRIVATE KEY" => {
             use rsa::pkcs1::DecodeRsaPrivateKey;
@@ -79,7 +79,7 @@ fn parse_all(args: &[Value]) -> Outcome {
 }
 
 /// The key as Go's `json.Marshal` writes its struct.
-fn go_struct(key: &PrivateKey) -> Value {
+pub(super) fn go_struct(key: &PrivateKey) -> Value {
     let int = |n: &BigUint| Value::from_numeric_string(&n.to_string()).unwrap_or(Value::Null);
     let fields = |members: Vec<(&str, Value)>| {
         let mut object = Object::new();
@@ -191,7 +191,7 @@ fn blocks(text: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
 }
 
 /// Go's `base64.CorruptInputError` text: the offset of the first byte that cannot be read.
-fn go_base64_error(error: base64::DecodeError) -> String {
+pub(super) fn go_base64_error(error: base64::DecodeError) -> String {
     let at = match error {
         base64::DecodeError::InvalidByte(at, _) | base64::DecodeError::InvalidLastSymbol(at, _) => {
             at

@@ -57,12 +57,22 @@ fn is_valid(args: &[Value]) -> Outcome {
 #[derive(Debug, Default, PartialEq)]
 struct Uri {
     scheme: String,
+    /// What follows `scheme:` when no `/` does (`mailto:a@b.c`), without query and fragment.
+    opaque: String,
+    /// The user name and, after a `:`, the password, decoded.
+    user: Option<(String, Option<String>)>,
     host: String,
     path: String,
     /// The path as written, when its decoding re-encodes differently.
     raw_path: Option<String>,
+    /// `scheme:/path`: a scheme, a path, and no `//` before it.
+    omit_host: bool,
+    /// A `?` with nothing after it.
+    force_query: bool,
     raw_query: String,
     fragment: String,
+    /// The fragment as written, when its decoding re-encodes differently.
+    raw_fragment: String,
 }
 
 impl Uri {
@@ -75,8 +85,109 @@ impl Uri {
         let mut uri = Self::parse_reference(before).map_err(|e| error(before, &e))?;
         if let Some(fragment) = fragment {
             uri.fragment = unescape(fragment, Mode::Fragment).map_err(|e| error(text, &e))?;
+            if escape(&uri.fragment, Mode::Fragment) != fragment {
+                uri.raw_fragment = fragment.into();
+            }
         }
         Ok(uri)
+    }
+
+    /// Go's `URL.String()`: the URL re-encoded from its parts.
+    fn to_go_string(&self) -> String {
+        let mut out = String::new();
+        if !self.scheme.is_empty() {
+            out.push_str(&self.scheme);
+            out.push(':');
+        }
+        if !self.opaque.is_empty() {
+            out.push_str(&self.opaque);
+        } else {
+            let omitted = self.omit_host && self.host.is_empty() && self.user.is_none();
+            if (!self.scheme.is_empty() || !self.host.is_empty() || self.user.is_some()) && !omitted
+            {
+                if !self.host.is_empty() || !self.path.is_empty() || self.user.is_some() {
+                    out.push_str("//");
+                }
+                if let Some((name, password)) = &self.user {
+                    out.push_str(&escape(name, Mode::UserPassword));
+                    if let Some(password) = password {
+                        out.push(':');
+                        out.push_str(&escape(password, Mode::UserPassword));
+                    }
+                    out.push('@');
+                }
+                out.push_str(&escape(&self.host, Mode::Host));
+            }
+            let path = self.escaped_path();
+            if !path.is_empty() && !path.starts_with('/') && !self.host.is_empty() {
+                out.push('/');
+            }
+            if out.is_empty() && path.split('/').next().unwrap_or("").contains(':') {
+                out.push_str("./");
+            }
+            out.push_str(&path);
+        }
+        if self.force_query || !self.raw_query.is_empty() {
+            out.push('?');
+            out.push_str(&self.raw_query);
+        }
+        if !self.fragment.is_empty() {
+            out.push('#');
+            let raw = &self.raw_fragment;
+            if !raw.is_empty()
+                && valid_encoded(raw, Mode::Fragment)
+                && unescape(raw, Mode::Fragment).is_ok_and(|f| f == self.fragment)
+            {
+                out.push_str(raw);
+            } else {
+                out.push_str(&escape(&self.fragment, Mode::Fragment));
+            }
+        }
+        out
+    }
+
+    /// Go's `EscapedPath()`.
+    fn escaped_path(&self) -> String {
+        if let Some(raw) = &self.raw_path
+            && valid_encoded(raw, Mode::Path)
+            && unescape(raw, Mode::Path).is_ok_and(|p| p == self.path)
+        {
+            return raw.clone();
+        }
+        if self.path == "*" {
+            return "*".into();
+        }
+        escape(&self.path, Mode::Path)
+    }
+
+    /// The `url.URL` struct as Go's `json.Marshal` writes it (`User` has only unexported
+    /// fields: `{}`).
+    fn go_struct(&self) -> Value {
+        let mut fields = Object::new();
+        let mut put = |name: &str, value: Value| {
+            fields.insert(Value::from(name), value);
+        };
+        put("Scheme", Value::from(self.scheme.as_str()));
+        put("Opaque", Value::from(self.opaque.as_str()));
+        put(
+            "User",
+            match self.user {
+                Some(_) => Object::new().into_value(),
+                None => Value::Null,
+            },
+        );
+        put("Host", Value::from(self.host.as_str()));
+        put("Path", Value::from(self.path.as_str()));
+        put(
+            "RawPath",
+            Value::from(self.raw_path.as_deref().unwrap_or_default()),
+        );
+        put("OmitHost", Value::from(self.omit_host));
+        put("ForceQuery", Value::from(self.force_query));
+        put("RawQuery", Value::from(self.raw_query.as_str()));
+        put("Fragment", Value::from(self.fragment.as_str()));
+        put("RawFragment", Value::from(self.raw_fragment.as_str()));
+        fields.into_value()
     }
 
     fn parse_reference(text: &str) -> Result<Self, String> {
@@ -91,6 +202,7 @@ impl Uri {
         let (scheme, rest) = scheme(text)?;
         uri.scheme = scheme.to_ascii_lowercase();
         let rest = if rest.ends_with('?') && rest.matches('?').count() == 1 {
+            uri.force_query = true;
             &rest[..rest.len() - 1]
         } else {
             match rest.split_once('?') {
@@ -103,7 +215,8 @@ impl Uri {
         };
         if !rest.starts_with('/') {
             if !uri.scheme.is_empty() {
-                // Opaque (`mailto:a@b.c`): nothing but the scheme is reported.
+                // Opaque (`mailto:a@b.c`): `uri.parse` reports nothing but the scheme.
+                uri.opaque = rest.into();
                 return Ok(uri);
             }
             let segment = rest.split('/').next().unwrap_or("");
@@ -118,8 +231,10 @@ impl Uri {
                 Some(i) => (&authority[..i], &authority[i..]),
                 None => (authority, ""),
             };
-            uri.host = parse_authority(authority)?;
+            (uri.host, uri.user) = parse_authority(authority)?;
             path = after;
+        } else if !uri.scheme.is_empty() && rest.starts_with('/') {
+            uri.omit_host = true;
         }
         uri.path = unescape(path, Mode::Path)?;
         if escape_path(&uri.path) != path {
@@ -148,22 +263,30 @@ fn scheme(text: &str) -> Result<(&str, &str), String> {
     Ok(("", text))
 }
 
-/// The host of an authority (user information checked and dropped, as OPA reports none).
-fn parse_authority(authority: &str) -> Result<String, String> {
+/// The host of an authority and its user information, decoded.
+type Authority = (String, Option<(String, Option<String>)>);
+
+/// The host and user of an authority (`uri.parse` reports no user).
+fn parse_authority(authority: &str) -> Result<Authority, String> {
     let (userinfo, host) = match authority.rfind('@') {
         Some(i) => (Some(&authority[..i]), &authority[i + 1..]),
         None => (None, authority),
     };
     let host = parse_host(host)?;
-    if let Some(userinfo) = userinfo {
-        if !userinfo.bytes().all(valid_userinfo_byte) {
-            return Err("net/url: invalid userinfo".into());
-        }
-        for part in userinfo.splitn(2, ':') {
-            unescape(part, Mode::UserPassword)?;
-        }
+    let Some(userinfo) = userinfo else {
+        return Ok((host, None));
+    };
+    if !userinfo.bytes().all(valid_userinfo_byte) {
+        return Err("net/url: invalid userinfo".into());
     }
-    Ok(host)
+    let user = match userinfo.split_once(':') {
+        Some((name, password)) => (
+            unescape(name, Mode::UserPassword)?,
+            Some(unescape(password, Mode::UserPassword)?),
+        ),
+        None => (unescape(userinfo, Mode::UserPassword)?, None),
+    };
+    Ok((host, Some(user)))
 }
 
 fn valid_userinfo_byte(b: u8) -> bool {
@@ -302,15 +425,46 @@ fn should_escape(b: u8, mode: Mode) -> bool {
 
 /// A decoded path in Go's default encoding (upper-case hex).
 fn escape_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for &b in path.as_bytes() {
-        if should_escape(b, Mode::Path) {
+    escape(path, Mode::Path)
+}
+
+/// Go's `escape`: every byte this part may not hold as `%XX` (upper-case hex).
+fn escape(text: &str, mode: Mode) -> String {
+    let mut out = String::with_capacity(text.len());
+    for &b in text.as_bytes() {
+        if should_escape(b, mode) {
             out.push_str(&format!("%{b:02X}"));
         } else {
             out.push(b as char);
         }
     }
     out
+}
+
+/// Go's `validEncoded`: `text` holds only bytes this part may hold as written.
+fn valid_encoded(text: &str, mode: Mode) -> bool {
+    text.bytes()
+        .all(|b| b"!$&'()*+,;=:@[]%".contains(&b) || !should_escape(b, mode))
+}
+
+/// A URI as Go's `url.Parse` reads it.
+pub(super) struct GoUrl {
+    /// Its `url.URL` struct as `json.Marshal` writes it.
+    pub value: Value,
+    /// Its `String()`.
+    pub text: String,
+    /// Its `Host`: `host:port`, decoded.
+    pub host: String,
+}
+
+/// Reads a URI as Go's `url.Parse` does, with Go's error messages.
+pub(super) fn go_url(text: &str) -> Result<GoUrl, String> {
+    let uri = Uri::parse(text)?;
+    Ok(GoUrl {
+        value: uri.go_struct(),
+        text: uri.to_go_string(),
+        host: uri.host,
+    })
 }
 
 #[cfg(test)]
