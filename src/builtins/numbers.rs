@@ -28,9 +28,20 @@ pub(super) const BUILTINS: &[Builtin] = &[
 /// What one element of the array costs at least (regorus reserves this much per element).
 const ELEMENT_BYTES: u64 = std::mem::size_of::<Value>() as u64;
 
+/// A number as an f64, integers beyond 2^53 included (rounded; `as_f64` gives none for them).
+fn approximate(n: &regorus::Value) -> Option<f64> {
+    let Value::Number(number) = n else {
+        return None;
+    };
+    number
+        .as_f64()
+        .or_else(|| number.format_decimal().parse().ok())
+        .filter(|f: &f64| f.is_finite())
+}
+
 fn range(args: Vec<Value>) -> anyhow::Result<Value> {
-    if let [Value::Number(a), Value::Number(b)] = args.as_slice()
-        && let (Some(a64), Some(b64)) = (a.as_f64(), b.as_f64())
+    if let [a @ Value::Number(_), b @ Value::Number(_)] = args.as_slice()
+        && let (Some(a64), Some(b64)) = (approximate(a), approximate(b))
     {
         within_memory_limit("numbers.range", (b64 - a64).abs() + 1.0)?;
     }
@@ -39,17 +50,21 @@ fn range(args: Vec<Value>) -> anyhow::Result<Value> {
 }
 
 fn range_step(args: Vec<Value>) -> anyhow::Result<Value> {
-    if let [Value::Number(a), Value::Number(b), Value::Number(step)] = args.as_slice()
+    if let [
+        start @ Value::Number(a),
+        Value::Number(b),
+        Value::Number(step),
+    ] = args.as_slice()
         && a.is_integer()
         && b.is_integer()
         && step.is_integer()
-        && let (Some(a64), Some(b64)) = (a.as_f64(), b.as_f64())
-        && let Some(step64) = step.as_f64()
+        && let (Some(a64), Some(b64)) = (approximate(&args[0]), approximate(&args[1]))
+        && let Some(step64) = approximate(&args[2])
         && step64 > 0.0
     {
         if step64 > (b64 - a64).abs() {
             // Only the start fits in the range.
-            return Ok(Value::from(vec![Value::Number(a.clone())]));
+            return Ok(Value::from(vec![start.clone()]));
         }
         within_memory_limit("numbers.range_step", (b64 - a64).abs() / step64 + 1.0)?;
     }
@@ -82,6 +97,10 @@ mod tests {
     fn a_step_beyond_the_range_gives_the_start() {
         assert_eq!(range(1.0, 10.0, 1e300), Value::from(vec![Value::from(1.0)]));
         assert_eq!(range(10.0, 1.0, 20.0), Value::from(vec![Value::from(10.0)]));
+        // An integer literal beyond 2^53 is a big integer, with no exact f64.
+        let big = Value::from_numeric_string("100000000000000000000").unwrap();
+        let got = range_step(vec![Value::from(10u64), Value::from(1u64), big]).unwrap();
+        assert_eq!(got, Value::from(vec![Value::from(10u64)]));
     }
 
     #[test]
@@ -95,6 +114,11 @@ mod tests {
             let err = super::range(args).unwrap_err().to_string();
             assert!(err.contains("beyond the memory limit"), "{err}");
         }
+        let big = Value::from_numeric_string("100000000000000000000").unwrap();
+        let err = super::range(vec![Value::from(1u64), big])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("beyond the memory limit"), "{err}");
         let err = range_step(vec![Value::from(1.0), Value::from(1e15), Value::from(10.0)])
             .unwrap_err()
             .to_string();

@@ -29,6 +29,7 @@ CASES = [
  o("glob.match: other patterns as before", "x := glob.match(\"*.github.com\", [\".\"], \"api.github.com\")"),
  o("numbers.range_step: a step beyond the range", "x := numbers.range_step(input.a, input.b, input.s)", {"a": 1, "b": 10, "s": 1e300}),
  o("numbers.range_step: a descending range with a big step", "x := numbers.range_step(10, 1, 20)"),
+ o("numbers.range_step: a step beyond 2^53 (a big integer literal)", "x := numbers.range_step(10, 1, 100000000000000000000)"),
  o("numbers.range_step: an ordinary range", "x := numbers.range_step(1, 10, 3)"),
  o("numbers.range_step: a zero step is an error", "x := numbers.range_step(input.a, input.b, input.s)", {"a": 1, "b": 3, "s": 0}, strict=True),
 ]
