@@ -139,22 +139,6 @@ fn scan(bytes: &[u8], open: usize) -> Option<Scan> {
     None
 }
 
-/// One chunk's members; an object's sorted by key on its own thread (stably: a repeated key
-/// keeps its order), so that sorting them all is one merge of sorted runs.
-fn sorted_members(
-    bytes: &[u8],
-    start: usize,
-    end: usize,
-    depth: usize,
-    object: bool,
-) -> Result<Vec<(Value, Value)>, ParseError> {
-    let mut members = members_in(bytes, start, end, depth, object)?;
-    if object {
-        members.sort_by(|a, b| a.0.cmp(&b.0));
-    }
-    Ok(members)
-}
-
 /// Parses the target's members on `threads` threads and the rest of the document around
 /// them; `None` on any error.
 fn parse_split(bytes: &[u8], target: &Target, threads: usize) -> Option<Value> {
@@ -187,13 +171,11 @@ fn parse_split(bytes: &[u8], target: &Target, threads: usize) -> Option<Value> {
                 std::thread::Builder::new()
                     .name("authzd-parse".into())
                     .stack_size(STACK_BYTES)
-                    .spawn_scoped(scope, move || {
-                        sorted_members(bytes, start, end, depth, object)
-                    })
+                    .spawn_scoped(scope, move || members_in(bytes, start, end, depth, object))
             })
             .collect();
         let (start, end) = chunks[0];
-        let mut out = vec![sorted_members(bytes, start, end, depth, object)];
+        let mut out = vec![members_in(bytes, start, end, depth, object)];
         for handle in handles {
             out.push(match handle {
                 Ok(handle) => handle.join().unwrap_or_else(|_| {

@@ -39,6 +39,35 @@ impl Certificate {
     pub(super) fn field(&self, name: &str) -> &Value {
         &self.value[name]
     }
+
+    /// A boolean field.
+    pub(super) fn flag(&self, name: &str) -> bool {
+        self.field(name) == &Value::from(true)
+    }
+
+    /// An integer field (0 when absent).
+    pub(super) fn integer(&self, name: &str) -> i64 {
+        self.field(name).as_i64().unwrap_or(0)
+    }
+
+    /// A list of integers (empty when `null`).
+    pub(super) fn integers(&self, name: &str) -> Vec<i64> {
+        match self.field(name) {
+            Value::Array(items) => items.iter().filter_map(|v| v.as_i64().ok()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// A list of strings (empty when `null`).
+    pub(super) fn strings(&self, name: &str) -> Vec<String> {
+        match self.field(name) {
+            Value::Array(items) => items
+                .iter()
+                .filter_map(|v| v.as_string().ok().map(|s| s.to_string()))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// The certificate at the start of `der`.

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use regorus::Value;
 
 use super::certificate::Certificate;
-use super::verify::strings;
+use super::domain::reverse_labels;
 
 /// The SANs of `named` against the constraints of `ca`; `count` is Go's comparison count.
 pub(super) fn check(
@@ -16,7 +16,7 @@ pub(super) fn check(
     count: &mut i64,
     max: i64,
 ) -> Result<(), String> {
-    for name in strings(named, "EmailAddresses") {
+    for name in named.strings("EmailAddresses") {
         let mailbox = parse_mailbox(&name)
             .ok_or_else(|| format!("x509: cannot parse rfc822Name {name:?}"))?;
         within(
@@ -29,7 +29,7 @@ pub(super) fn check(
             |c| match_email(&mailbox, c),
         )?;
     }
-    for name in strings(named, "DNSNames") {
+    for name in named.strings("DNSNames") {
         within(ca, count, max, "DNS name", &name, "DNSDomains", |c| {
             match_domain(&name, c)
         })?;
@@ -45,7 +45,7 @@ pub(super) fn check(
             })?;
         }
     }
-    for name in strings(named, "IPAddresses") {
+    for name in named.strings("IPAddresses") {
         let ip: IpAddr = name
             .parse()
             .map_err(|_| format!("x509: cannot parse IP address {name:?}"))?;
@@ -106,19 +106,6 @@ fn text(constraint: &Value) -> &str {
         .as_string()
         .map(|s| s.as_ref())
         .unwrap_or_default()
-}
-
-/// Go's `domainToReverseLabels`.
-fn reverse_labels(domain: &str) -> Option<Vec<&str>> {
-    if domain.is_empty() {
-        return Some(Vec::new());
-    }
-    let labels: Vec<&str> = domain.rsplit('.').collect();
-    let bad = |l: &&str| l.is_empty() || l.chars().any(|c| !('!'..='~').contains(&c));
-    if labels.iter().any(bad) {
-        return None;
-    }
-    Some(labels)
 }
 
 /// Go's `matchDomainConstraint`: a leading `.` needs at least one more label.
@@ -235,7 +222,8 @@ pub(super) fn verify_hostname(cert: &Certificate, host: &str) -> Result<(), Stri
         .filter(|_| host.len() >= 3)
         .unwrap_or(host);
     if let Ok(ip) = candidate_ip.parse::<IpAddr>() {
-        let found = strings(cert, "IPAddresses")
+        let found = cert
+            .strings("IPAddresses")
             .iter()
             .filter_map(|a| a.parse::<IpAddr>().ok())
             .any(|a| same_ip(a, ip));
@@ -249,7 +237,7 @@ pub(super) fn verify_hostname(cert: &Certificate, host: &str) -> Result<(), Stri
     }
     let name = host.to_ascii_lowercase();
     let valid_name = valid_hostname(&name, false);
-    for pattern in strings(cert, "DNSNames") {
+    for pattern in cert.strings("DNSNames") {
         let matched = if valid_name && valid_hostname(&pattern, true) {
             match_hostnames(&pattern, &name)
         } else {

@@ -105,6 +105,11 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The next element, an OBJECT IDENTIFIER, as its arcs.
+    pub(super) fn oid(&mut self) -> Option<Vec<u64>> {
+        self.read(OID).and_then(|e| oid(e.contents))
+    }
+
     /// The contents of a SEQUENCE, as a reader of its elements.
     pub(super) fn sequence(&mut self) -> Option<Reader<'a>> {
         self.read(SEQUENCE).map(|e| Reader::new(e.contents))

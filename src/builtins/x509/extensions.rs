@@ -11,6 +11,7 @@ use regorus::Value;
 use super::super::go_text::quote;
 use super::super::uri::go_url;
 use super::der::{self, Reader, context, context_constructed};
+use super::domain::reverse_labels;
 use super::go::{self, fields, list_or_null, oid_value, strings_or_null};
 
 /// The certificate's fields, by Go's names.
@@ -103,8 +104,7 @@ pub(super) fn parse(raw: &[u8], out: &mut Fields) -> Result<(), String> {
             .sequence()
             .ok_or_else(|| "x509: malformed extension".to_string())?;
         let id = extension
-            .read(der::OID)
-            .and_then(|e| der::oid(e.contents))
+            .oid()
             .ok_or_else(|| "x509: malformed extension OID field".to_string())?;
         let critical = match extension
             .optional(der::BOOLEAN)
@@ -284,21 +284,6 @@ pub(super) fn subject_alt_names(value: &[u8], out: &mut Fields) -> Result<bool, 
     out.insert("URIs", list_or_null(uris));
     out.insert("URIStrings", strings_or_null(uri_strings));
     Ok(unhandled)
-}
-
-/// Go's `domainToReverseLabels`: `None` for an empty label or a byte outside `!`..`~`.
-fn reverse_labels(domain: &str) -> Option<Vec<&str>> {
-    if domain.is_empty() {
-        return Some(Vec::new());
-    }
-    let labels: Vec<&str> = domain.rsplit('.').collect();
-    if labels
-        .iter()
-        .any(|l| l.is_empty() || l.chars().any(|c| !('!'..='~').contains(&c)))
-    {
-        return None;
-    }
-    Some(labels)
 }
 
 /// Go's `parseNameConstraintsExtension`. Unhandled when a subtree has a name of another kind.
@@ -494,10 +479,7 @@ fn ext_key_usage(value: &[u8], out: &mut Fields) -> Result<(), String> {
     let mut seq = Reader::new(value).sequence().ok_or_else(invalid)?;
     let (mut known, mut unknown) = (Vec::new(), Vec::new());
     while !seq.is_empty() {
-        let oid = seq
-            .read(der::OID)
-            .and_then(|e| der::oid(e.contents))
-            .ok_or_else(invalid)?;
+        let oid = seq.oid().ok_or_else(invalid)?;
         match EXT_KEY_USAGES.iter().find(|(o, _)| *o == oid.as_slice()) {
             Some((_, usage)) => known.push(Value::from(*usage)),
             None => unknown.push(oid_value(&oid)),
@@ -533,12 +515,7 @@ fn policy_mappings(value: &[u8], out: &mut Fields) -> Result<(), String> {
     let mut mappings = Vec::new();
     while !seq.is_empty() {
         let mut mapping = seq.sequence().ok_or_else(invalid)?;
-        let mut next = || {
-            mapping
-                .read(der::OID)
-                .and_then(|e| der::oid(e.contents))
-                .ok_or_else(invalid)
-        };
+        let mut next = || mapping.oid().ok_or_else(invalid);
         let (issuer, subject) = (next()?, next()?);
         mappings.push(fields(vec![
             ("IssuerDomainPolicy", Value::from(der::dotted(&issuer))),
@@ -571,10 +548,7 @@ fn authority_info_access(value: &[u8], out: &mut Fields) -> Result<(), String> {
     let (mut ocsp, mut issuers) = (Vec::new(), Vec::new());
     while !seq.is_empty() {
         let mut access = seq.sequence().ok_or_else(invalid)?;
-        let method = access
-            .read(der::OID)
-            .and_then(|e| der::oid(e.contents))
-            .ok_or_else(invalid)?;
+        let method = access.oid().ok_or_else(invalid)?;
         let Some(location) = access.optional(context(6)).ok_or_else(invalid)? else {
             continue;
         };
@@ -602,17 +576,5 @@ mod tests {
         assert!(canonical_mask(&[0xff, 0xf0, 0, 0]));
         assert!(!canonical_mask(&[0xff, 0, 0xff, 0]));
         assert!(!canonical_mask(&[0x0f, 0, 0, 0]));
-    }
-
-    #[test]
-    fn domains_as_go_splits_them() {
-        assert_eq!(
-            reverse_labels("a.example.com").unwrap(),
-            ["com", "example", "a"]
-        );
-        assert!(reverse_labels("example.com.").is_none());
-        assert!(reverse_labels("a..b").is_none());
-        assert!(reverse_labels("a b").is_none());
-        assert!(reverse_labels("").unwrap().is_empty());
     }
 }

@@ -9,6 +9,7 @@ mod algorithms;
 mod certificate;
 mod constraints;
 mod der;
+mod domain;
 mod extensions;
 mod go;
 mod keypair;

@@ -23,8 +23,7 @@ pub(super) fn parse(raw: &[u8]) -> Result<Value, String> {
                 .sequence()
                 .ok_or_else(|| "x509: invalid RDNSequence: invalid attribute".to_string())?;
             let oid = atv
-                .read(der::OID)
-                .and_then(|e| der::oid(e.contents))
+                .oid()
                 .ok_or_else(|| "x509: invalid RDNSequence: invalid attribute type".to_string())?;
             let value = atv
                 .any()

@@ -108,7 +108,7 @@ fn read_attributes(raw: &[u8]) -> Result<(Vec<Value>, Option<Vec<Requested>>), S
             kept.push(value);
         }
         let mut parts = Reader::new(attribute.contents);
-        let id = parts.read(der::OID).and_then(|e| der::oid(e.contents));
+        let id = parts.oid();
         if id.as_deref() != Some(&EXTENSION_REQUEST[..]) {
             continue;
         }
@@ -119,10 +119,7 @@ fn read_attributes(raw: &[u8]) -> Result<(Vec<Value>, Option<Vec<Requested>>), S
             let mut extensions = sets.sequence().ok_or_else(invalid)?;
             while !extensions.is_empty() {
                 let mut extension = extensions.sequence().ok_or_else(invalid)?;
-                let id = extension
-                    .read(der::OID)
-                    .and_then(|e| der::oid(e.contents))
-                    .ok_or_else(invalid)?;
+                let id = extension.oid().ok_or_else(invalid)?;
                 let critical = match extension.optional(der::BOOLEAN).ok_or_else(invalid)? {
                     Some(e) => der::boolean(e.contents).ok_or_else(invalid)?,
                     None => false,

@@ -213,11 +213,11 @@ impl Verifier<'_> {
                 }
             }
         }
-        let constrained = flag(cert, "BasicConstraintsValid");
-        if kind == Kind::Intermediate && !(constrained && flag(cert, "IsCA")) {
+        let constrained = cert.flag("BasicConstraintsValid");
+        if kind == Kind::Intermediate && !(constrained && cert.flag("IsCA")) {
             return Err("x509: certificate is not authorized to sign other certificates".into());
         }
-        let max_path_len = integer(cert, "MaxPathLen");
+        let max_path_len = cert.integer("MaxPathLen");
         if constrained && max_path_len >= 0 && chain.len() as i64 - 1 > max_path_len {
             return Err("x509: too many intermediates for path length constraint".into());
         }
@@ -230,7 +230,7 @@ impl Verifier<'_> {
         let mut remaining: Vec<Option<i64>> = wanted.iter().copied().map(Some).collect();
         for &i in chain.iter().rev() {
             let cert = &self.certs[i];
-            let usages = integers(cert, "ExtKeyUsage");
+            let usages = cert.integers("ExtKeyUsage");
             if usages.is_empty() && cert.field("UnknownExtKeyUsage") == &Value::Null {
                 continue;
             }
@@ -257,7 +257,7 @@ impl Verifier<'_> {
         let below_root = &chain[..chain.len().saturating_sub(1)];
         let requires = below_root.iter().any(|&i| {
             let cert = &self.certs[i];
-            integer(cert, "RequireExplicitPolicy") > 0 || flag(cert, "RequireExplicitPolicyZero")
+            cert.integer("RequireExplicitPolicy") > 0 || cert.flag("RequireExplicitPolicyZero")
         });
         if !requires {
             return true;
@@ -265,7 +265,7 @@ impl Verifier<'_> {
         let any = "2.5.29.32.0";
         let mut common: Option<Vec<String>> = None;
         for &i in below_root {
-            let policies = strings(&self.certs[i], "Policies");
+            let policies = self.certs[i].strings("Policies");
             if policies.is_empty() {
                 return false;
             }
@@ -285,14 +285,14 @@ impl Verifier<'_> {
 
 /// Go's `CheckSignatureFrom`: `parent` may sign certificates, and signed `child`.
 fn check_signature_from(child: &Certificate, parent: &Certificate) -> Result<(), String> {
-    let constrained = flag(parent, "BasicConstraintsValid");
-    if (integer(parent, "Version") == 3 && !constrained) || (constrained && !flag(parent, "IsCA")) {
+    let constrained = parent.flag("BasicConstraintsValid");
+    if (parent.integer("Version") == 3 && !constrained) || (constrained && !parent.flag("IsCA")) {
         return Err(
             "x509: invalid signature: parent certificate cannot sign this kind of certificate"
                 .into(),
         );
     }
-    let usage = integer(parent, "KeyUsage");
+    let usage = parent.integer("KeyUsage");
     if usage != 0 && usage & KEY_USAGE_CERT_SIGN == 0 {
         return Err(
             "x509: invalid signature: parent certificate cannot sign this kind of certificate"
@@ -376,31 +376,6 @@ fn extension<'a>(cert: &'a Certificate, oid: &[u64]) -> Option<&'a Value> {
                 .all(|(a, b)| a.as_u64().is_ok_and(|a| a == *b));
         same.then(|| &e["Value"])
     })
-}
-
-pub(super) fn flag(cert: &Certificate, name: &str) -> bool {
-    cert.field(name) == &Value::from(true)
-}
-
-pub(super) fn integer(cert: &Certificate, name: &str) -> i64 {
-    cert.field(name).as_i64().unwrap_or(0)
-}
-
-fn integers(cert: &Certificate, name: &str) -> Vec<i64> {
-    match cert.field(name) {
-        Value::Array(items) => items.iter().filter_map(|v| v.as_i64().ok()).collect(),
-        _ => Vec::new(),
-    }
-}
-
-pub(super) fn strings(cert: &Certificate, name: &str) -> Vec<String> {
-    match cert.field(name) {
-        Value::Array(items) => items
-            .iter()
-            .filter_map(|v| v.as_string().ok().map(|s| s.to_string()))
-            .collect(),
-        _ => Vec::new(),
-    }
 }
 
 /// A validity time in seconds since the epoch.
