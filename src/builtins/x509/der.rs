@@ -153,8 +153,15 @@ pub(super) fn dotted(arcs: &[u64]) -> String {
         .join(".")
 }
 
+/// The longest INTEGER read (16,384 bits, the largest RSA modulus authzd accepts): writing
+/// an integer in decimal costs quadratic time, and a request may carry the certificate.
+const MAX_INTEGER_BYTES: usize = 2048;
+
 /// A DER INTEGER in decimal, negative numbers included (two's complement).
 pub(super) fn integer_decimal(contents: &[u8]) -> Option<String> {
+    if contents.len() > MAX_INTEGER_BYTES {
+        return None;
+    }
     let &first = contents.first()?;
     if contents.len() > 1 {
         let second = contents[1];
@@ -264,6 +271,8 @@ mod tests {
         assert_eq!(integer_decimal(&[0xff, 0x7f]).unwrap(), "-129");
         assert_eq!(integer_decimal(&[0x80]).unwrap(), "-128");
         assert!(integer_decimal(&[0x00, 0x01]).is_none());
+        assert!(integer_decimal(&[0x7f; MAX_INTEGER_BYTES + 1]).is_none());
+        assert!(integer_decimal(&[0x7f; MAX_INTEGER_BYTES]).is_some());
         assert_eq!(small_integer(&[0xff]), Some(-1));
         assert_eq!(small_integer(&[0x01, 0x00]), Some(256));
         let utc = Element {
