@@ -321,6 +321,7 @@ async fn serve_connection<S>(
         + Send
         + 'static,
 {
+    let mut failed = false;
     {
         let conn = builder
             .serve_connection_with_upgrades(TokioIo::new(io), TowerToHyperService::new(service));
@@ -328,7 +329,10 @@ async fn serve_connection<S>(
         let mut deadline: Option<Pin<Box<Sleep>>> = None;
         loop {
             let asked = tokio::select! {
-                _ = conn.as_mut() => break,
+                result = conn.as_mut() => {
+                    failed = result.is_err();
+                    break;
+                }
                 () = evict.notified(), if deadline.is_none() => true,
                 () = crate::shutdown::stopped(&mut stop), if deadline.is_none() => false,
                 () = async { if let Some(d) = deadline.as_mut() { d.as_mut().await } }, if deadline.is_some() => break,
@@ -345,6 +349,12 @@ async fn serve_connection<S>(
             }
         }
         registry.close(id);
+    }
+    // The connection is dropped: one cut off (a stalled write, a reset) may have held a large
+    // answer, freed just now on this thread. Give its pages back, or mimalloc keeps them until
+    // this thread allocates enough again (six never-reading clients held 1 GB).
+    if failed {
+        crate::allocator::give_back();
     }
 }
 
