@@ -3,23 +3,21 @@
 //! certificate's DER in base64, the private key as Go's key struct, and the first
 //! certificate parsed as `Leaf`. Each argument is PEM, or base64 of PEM or of DER.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use regorus::Value;
 
-use super::super::encoding::pem_decode;
-use super::super::private_keys::{PrivateKey, go_base64_error, go_struct, private_key};
+use super::super::private_keys::{PrivateKey, go_struct, private_key};
 use super::certificate;
 use super::go::{self, fields};
+use super::pem::{pem_blocks, pem_or_base64};
 
 pub(super) fn parse(cert_text: &str, key_text: &str) -> Result<Value, String> {
-    let cert_bytes = decoded(cert_text)?;
-    let key_bytes = decoded(key_text)?;
+    let cert_bytes = pem_or_base64(cert_text)?;
+    let key_bytes = pem_or_base64(key_text)?;
     let certs: Vec<Vec<u8>> = if cert_bytes.starts_with(b"-----BEGIN") {
-        pem_blocks(&cert_bytes)
+        pem_blocks(&String::from_utf8_lossy(&cert_bytes))
             .into_iter()
-            .filter(|(kind, _)| kind == "CERTIFICATE")
-            .map(|(_, der)| der)
+            .filter(|block| block.kind == "CERTIFICATE")
+            .map(|block| block.bytes)
             .collect()
     } else {
         vec![cert_bytes]
@@ -28,10 +26,10 @@ pub(super) fn parse(cert_text: &str, key_text: &str) -> Result<Value, String> {
         return Err("tls: failed to find \"CERTIFICATE\" PEM block in certificate input".into());
     }
     let key_der = if key_bytes.starts_with(b"-----BEGIN") {
-        pem_blocks(&key_bytes)
+        pem_blocks(&String::from_utf8_lossy(&key_bytes))
             .into_iter()
-            .find(|(kind, _)| kind == "PRIVATE KEY" || kind.ends_with(" PRIVATE KEY"))
-            .map(|(_, der)| der)
+            .find(|block| block.kind == "PRIVATE KEY" || block.kind.ends_with(" PRIVATE KEY"))
+            .map(|block| block.bytes)
             .ok_or(
                 "tls: failed to find PEM block with type ending in \"PRIVATE KEY\" in key input",
             )?
@@ -62,26 +60,6 @@ pub(super) fn parse(cert_text: &str, key_text: &str) -> Result<Value, String> {
         ("SignedCertificateTimestamps", Value::Null),
         ("SupportedSignatureAlgorithms", Value::Null),
     ]))
-}
-
-/// PEM as written, or base64 of it (or of DER), as OPA reads each argument.
-fn decoded(text: &str) -> Result<Vec<u8>, String> {
-    if text.starts_with("-----BEGIN") {
-        Ok(text.as_bytes().to_vec())
-    } else {
-        STANDARD.decode(text).map_err(go_base64_error)
-    }
-}
-
-fn pem_blocks(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
-    let text = String::from_utf8_lossy(bytes);
-    let mut rest: &str = &text;
-    let mut out = Vec::new();
-    while let Some((block, after)) = pem_decode(rest) {
-        out.push((block.kind, block.bytes));
-        rest = after;
-    }
-    out
 }
 
 /// `tls.X509KeyPair`'s check that the key is the certificate's.

@@ -15,6 +15,7 @@ mod go;
 mod keypair;
 mod name;
 mod options;
+mod pem;
 mod request;
 mod verify;
 
@@ -28,6 +29,7 @@ use super::Builtin;
 use super::args::{Outcome, finish, string};
 use super::encoding::pem_decode;
 use super::private_keys::go_base64_error;
+use pem::{pem_blocks, pem_or_base64};
 
 pub(super) const BUILTINS: &[Builtin] = &[
     Builtin {
@@ -148,20 +150,16 @@ fn certificates(text: &str) -> Result<Vec<Certificate>, String> {
 
 /// OPA's `getX509CertsFromString`: the DER of every certificate of the text, concatenated.
 fn certificates_der(text: &str) -> Result<Vec<u8>, String> {
-    if text.starts_with("-----BEGIN") {
-        return pem_certificates(text);
+    let bytes = pem_or_base64(text)?;
+    if bytes.starts_with(b"-----BEGIN") {
+        return pem_certificates(&String::from_utf8_lossy(&bytes));
     }
-    let decoded = STANDARD.decode(text).map_err(go_base64_error)?;
-    if decoded.starts_with(b"-----BEGIN") {
-        return pem_certificates(&String::from_utf8_lossy(&decoded));
-    }
-    Ok(decoded)
+    Ok(bytes)
 }
 
 fn pem_certificates(text: &str) -> Result<Vec<u8>, String> {
     let mut der = Vec::new();
-    let mut rest = text;
-    while let Some((block, after)) = pem_decode(rest) {
+    for block in pem_blocks(text) {
         if block.kind != "CERTIFICATE" {
             return Err(format!(
                 "PEM block type is '{}', expected CERTIFICATE",
@@ -169,7 +167,6 @@ fn pem_certificates(text: &str) -> Result<Vec<u8>, String> {
             ));
         }
         der.extend_from_slice(&block.bytes);
-        rest = after;
     }
     Ok(der)
 }
