@@ -20,7 +20,9 @@ pub fn parse(rel: &str, file_name: &str, content: &[u8]) -> Result<Value, Bundle
             message: e.to_string(),
         });
     }
-    value_json::parse_interned(content).map_err(|e| BundleError::Json {
+    // Loading happens off the request path; a large file takes every core for its moment.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    value_json::parse_interned_parallel(content, threads).map_err(|e| BundleError::Json {
         file: rel.to_string(),
         line: e.line,
         column: e.column,

@@ -3,11 +3,14 @@
 //!
 //! Owns: [`parse`] (JSON text to a [`regorus::Value`], integers of any size kept exact) and
 //! [`Exact`] (a value serialised with its big integers digit for digit, where regorus' own
-//! `Serialize` rounds them to f64).
+//! `Serialize` rounds them to f64), and [`parse_interned_parallel`] (a large data document
+//! on several threads).
 
+mod parallel;
 mod parse;
 mod share;
 mod write;
 
+pub use parallel::parse_interned_parallel;
 pub use parse::{MAX_DEPTH, ParseError, parse, parse_interned};
 pub use write::{Exact, exact};

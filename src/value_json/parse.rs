@@ -54,6 +54,72 @@ pub fn parse_interned(bytes: &[u8]) -> Result<Value, ParseError> {
     Parser::new(bytes, Some(Interner::default())).document()
 }
 
+/// As [`parse_interned`], with the container whose `{` or `[` is at `at` (and which ends just
+/// before `end`) already parsed into `value`.
+pub(super) fn parse_interned_with(
+    bytes: &[u8],
+    at: usize,
+    end: usize,
+    value: Value,
+) -> Result<Value, ParseError> {
+    let mut parser = Parser::new(bytes, Some(Interner::default()));
+    parser.splice = Some((at, end, value));
+    parser.document()
+}
+
+/// The members of an object (sorted by key, stably: a repeated key keeps its order), or the
+/// items of an array (each with a `null` key), written in `bytes[start..end]` (between commas
+/// of that container, or its brackets), which sits `depth` containers deep. For
+/// [`super::parallel`]: a run of members parsed and sorted on its own thread makes sorting
+/// them all one merge of sorted runs.
+pub(super) fn members_in(
+    bytes: &[u8],
+    start: usize,
+    end: usize,
+    depth: usize,
+    object: bool,
+) -> Result<Vec<(Value, Value)>, ParseError> {
+    let mut parser = Parser::new(bytes, Some(Interner::default()));
+    parser.pos = start;
+    parser.depth = depth;
+    let mut out = Vec::new();
+    loop {
+        parser.skip_whitespace();
+        let member = if object {
+            if parser.peek() != Some(b'"') {
+                return Err(parser.error("key must be a string"));
+            }
+            parser.pos += 1;
+            let key = parser.key()?;
+            parser.skip_whitespace();
+            if parser.peek() != Some(b':') {
+                return Err(parser.error("expected `:`"));
+            }
+            parser.pos += 1;
+            parser.skip_whitespace();
+            (key, parser.value()?)
+        } else {
+            (Value::Null, parser.value()?)
+        };
+        out.push(member);
+        parser.skip_whitespace();
+        if parser.pos >= end {
+            return if parser.pos == end {
+                if object {
+                    out.sort_by(|a, b| a.0.cmp(&b.0));
+                }
+                Ok(out)
+            } else {
+                Err(parser.error("a member crosses its chunk"))
+            };
+        }
+        if parser.peek() != Some(b',') {
+            return Err(parser.error("expected `,`"));
+        }
+        parser.pos += 1;
+    }
+}
+
 /// An object with more members than this is built by sorting them at once.
 const BULK_MEMBERS: usize = 32;
 
@@ -62,6 +128,9 @@ struct Parser<'a> {
     pos: usize,
     depth: usize,
     interner: Option<Interner>,
+    /// A container parsed already (by [`super::parallel`]): where its `{` or `[` is, the
+    /// position just after its closing bracket, and its value.
+    splice: Option<(usize, usize, Value)>,
     scratch: String,
     /// The items of the arrays being parsed, innermost last.
     items: Vec<Value>,
@@ -76,6 +145,7 @@ impl<'a> Parser<'a> {
             pos: 0,
             depth: 0,
             interner,
+            splice: None,
             scratch: String::new(),
             items: Vec::new(),
             members: Vec::new(),
@@ -119,6 +189,13 @@ impl<'a> Parser<'a> {
                     Some(interner) => interner.value(text),
                     None => text.into(),
                 }))
+            }
+            Some(b'{' | b'[') if self.splice.as_ref().is_some_and(|s| s.0 == self.pos) => {
+                let Some((_, end, value)) = self.splice.take() else {
+                    return Err(self.error("expected value"));
+                };
+                self.pos = end;
+                Ok(value)
             }
             Some(b'{') => self.nested(Self::object),
             Some(b'[') => self.nested(Self::array),
