@@ -106,6 +106,50 @@ test_x if x == 6
 }
 
 #[test]
+fn template_strings_load_everywhere_and_a_malformed_one_is_placed() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "p.rego",
+        "package p
+
+deny contains $\"user {input.user} may not {input.action}\" if input.action != \"view\"
+
+test_deny if deny == {\"user ann may not cancel\"} with input as {\"user\": \"ann\", \"action\": \"cancel\"}
+",
+    );
+    let path = dir.path().to_str().unwrap();
+    let (status, stdout, stderr) = run_cli(&["check", path]);
+    assert!(status.success(), "{stdout}{stderr}");
+    let (status, stdout, stderr) = run_cli(&["test", path]);
+    assert!(status.success(), "{stdout}{stderr}");
+    let input = dir.path().join("input.json");
+    std::fs::write(&input, r#"{"user": "bob", "action": "cancel"}"#).unwrap();
+    let (status, stdout, stderr) =
+        run_cli(&["eval", "-b", path, "-i", input.to_str().unwrap(), "p/deny"]);
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.contains("user bob may not cancel"), "{stdout}");
+
+    // `_` would give the expression several values: OPA's parser refuses it, at its place.
+    write(
+        dir.path(),
+        "q.rego",
+        "package q\n\nx := 1\ny := $\"ids: {input.ids[_]}\"\n",
+    );
+    let (status, stdout, _) = run_cli(&["check", path]);
+    assert_eq!(status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.starts_with(&format!(
+            "{path}/q.rego:4:14: rego_parse_error: var _ is undeclared"
+        )),
+        "{stdout}"
+    );
+    let (status, _, stderr) = run_cli(&["eval", "-b", path, "p/deny"]);
+    assert!(!status.success());
+    assert!(stderr.contains("q.rego:4:14: rego_parse_error"), "{stderr}");
+}
+
+#[test]
 fn check_strict_flags_unused_imports_and_variables() {
     let dir = tempfile::tempdir().unwrap();
     write(

@@ -18,9 +18,14 @@ const OPA_DECLARATIONS: &str = include_str!("opa_declarations.json");
 /// Keywords an `import future.keywords.*` may name (Rego v0 modules); in v1 they are keywords.
 const FUTURE_KEYWORDS: [&str; 4] = ["contains", "every", "if", "in"];
 
-/// Language features regorus parses: v1 syntax, and rule heads that are references
-/// (`a.b.c := 1`, `p[x].q := y`).
-const FEATURES: [&str; 3] = ["rego_v1", "rule_head_ref_string_prefixes", "rule_head_refs"];
+/// Language features authzd reads: v1 syntax, rule heads that are references (`a.b.c := 1`,
+/// `p[x].q := y`), and template strings (`$"user {input.user}"`, rewritten at load).
+const FEATURES: [&str; 4] = [
+    "rego_v1",
+    "rule_head_ref_string_prefixes",
+    "rule_head_refs",
+    "template_strings",
+];
 
 /// The operators and internal calls OPA's compiler rewrites syntax into (`x := 1` is
 /// `assign`, `x in xs` is `internal.member_2`, `print` is `internal.print`). A capabilities file

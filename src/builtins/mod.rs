@@ -26,6 +26,7 @@ mod regex;
 mod regorus_builtin;
 mod strings;
 mod template;
+mod template_string;
 mod units;
 mod uri;
 mod x509;
@@ -54,10 +55,11 @@ pub struct Builtin {
 
 /// Every extension builtin, family by family.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    let families: [&'static [Builtin]; 16] = [
+    let families: [&'static [Builtin]; 17] = [
         jwt::BUILTINS,
         crypto::BUILTINS,
         template::BUILTINS,
+        template_string::BUILTINS,
         arrays::BUILTINS,
         regex::BUILTINS,
         net::BUILTINS,

@@ -11,6 +11,7 @@ mod data;
 mod files;
 mod manifest;
 mod package;
+mod template_strings;
 
 pub mod sign;
 
@@ -23,6 +24,7 @@ use sha2::Digest;
 pub use files::{BundleFiles, MANIFEST_FILE, SIGNATURES_FILE, is_bundle_file};
 pub use manifest::Manifest;
 pub use package::{package_path, parse_ref};
+pub use template_strings::TemplateError;
 
 /// Default cap on a bundle's total (uncompressed) size.
 pub const DEFAULT_MAX_BUNDLE_BYTES: u64 = 128 << 20;
@@ -79,6 +81,8 @@ pub enum BundleError {
     DataConflict { file: String, path: String },
     #[error("{file}: not valid UTF-8 text")]
     NotUtf8 { file: String },
+    #[error("{file}:{error}")]
+    Template { file: String, error: TemplateError },
     #[error("bundle signature: {message}")]
     Signature { message: String },
 }
@@ -153,6 +157,7 @@ impl Bundle {
                 let text = String::from_utf8(content.clone())
                     .map_err(|_| BundleError::NotUtf8 { file: rel.clone() })?;
                 let package = package_path(rel, &text)?;
+                let text = regorus_text(rel, text)?;
                 if !manifest.covers(&package) {
                     return Err(BundleError::OutsideRoots {
                         file: rel.clone(),
@@ -190,6 +195,19 @@ impl Bundle {
             data,
             data_files,
         })
+    }
+}
+
+/// A module's text as regorus reads it: template strings (`$"..."`) become the
+/// `internal.template_string` calls OPA compiles them into, on the same lines.
+pub fn regorus_text(file: &str, text: String) -> Result<String, BundleError> {
+    match template_strings::rewrite(&text) {
+        Ok(Some(rewritten)) => Ok(rewritten),
+        Ok(None) => Ok(text),
+        Err(error) => Err(BundleError::Template {
+            file: file.to_string(),
+            error,
+        }),
     }
 }
 

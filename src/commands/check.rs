@@ -43,11 +43,10 @@ pub fn check(paths: &[std::path::PathBuf], strict: bool) -> Vec<Diagnostic> {
         if path.is_file() && path.extension().is_some_and(|e| e == "rego") {
             loose_files = true;
             match std::fs::read_to_string(path) {
-                Ok(text) => sources.push(SourceFile {
-                    id: path.display().to_string(),
-                    text,
-                    rego_v0: false,
-                }),
+                Ok(text) => match readable(path.display().to_string(), text, false) {
+                    Ok(source) => sources.push(source),
+                    Err(problem) => found.push(problem),
+                },
                 Err(e) => found.push(Diagnostic::unplaced(
                     path.display().to_string(),
                     e.to_string(),
@@ -92,6 +91,21 @@ pub fn check(paths: &[std::path::PathBuf], strict: bool) -> Vec<Diagnostic> {
     found
 }
 
+/// A module as the checks read it: its template strings rewritten as the load rewrites them,
+/// or the error that refuses it.
+fn readable(id: String, text: String, rego_v0: bool) -> Result<SourceFile, Diagnostic> {
+    match crate::bundle::regorus_text(&id, text) {
+        Ok(text) => Ok(SourceFile { id, text, rego_v0 }),
+        Err(BundleError::Template { error, .. }) => Err(Diagnostic {
+            file: id,
+            line: u32::try_from(error.line).unwrap_or(u32::MAX),
+            col: u32::try_from(error.column).unwrap_or(u32::MAX),
+            message: format!("rego_parse_error: {}", error.message),
+        }),
+        Err(other) => Err(Diagnostic::unplaced(id, other.to_string())),
+    }
+}
+
 /// The files of the bundle at `path`, its Rego sources, and what is wrong with its manifest
 /// and data files.
 fn read_bundle(path: &Path) -> Result<(BundleFiles, Vec<SourceFile>, Vec<Diagnostic>), Diagnostic> {
@@ -113,11 +127,10 @@ fn read_bundle(path: &Path) -> Result<(BundleFiles, Vec<SourceFile>, Vec<Diagnos
         }
         if name.ends_with(".rego") {
             match String::from_utf8(content.clone()) {
-                Ok(text) => sources.push(SourceFile {
-                    id: module_id(path, name),
-                    text,
-                    rego_v0: manifest.rego_v0,
-                }),
+                Ok(text) => match readable(module_id(path, name), text, manifest.rego_v0) {
+                    Ok(source) => sources.push(source),
+                    Err(problem) => problems.push(problem),
+                },
                 Err(_) => problems.push(Diagnostic::unplaced(
                     module_id(path, name),
                     "not valid UTF-8 text",

@@ -27,6 +27,8 @@ for c in spec["CASES"]:
             code = "eval_type_error" if "eval_type_error" in err.message else "eval_builtin_error"
             if c.get("strict"): case["want_error"] = code
             else: case["want_undefined"] = True
+        elif "eval_conflict_error" in err.message:
+            case["want_error"] = "eval_conflict_error"
         else:
             raise Exception(c["note"] + ": " + err.message)
     if "expect" in c:
