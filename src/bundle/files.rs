@@ -213,14 +213,27 @@ impl BundleFiles {
         builder.into_inner()?.finish()
     }
 
+    /// The SHA-256 of each file's content, by path: read once, used both to tell whether the
+    /// bundle changed ([`Self::content_hash_of`]) and which data files a reload may keep.
+    pub fn digests(&self) -> BTreeMap<String, [u8; 32]> {
+        self.files
+            .iter()
+            .map(|(path, content)| (path.clone(), Sha256::digest(content).into()))
+            .collect()
+    }
+
     /// A digest of every path and content, to tell whether a re-read bundle changed.
     pub fn content_hash(&self) -> [u8; 32] {
+        Self::content_hash_of(&self.digests())
+    }
+
+    /// [`Self::content_hash`] from the files' [`Self::digests`].
+    pub fn content_hash_of(digests: &BTreeMap<String, [u8; 32]>) -> [u8; 32] {
         let mut hasher = Sha256::new();
-        for (path, content) in &self.files {
+        for (path, digest) in digests {
             hasher.update((path.len() as u64).to_le_bytes());
             hasher.update(path.as_bytes());
-            hasher.update((content.len() as u64).to_le_bytes());
-            hasher.update(content);
+            hasher.update(digest);
         }
         hasher.finalize().into()
     }

@@ -122,16 +122,18 @@ impl Bundle {
     /// Assembles a bundle from its raw files: manifest first, then data and modules, each
     /// checked against the roots.
     pub fn from_files(name: &str, source: &Path, files: &BundleFiles) -> Result<Self, BundleError> {
-        Self::from_files_reusing(name, source, files, None)
+        Self::from_files_reusing(name, source, files, None, None)
     }
 
     /// [`Self::from_files`], taking the parsed document of every data file whose bytes are the
     /// same as in `previous` (the bundle's active version) instead of parsing it again.
+    /// `digests` are the files' ([`BundleFiles::digests`]) when the caller has them already.
     pub fn from_files_reusing(
         name: &str,
         source: &Path,
         files: &BundleFiles,
         previous: Option<&Bundle>,
+        digests: Option<&BTreeMap<String, [u8; 32]>>,
     ) -> Result<Self, BundleError> {
         let manifest = match files.files.get(MANIFEST_FILE) {
             Some(content) => Manifest::parse(MANIFEST_FILE, content)?,
@@ -173,7 +175,10 @@ impl Bundle {
                     rego_v0: manifest.rego_v0,
                 });
             } else if is_bundle_file(rel) {
-                let digest: [u8; 32] = sha2::Sha256::digest(content).into();
+                let digest: [u8; 32] = match digests.and_then(|d| d.get(rel)) {
+                    Some(digest) => *digest,
+                    None => sha2::Sha256::digest(content).into(),
+                };
                 let reused = previous
                     .and_then(|p| p.data_files.get(rel))
                     .filter(|(previous_digest, _)| *previous_digest == digest)

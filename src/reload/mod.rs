@@ -318,7 +318,9 @@ fn prepare(
     files: BundleFiles,
     force: bool,
 ) -> Result<Option<Prepared>, ActivationError> {
-    let hash = files.content_hash();
+    // Each file is hashed once: for the whole bundle's hash and for each data file's reuse.
+    let digests = files.digests();
+    let hash = BundleFiles::content_hash_of(&digests);
     if !force
         && state
             .active
@@ -339,7 +341,13 @@ fn prepare(
     // Data files whose bytes did not change keep their parsed documents: a reload of a large,
     // unchanged data file neither parses it nor holds it twice.
     let previous = state.active.get(name).map(|(b, _)| b.as_ref());
-    let bundle = Arc::new(Bundle::from_files_reusing(name, source, &files, previous)?);
+    let bundle = Arc::new(Bundle::from_files_reusing(
+        name,
+        source,
+        &files,
+        previous,
+        Some(&digests),
+    )?);
     // Compile the new bundle together with every other active one, in configured order.
     let candidate: Vec<Arc<Bundle>> = state
         .specs
