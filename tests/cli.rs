@@ -261,12 +261,18 @@ fn capabilities_is_an_opa_capabilities_file_for_what_authzd_evaluates() {
         "rego.metadata.chain",
         "crypto.x509.parse_keypair",
         "crypto.x509.parse_and_verify_certificates_with_options",
+        "rego.parse_module",
+        "internal.template_string",
     ] {
         assert!(names.iter().any(|n| n == name), "{name} missing");
     }
-    for absent in ["rego.parse_module", "http.send"] {
-        assert!(!names.iter().any(|n| n == absent), "{absent} listed");
-    }
+    assert!(
+        doc["features"]
+            .as_array()
+            .unwrap()
+            .contains(&"template_strings".into())
+    );
+    assert!(!names.iter().any(|n| n == "http.send"), "http.send listed");
 }
 
 #[test]

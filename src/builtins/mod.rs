@@ -21,6 +21,7 @@ mod graphql;
 mod json;
 mod net;
 mod numbers;
+mod parse_module;
 mod private_keys;
 mod regex;
 mod regorus_builtin;
@@ -55,7 +56,7 @@ pub struct Builtin {
 
 /// Every extension builtin, family by family.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    let families: [&'static [Builtin]; 17] = [
+    let families: [&'static [Builtin]; 18] = [
         jwt::BUILTINS,
         crypto::BUILTINS,
         template::BUILTINS,
@@ -73,6 +74,7 @@ pub fn all() -> impl Iterator<Item = &'static Builtin> {
         uri::BUILTINS,
         private_keys::BUILTINS,
         x509::BUILTINS,
+        parse_module::BUILTINS,
     ];
     families.into_iter().flatten()
 }

@@ -101,7 +101,7 @@ fn write_list<'v>(out: &mut String, items: impl Iterator<Item = &'v Value>) {
 
 /// OPA's order of values: null, booleans, numbers, strings, arrays, objects, sets (regorus
 /// puts sets before objects); the same kinds as regorus orders them.
-fn opa_order(a: &Value, b: &Value) -> Ordering {
+pub(super) fn opa_order(a: &Value, b: &Value) -> Ordering {
     let rank = |v: &Value| match v {
         Value::Null => 0,
         Value::Bool(_) => 1,
