@@ -145,6 +145,12 @@ fn evaluate_target(
                 rule: Some(rule.index),
             })
         }
+        Target::Namespace { segments } if !snapshot.is_package_prefix(&segments) => Ok(Decision {
+            result: rule_tree(snapshot, &segments, input, options)?,
+            evaluator: Evaluator::Interpreter,
+            document: Document::Namespace,
+            rule: None,
+        }),
         Target::Namespace { segments } => {
             let query = to_ref(&segments);
             let mut value = with_interpreter(snapshot, input, options, |engine| {
@@ -176,6 +182,64 @@ fn evaluate_target(
             document: Document::Data,
             rule: None,
         }),
+    }
+}
+
+/// The document at `segments` inside rules' ref heads (`data.t.w` of `w.a := 1` and
+/// `w.b.c := 2`), as OPA builds it: the data there, each rule below in its place (an undefined
+/// one left out, the objects on its way kept). regorus' query of such a path fails with `not a
+/// valid rule path`.
+fn rule_tree(
+    snapshot: &Snapshot,
+    segments: &[String],
+    input: &Value,
+    options: DecideOptions,
+) -> Result<Value, EvalError> {
+    let mut document = match walk(snapshot.data.clone(), segments) {
+        Value::Undefined => Value::new_object(),
+        data => data,
+    };
+    for rule in snapshot.rules() {
+        let Some(below) = rule.segments.strip_prefix(segments) else {
+            continue;
+        };
+        if rule.is_function || below.is_empty() {
+            continue;
+        }
+        let target = Target::Rule {
+            rule,
+            rest: Vec::new(),
+        };
+        let value = evaluate_target(snapshot, target, input, options)?.result;
+        place(&mut document, below, value);
+    }
+    Ok(document)
+}
+
+/// Puts `value` at `path` inside `document`, making the objects on the way; an undefined
+/// value only makes the way.
+fn place(document: &mut Value, path: &[String], value: Value) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut node = document;
+    for key in parents {
+        let Ok(map) = node.as_object_mut() else {
+            return;
+        };
+        let key = Value::from(key.as_str());
+        if !map.contains_key(&key) {
+            map.insert(key.clone(), Value::new_object());
+        }
+        match map.get_mut(&key) {
+            Some(child) => node = child,
+            None => return,
+        }
+    }
+    if value != Value::Undefined
+        && let Ok(map) = node.as_object_mut()
+    {
+        map.insert(Value::from(last.as_str()), value);
     }
 }
 

@@ -238,6 +238,9 @@ pub struct Snapshot {
     pub interpreter_rules: Vec<(String, String)>,
     /// Rules the fast-path self-check demoted to the interpreter (by rule index).
     demoted: Vec<AtomicBool>,
+    /// Every package's path and its ancestors. A namespace outside them lies inside rules'
+    /// ref heads (`w` of `w.a := 1`).
+    package_prefixes: HashSet<Vec<String>>,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -299,14 +302,25 @@ impl Snapshot {
         .map_err(|e| CompileError::Data {
             message: e.to_string(),
         })?;
-        Ok(Self::assemble(
+        let mut snapshot = Self::assemble(
             revisions,
             evaluators,
             data,
             options.limits,
             planned.rules,
             planned.fallbacks,
-        ))
+        );
+        snapshot.package_prefixes = bundles
+            .iter()
+            .flat_map(|b| b.modules.iter())
+            .flat_map(|m| (0..=m.package.len()).map(|end| m.package[..end].to_vec()))
+            .collect();
+        Ok(snapshot)
+    }
+
+    /// True for a package's path or an ancestor of one (`orders`, or `[]` for all of `data`).
+    pub fn is_package_prefix(&self, segments: &[String]) -> bool {
+        segments.is_empty() || self.package_prefixes.contains(segments)
     }
 
     fn assemble(
@@ -344,6 +358,7 @@ impl Snapshot {
             max_rule_depth,
             interpreter_rules,
             demoted: (0..rules_len).map(|_| AtomicBool::new(false)).collect(),
+            package_prefixes: HashSet::new(),
         }
     }
 
@@ -590,6 +605,25 @@ fn plan_rules(
     functions.extend(listed.default_functions.iter().cloned());
     paths.sort();
     paths.dedup();
+    // regorus also lists each ref head's prefix (`data.t.v` for `v.a := 1`) as a rule, which
+    // its own evaluation then refuses (`not a valid rule path`). Such a path is a document made
+    // of the rules below it (see `decide`), not a rule.
+    let own: HashSet<&String> = listed.entries.iter().chain(&listed.defaults).collect();
+    let segmented: Vec<Vec<String>> = paths
+        .iter()
+        .map(|p| parse_ref(p).unwrap_or_default())
+        .collect();
+    let prefixes: HashSet<&[String]> = segmented
+        .iter()
+        .flat_map(|s| (1..s.len()).map(move |end| &s[..end]))
+        .collect();
+    let kept: Vec<String> = paths
+        .iter()
+        .zip(&segmented)
+        .filter(|(path, segments)| own.contains(path) || !prefixes.contains(segments.as_slice()))
+        .map(|(path, _)| path.clone())
+        .collect();
+    let paths = kept;
     let documents: Vec<String> = paths
         .iter()
         .filter(|p| !functions.contains(*p))

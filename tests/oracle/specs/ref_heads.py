@@ -1,0 +1,17 @@
+HEADER = """Documents made of ref-head rules: a path above `v.a := 1` and `v.b.c := ...` is the object of
+the rules below it (regorus lists the prefix as a rule it then refuses to evaluate)."""
+MOD = 'q["a"] := 1\nw.a := 1 if false\nw.b.c := 2 if false\nv.a := 1\nv.b.c := input.x\np[k] := 1 if some k in ["m"]\nresult.allow := true if input.x > 1\nresult.reasons contains "small" if input.x < 10'
+def c(note, path, inp={"x": 5}):
+    return {"note": note, "rego": MOD, "input": inp, "path": path}
+CASES = [
+ c("a constant key in brackets, asked for its object", "t/q"),
+ c("a constant key in brackets, asked for another key", "t/q/b"),
+ c("rules below a prefix, one of them two levels down", "t/v"),
+ c("one level into a ref-head document", "t/v/b"),
+ c("undefined rules are left out, the objects on their way kept", "t/w"),
+ c("an object on the way to an undefined rule", "t/w/b"),
+ c("a key no rule defines", "t/v/zz"),
+ c("the decision object of OPA's documentation: allow and reasons", "t/result"),
+ c("the decision object with allow undefined", "t/result", {"x": 0}),
+ c("the package holds the ref-head documents", "t"),
+]
