@@ -20,6 +20,7 @@ pub mod routing;
 pub mod rule_graph;
 mod rvm_plan;
 mod splice;
+mod unchecked_values;
 pub mod with_builtins;
 
 use std::collections::{HashMap, HashSet};

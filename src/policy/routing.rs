@@ -94,6 +94,9 @@ fn unsafe_construct(
                 "{subject} has an `else` chain with a value that may be undefined (the RVM stops there, OPA goes on to the next `else`)"
             ));
         }
+        if let Some(reason) = facts.unchecked_value {
+            return Some(format!("{subject} {reason}"));
+        }
         if facts.walk {
             return Some(format!("{subject} calls walk"));
         }

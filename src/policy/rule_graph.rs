@@ -27,6 +27,9 @@ pub struct Facts {
     /// An `else` chain in which a value may be undefined (`x := input.a if c else := 1`): the
     /// RVM answers undefined where OPA goes on to the next `else`.
     pub else_value_may_be_undefined: bool,
+    /// A value the RVM would take as defined when it is not ([`super::unchecked_values`]):
+    /// why, after "it".
+    pub unchecked_value: Option<&'static str>,
     /// Ground prefixes (below `data`) of every reference into `data`.
     pub reads: Vec<Vec<String>>,
     /// Indexes into `data` documents by something other than a string literal.
@@ -263,6 +266,7 @@ impl Facts {
         self.walk |= other.walk;
         self.dynamic_ref_head |= other.dynamic_ref_head;
         self.else_value_may_be_undefined |= other.else_value_may_be_undefined;
+        self.unchecked_value = self.unchecked_value.or(other.unchecked_value);
         self.reads.extend(other.reads);
         self.data_indexes.extend(other.data_indexes);
     }
@@ -436,7 +440,10 @@ fn locals(rule: &Rule) -> BTreeSet<String> {
 
 /// The facts of one rule definition.
 fn facts(rule: &Rule, scope: &Scope<'_>) -> Facts {
-    let mut facts = Facts::default();
+    let mut facts = Facts {
+        unchecked_value: super::unchecked_values::find(rule),
+        ..Facts::default()
+    };
     match rule {
         Rule::Default { args, .. } => facts.default_function = !args.is_empty(),
         Rule::Spec { head, bodies, .. } => {

@@ -16,6 +16,8 @@ for c in spec["CASES"]:
     case["path"] = path
     if c.get("strict"): case["strict"] = True
     if c.get("overrides"): case["overrides"] = True
+    if c.get("want_rvm"): case["want_rvm"] = True
+    if c.get("want_interpreter"): case["want_interpreter"] = True
     try:
         v = e.eval_document(path.replace("/", "."), c.get("input"))
         case["want_result"] = v
