@@ -30,6 +30,7 @@ mod template;
 mod template_string;
 mod units;
 mod uri;
+mod uuid;
 mod x509;
 
 use std::cell::Cell;
@@ -56,7 +57,7 @@ pub struct Builtin {
 
 /// Every extension builtin, family by family.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    let families: [&'static [Builtin]; 18] = [
+    let families: [&'static [Builtin]; 19] = [
         jwt::BUILTINS,
         crypto::BUILTINS,
         template::BUILTINS,
@@ -75,6 +76,7 @@ pub fn all() -> impl Iterator<Item = &'static Builtin> {
         private_keys::BUILTINS,
         x509::BUILTINS,
         parse_module::BUILTINS,
+        uuid::BUILTINS,
     ];
     families.into_iter().flatten()
 }
