@@ -83,15 +83,7 @@ pub fn edits(module: &Module, source: &str) -> Vec<Edit> {
 /// Anything but a variable or a scalar literal may be undefined (a reference, a call,
 /// arithmetic on them, a collection holding one).
 fn can_be_undefined(expr: &Expr) -> bool {
-    !matches!(
-        expr,
-        Expr::Var { .. }
-            | Expr::String { .. }
-            | Expr::RawString { .. }
-            | Expr::Number { .. }
-            | Expr::Bool { .. }
-            | Expr::Null { .. }
-    )
+    !matches!(expr, Expr::Var { .. }) && !super::rego_ast::is_scalar_literal(expr)
 }
 
 fn rewrite(body: &RuleBody, moved: &[(&Expr, &str)], source: &str) -> Vec<Edit> {

@@ -10,6 +10,18 @@
 use regorus::Value;
 use regorus::unstable::{Expr, Literal, LiteralStmt, Query, Rule, RuleHead, Span};
 
+/// A string, number, boolean or null written as such: an expression that is always defined.
+pub fn is_scalar_literal(expr: &Expr) -> bool {
+    matches!(
+        expr,
+        Expr::String { .. }
+            | Expr::RawString { .. }
+            | Expr::Number { .. }
+            | Expr::Bool { .. }
+            | Expr::Null { .. }
+    )
+}
+
 /// What the visitor wants after seeing an expression.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Descend {

@@ -507,11 +507,7 @@ fn tested_by(value: &Expr, query: &Query) -> bool {
 /// A literal, or an array, set or object of literals.
 fn is_constant(expr: &Expr) -> bool {
     match expr {
-        Expr::String { .. }
-        | Expr::RawString { .. }
-        | Expr::Number { .. }
-        | Expr::Bool { .. }
-        | Expr::Null { .. } => true,
+        e if super::rego_ast::is_scalar_literal(e) => true,
         Expr::Array { items, .. } | Expr::Set { items, .. } => items.iter().all(|i| is_constant(i)),
         Expr::Object { fields, .. } => fields
             .iter()

@@ -170,18 +170,14 @@ fn element(expr: &Expr) -> Option<&'static str> {
 /// own binding is checked where it is made, and this read is what checks it.
 fn may_be_undefined(expr: &Expr) -> bool {
     let operand = |e: &Expr| !matches!(e, Expr::Var { .. }) && may_be_undefined(e);
+    if super::rego_ast::is_scalar_literal(expr) {
+        return false;
+    }
     match expr {
         Expr::ArithExpr { lhs, rhs, .. }
         | Expr::BoolExpr { lhs, rhs, .. }
         | Expr::BinExpr { lhs, rhs, .. } => operand(lhs) || operand(rhs),
-        Expr::String { .. }
-        | Expr::RawString { .. }
-        | Expr::Number { .. }
-        | Expr::Bool { .. }
-        | Expr::Null { .. }
-        | Expr::ArrayCompr { .. }
-        | Expr::SetCompr { .. }
-        | Expr::ObjectCompr { .. } => false,
+        Expr::ArrayCompr { .. } | Expr::SetCompr { .. } | Expr::ObjectCompr { .. } => false,
         Expr::Array { items, .. } | Expr::Set { items, .. } => {
             items.iter().any(|i| may_be_undefined(i))
         }
