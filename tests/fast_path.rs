@@ -164,8 +164,18 @@ fn every_rule_of_the_example_bundle_says_where_it_runs() {
             );
             continue;
         }
-        // Every rule the services ask runs on the fast path.
+        let reason = placement["reason"].as_str().unwrap_or("");
+        if evaluator == "interpreter" && reason.contains("sprintf") && !rule.ends_with(".allow") {
+            // The reasons' messages call sprintf, which authzd answers as OPA does (Go's fmt),
+            // so the documents that hold them run on the interpreter; no `allow` reaches them.
+            continue;
+        }
+        // Every other rule the services ask, every `allow` among them, runs on the fast path.
         assert_eq!(evaluator, "rvm", "{rule}: {placement}");
+    }
+    for service in ["orders", "payment", "inventory"] {
+        let allow = &rules[&format!("data.{service}.allow")];
+        assert_eq!(allow["evaluator"], "rvm", "{service}: {allow}");
     }
     let text = metrics(&d);
     let on_rvm = metric(

@@ -25,6 +25,7 @@ mod parse_module;
 mod private_keys;
 mod regex;
 mod regorus_builtin;
+mod sprintf;
 mod strings;
 mod template;
 mod template_string;
@@ -57,7 +58,7 @@ pub struct Builtin {
 
 /// Every extension builtin, family by family.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    let families: [&'static [Builtin]; 19] = [
+    let families: [&'static [Builtin]; 20] = [
         jwt::BUILTINS,
         crypto::BUILTINS,
         template::BUILTINS,
@@ -77,6 +78,7 @@ pub fn all() -> impl Iterator<Item = &'static Builtin> {
         x509::BUILTINS,
         parse_module::BUILTINS,
         uuid::BUILTINS,
+        sprintf::BUILTINS,
     ];
     families.into_iter().flatten()
 }

@@ -50,7 +50,7 @@ fn template_string(args: Vec<Value>) -> anyhow::Result<Value> {
 }
 
 /// `value` as OPA's `Term.String()` writes it.
-fn write_term(out: &mut String, value: &Value) {
+pub(super) fn write_term(out: &mut String, value: &Value) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
