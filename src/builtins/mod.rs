@@ -47,6 +47,7 @@ mod jwt;
 mod keys;
 
 pub use jwt::{Signatures, TokenKeys, verify_signatures};
+pub use template_string::rego_text;
 
 /// One extension builtin: its Rego name, its arity and its implementation.
 #[derive(Clone, Copy)]

@@ -114,35 +114,15 @@ impl Converter {
         obj(members)
     }
 
-    /// `package a.b` as `[var data, "a", "b"]`.
+    /// `package a.b` as `[var data, "a", "b"]`: the package's first name, a var in its ref,
+    /// is a string in OPA's path.
     fn package_path(&mut self, refr: &Expr) -> Value {
         let mut items = vec![var("data")];
-        if let Some(Value::Array(parts)) = self
-            .term(refr)
-            .as_object()
-            .ok()
-            .and_then(|o| o.get(&Value::from("value")).cloned())
-        {
-            for part in parts.iter() {
-                // The package's first name is a var in the ref; OPA writes it as a string.
-                let is_var = part
-                    .as_object()
-                    .ok()
-                    .and_then(|o| o.get(&Value::from("type")).cloned())
-                    == Some(Value::from("var"));
-                if is_var {
-                    let name = part
-                        .as_object()
-                        .ok()
-                        .and_then(|o| o.get(&Value::from("value")).cloned())
-                        .unwrap_or(Value::Null);
-                    items.push(term("string", name));
-                } else {
-                    items.push(part.clone());
-                }
+        for part in self.ref_items(refr) {
+            match field(&part, "value") {
+                Some(name) if is_term_of(&part, "var") => items.push(term("string", name)),
+                _ => items.push(part),
             }
-        } else if let Expr::Var { value, .. } = refr {
-            items.push(term("string", value.clone()));
         }
         list(items)
     }
@@ -395,8 +375,7 @@ impl Converter {
         let (name, operands): (&str, Vec<&Expr>) = match expr {
             Expr::Call { fcn, params, .. } => {
                 let mut parts = vec![self.term(fcn)];
-                if !matches!(parts[0].as_object().ok().and_then(|o| o.get(&Value::from("type")).cloned()), Some(ref t) if *t == Value::from("ref"))
-                {
+                if !is_term_of(&parts[0], "ref") {
                     parts[0] = term("ref", list(vec![parts[0].clone()]));
                 }
                 parts.extend(params.iter().map(|p| self.term(p)));
@@ -580,12 +559,8 @@ impl Converter {
             other => {
                 let head = self.term(other);
                 // A ref on a ref (`f(x).y` is a call head): keep its items flat.
-                match head.as_object().ok().and_then(|o| {
-                    (o.get(&Value::from("type")) == Some(&Value::from("ref")))
-                        .then(|| o.get(&Value::from("value")).cloned())
-                        .flatten()
-                }) {
-                    Some(Value::Array(items)) => items.to_vec(),
+                match field(&head, "value") {
+                    Some(Value::Array(items)) if is_term_of(&head, "ref") => items.to_vec(),
                     _ => vec![head],
                 }
             }
@@ -613,16 +588,17 @@ fn true_body() -> Value {
     ])])
 }
 
+/// A member of a term (`"type"`, `"value"`) this module built.
+fn field(t: &Value, name: &str) -> Option<Value> {
+    t.as_object().ok()?.get(&Value::from(name)).cloned()
+}
+
 fn is_term_of(t: &Value, kind: &str) -> bool {
-    t.as_object()
-        .ok()
-        .and_then(|o| o.get(&Value::from("type")).cloned())
-        == Some(Value::from(kind))
+    field(t, "type") == Some(Value::from(kind))
 }
 
 fn term_text(t: &Value) -> Option<String> {
-    let value = t.as_object().ok()?.get(&Value::from("value"))?.clone();
-    value.as_string().ok().map(|s| s.to_string())
+    field(t, "value")?.as_string().ok().map(|s| s.to_string())
 }
 
 /// A literal term's value, for ordering set members and object keys as OPA does; a

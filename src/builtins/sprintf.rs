@@ -36,7 +36,7 @@ fn sprintf(args: Vec<Value>) -> anyhow::Result<Value> {
 #[derive(Debug, Clone)]
 enum Operand {
     Int(i64),
-    /// The decimal digits (with a `-`) of an integer beyond 64 bits.
+    /// An integer beyond 64 bits.
     Big(num_bigint::BigInt),
     Float(f64),
     Str(String),

@@ -42,14 +42,21 @@ fn template_string(args: Vec<Value>) -> anyhow::Result<Value> {
             Value::Number(_) | Value::Bool(_) | Value::Null => write_term(&mut out, part),
             other => anyhow::bail!(
                 "internal.template_string: illegal argument type: {}",
-                kind(other)
+                super::args::type_name(other)
             ),
         }
     }
     Ok(Value::from(out))
 }
 
-/// `value` as OPA's `Term.String()` writes it.
+/// `value` as OPA's `Term.String()` writes it (`[1, "a"]`, `{"k": "v"}`, `{1, 2}`, `set()`).
+pub fn rego_text(value: &Value) -> String {
+    let mut out = String::new();
+    write_term(&mut out, value);
+    out
+}
+
+/// [`rego_text`], appended to `out`.
 pub(super) fn write_term(out: &mut String, value: &Value) {
     match value {
         Value::Null => out.push_str("null"),
@@ -155,19 +162,6 @@ fn list_order<'v>(
                 }
             }
         }
-    }
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-        Value::String(_) => "string",
-        Value::Set(_) => "set",
-        Value::Number(_) => "number",
-        Value::Bool(_) => "boolean",
-        Value::Null => "null",
-        Value::Undefined => "undefined",
     }
 }
 

@@ -222,12 +222,8 @@ impl BundleFiles {
             .collect()
     }
 
-    /// A digest of every path and content, to tell whether a re-read bundle changed.
-    pub fn content_hash(&self) -> [u8; 32] {
-        Self::content_hash_of(&self.digests())
-    }
-
-    /// [`Self::content_hash`] from the files' [`Self::digests`].
+    /// A digest of every path and content, from the files' [`Self::digests`], to tell whether
+    /// a re-read bundle changed.
     pub fn content_hash_of(digests: &BTreeMap<String, [u8; 32]>) -> [u8; 32] {
         let mut hasher = Sha256::new();
         for (path, digest) in digests {

@@ -174,29 +174,7 @@ fn probe_value(
 /// A value as Rego writes it (a set is `{"a", "b"}`, not JSON's array), so it reads like the
 /// statement it is compared in.
 fn rego_text(value: &Value) -> String {
-    let json = |v: &Value| serde_json::to_string(v).unwrap_or_else(|_| v.to_string());
-    match value {
-        Value::Set(members) => {
-            let items: Vec<String> = members.iter().map(rego_text).collect();
-            if items.is_empty() {
-                "set()".into()
-            } else {
-                format!("{{{}}}", items.join(", "))
-            }
-        }
-        Value::Array(items) => {
-            let items: Vec<String> = items.iter().map(rego_text).collect();
-            format!("[{}]", items.join(", "))
-        }
-        Value::Object(fields) => {
-            let fields: Vec<String> = fields
-                .iter()
-                .map(|(k, v)| format!("{}: {}", rego_text(k), rego_text(v)))
-                .collect();
-            format!("{{{}}}", fields.join(", "))
-        }
-        other => json(other),
-    }
+    crate::builtins::rego_text(value)
 }
 
 #[cfg(test)]
