@@ -163,6 +163,15 @@ fn evaluate_target(
                     .map(|e| e.value)
                     .unwrap_or(Value::Undefined))
             })?;
+            if value == Value::Undefined {
+                // A package of functions only (or of none) is `{}` in OPA; regorus' query of
+                // it is undefined.
+                value = match walk(snapshot.data.clone(), &segments) {
+                    Value::Undefined => Value::new_object(),
+                    data => data,
+                };
+            }
+            make_ways(snapshot, &segments, &mut value);
             if segments.is_empty() {
                 // Like OPA, the whole-`data` document hides the `system` namespace.
                 if let Ok(map) = value.as_object_mut() {
@@ -203,7 +212,11 @@ fn rule_tree(
         let Some(below) = rule.segments.strip_prefix(segments) else {
             continue;
         };
-        if rule.is_function || below.is_empty() {
+        if below.is_empty() {
+            continue;
+        }
+        if rule.is_function {
+            place(&mut document, below, Value::Undefined);
             continue;
         }
         let target = Target::Rule {
@@ -214,6 +227,17 @@ fn rule_tree(
         place(&mut document, below, value);
     }
     Ok(document)
+}
+
+/// Makes the objects on the way to every rule and function below `segments`, as OPA's
+/// package document has them (`{"a": {"b": {}}}` for a function `a.b.f(x)`); regorus leaves
+/// out the way to a function, and a package of functions altogether.
+fn make_ways(snapshot: &Snapshot, segments: &[String], document: &mut Value) {
+    for rule in snapshot.rules() {
+        if let Some(below) = rule.segments.strip_prefix(segments) {
+            place(document, below, Value::Undefined);
+        }
+    }
 }
 
 /// Puts `value` at `path` inside `document`, making the objects on the way; an undefined

@@ -460,7 +460,9 @@ impl Snapshot {
                 };
             }
         }
-        if segments.len() < self.max_rule_depth && self.namespaces.contains(&segments) {
+        if (segments.len() < self.max_rule_depth && self.namespaces.contains(&segments))
+            || self.package_prefixes.contains(&segments)
+        {
             Target::Namespace { segments }
         } else {
             Target::Data { segments }

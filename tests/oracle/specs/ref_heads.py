@@ -14,4 +14,8 @@ CASES = [
  c("the decision object of OPA's documentation: allow and reasons", "t/result"),
  c("the decision object with allow undefined", "t/result", {"x": 0}),
  c("the package holds the ref-head documents", "t"),
+ {"note": "a package of functions only is an empty object", "rego": "f(x) := 1\ndefault g(_) := 100", "path": "t"},
+ {"note": "a package with no rules is an empty object", "rego": "import rego.v1", "path": "t"},
+ {"note": "a function below a ref head makes the objects on its way", "rego": "default p.q.r.f(x) := 100", "path": "t"},
+ {"note": "a function inside a ref-head document", "rego": "result.a.f(x) := 1\nresult.b := 2", "path": "t/result"},
 ]
