@@ -10,6 +10,7 @@
 pub mod calls;
 mod demotions;
 mod evaluators;
+mod loopless_comprehensions;
 pub mod metadata;
 pub mod negation;
 pub mod nesting;

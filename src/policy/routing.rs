@@ -94,7 +94,7 @@ fn unsafe_construct(
                 "{subject} has an `else` chain with a value that may be undefined (the RVM stops there, OPA goes on to the next `else`)"
             ));
         }
-        if let Some(reason) = facts.unchecked_value {
+        if let Some(reason) = facts.rvm_wrong_answer {
             return Some(format!("{subject} {reason}"));
         }
         if facts.walk {

@@ -27,9 +27,10 @@ pub struct Facts {
     /// An `else` chain in which a value may be undefined (`x := input.a if c else := 1`): the
     /// RVM answers undefined where OPA goes on to the next `else`.
     pub else_value_may_be_undefined: bool,
-    /// A value the RVM would take as defined when it is not ([`super::unchecked_values`]):
-    /// why, after "it".
-    pub unchecked_value: Option<&'static str>,
+    /// A shape the RVM answers differently from OPA, found in the rule's text: a value it
+    /// takes as defined when it is not ([`super::unchecked_values`]), an iteration it drops
+    /// ([`super::loopless_comprehensions`]). Why, after "it".
+    pub rvm_wrong_answer: Option<&'static str>,
     /// Ground prefixes (below `data`) of every reference into `data`.
     pub reads: Vec<Vec<String>>,
     /// Indexes into `data` documents by something other than a string literal.
@@ -266,7 +267,7 @@ impl Facts {
         self.walk |= other.walk;
         self.dynamic_ref_head |= other.dynamic_ref_head;
         self.else_value_may_be_undefined |= other.else_value_may_be_undefined;
-        self.unchecked_value = self.unchecked_value.or(other.unchecked_value);
+        self.rvm_wrong_answer = self.rvm_wrong_answer.or(other.rvm_wrong_answer);
         self.reads.extend(other.reads);
         self.data_indexes.extend(other.data_indexes);
     }
@@ -441,7 +442,8 @@ fn locals(rule: &Rule) -> BTreeSet<String> {
 /// The facts of one rule definition.
 fn facts(rule: &Rule, scope: &Scope<'_>) -> Facts {
     let mut facts = Facts {
-        unchecked_value: super::unchecked_values::find(rule),
+        rvm_wrong_answer: super::unchecked_values::find(rule)
+            .or_else(|| super::loopless_comprehensions::find(rule)),
         ..Facts::default()
     };
     match rule {
