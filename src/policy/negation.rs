@@ -55,8 +55,7 @@ pub fn for_each_negation(rule: &Rule, f: &mut dyn FnMut(&LiteralStmt, &Expr)) {
 
 /// `_ = ARG; ` before the statement for each guard; braces around a braceless body.
 fn push_guards(stmt: &LiteralStmt, guards: &[&Expr], source: &str, edits: &mut Vec<Edit>) {
-    let start = stmt.span.start as usize;
-    let end = stmt.span.end as usize;
+    let (start, end) = super::splice::statement_range(source, &stmt.span);
     let mut text: String = guards
         .iter()
         .map(|g| format!("_ = {}; ", g.span().text()))
@@ -227,6 +226,11 @@ mod tests {
         );
         assert_eq!(
             rewrite("package t\nd if { not upper(input.x) == \"A\" }\n"),
+            "package t\nd if { _ = upper(input.x); not upper(input.x) == \"A\" }\n"
+        );
+        // The closing brace goes after a string the statement ends with, not inside it.
+        assert_eq!(
+            rewrite("package t\nd if not upper(input.x) == \"A\"\n"),
             "package t\nd if { _ = upper(input.x); not upper(input.x) == \"A\" }\n"
         );
     }

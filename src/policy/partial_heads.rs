@@ -93,8 +93,8 @@ fn rewrite(body: &RuleBody, moved: &[(&Expr, &str)], source: &str) -> Vec<Edit> 
     let (Some(first), Some(last)) = (body.query.stmts.first(), body.query.stmts.last()) else {
         return Vec::new();
     };
-    let start = first.span.start as usize;
-    let end = last.span.end as usize;
+    let (start, _) = super::splice::statement_range(source, &first.span);
+    let (_, end) = super::splice::statement_range(source, &last.span);
     let braceless = !source.get(..start).unwrap_or("").trim_end().ends_with('{');
     let mut edits: Vec<Edit> = moved
         .iter()
@@ -165,6 +165,26 @@ mod tests {
         ] {
             assert!(!may_apply(source), "{source}");
         }
+    }
+
+    #[test]
+    fn a_body_that_ends_in_a_string_gets_the_assignment_after_it() {
+        assert_eq!(
+            rewritten("package t\np[k] := v.x if { some k, v in input; v.y == \"bar\" }\n")
+                .unwrap(),
+            "package t\np[k] := __authzd_value if { some k, v in input; v.y == \"bar\"; __authzd_value := v.x }\n"
+        );
+        assert_eq!(
+            rewritten("package t\np contains input.y.z if input.x == `a`\n").unwrap(),
+            "package t\np contains __authzd_value if { input.x == `a`; __authzd_value := input.y.z }\n"
+        );
+        assert_eq!(
+            rewritten(
+                "package t\np contains [k, v] if { some k, v in input with input.foo as \"bar\" }\n"
+            )
+            .unwrap(),
+            "package t\np contains __authzd_value if { some k, v in input with input.foo as \"bar\"; __authzd_value := [k, v] }\n"
+        );
     }
 
     #[test]

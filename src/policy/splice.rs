@@ -21,6 +21,23 @@ impl Edit {
     }
 }
 
+/// The byte range of a statement's `span` in `source`, widened over the quotes of a string it
+/// starts or ends with: regorus' span of `v == "bar"` ends before the closing quote, and an
+/// insertion there would land inside the string. Nothing else can stand right before or after
+/// a statement, so a quote there is the statement's own.
+pub fn statement_range(source: &str, span: &regorus::unstable::Span) -> (usize, usize) {
+    let is_quote = |at: usize| matches!(source.as_bytes().get(at), Some(b'"' | b'`'));
+    let mut start = span.start as usize;
+    let mut end = span.end as usize;
+    if start > 0 && is_quote(start - 1) {
+        start -= 1;
+    }
+    if is_quote(end) {
+        end += 1;
+    }
+    (start, end)
+}
+
 /// `source` with `edits` applied, or `None` when there are none or they cannot all apply.
 /// Edits at the same place apply in the order given.
 pub fn apply(source: &str, mut edits: Vec<Edit>) -> Option<String> {
