@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 const OPA_DECLARATIONS: &str = include_str!("opa_declarations.json");
 
 /// Keywords an `import future.keywords.*` may name (Rego v0 modules); in v1 they are keywords.
-const FUTURE_KEYWORDS: [&str; 4] = ["contains", "every", "if", "in"];
+const FUTURE_KEYWORDS: [&str; 5] = ["contains", "every", "if", "in", "not"];
 
 /// Language features authzd reads: v1 syntax, rule heads that are references (`a.b.c := 1`,
 /// `p[x].q := y`), and template strings (`$"user {input.user}"`, rewritten at load).

@@ -10,7 +10,9 @@ mod canonical;
 mod data;
 mod files;
 mod manifest;
+mod not_bodies;
 mod package;
+mod syntax_error;
 mod template_strings;
 
 pub mod sign;
@@ -23,8 +25,9 @@ use sha2::Digest;
 
 pub use files::{BundleFiles, MANIFEST_FILE, SIGNATURES_FILE, is_bundle_file};
 pub use manifest::Manifest;
+pub use not_bodies::imports_future_not;
 pub use package::{package_path, parse_ref};
-pub use template_strings::TemplateError;
+pub use syntax_error::SyntaxError;
 
 /// Default cap on a bundle's total (uncompressed) size.
 pub const DEFAULT_MAX_BUNDLE_BYTES: u64 = 128 << 20;
@@ -82,7 +85,7 @@ pub enum BundleError {
     #[error("{file}: not valid UTF-8 text")]
     NotUtf8 { file: String },
     #[error("{file}:{error}")]
-    Template { file: String, error: TemplateError },
+    Syntax { file: String, error: SyntaxError },
     #[error("bundle signature: {message}")]
     Signature { message: String },
 }
@@ -204,12 +207,23 @@ impl Bundle {
 }
 
 /// A module's text as regorus reads it: template strings (`$"..."`) become the
-/// `internal.template_string` calls OPA compiles them into, on the same lines.
+/// `internal.template_string` calls OPA compiles them into, and negated bodies
+/// (`not { ... }`, with `future.keywords.not`) comprehensions, on the same lines.
 pub fn regorus_text(file: &str, text: String) -> Result<String, BundleError> {
-    match template_strings::rewrite(&text) {
+    let text = match template_strings::rewrite(&text) {
+        Ok(Some(rewritten)) => rewritten,
+        Ok(None) => text,
+        Err(error) => {
+            return Err(BundleError::Syntax {
+                file: file.to_string(),
+                error,
+            });
+        }
+    };
+    match not_bodies::rewrite(&text) {
         Ok(Some(rewritten)) => Ok(rewritten),
         Ok(None) => Ok(text),
-        Err(error) => Err(BundleError::Template {
+        Err(error) => Err(BundleError::Syntax {
             file: file.to_string(),
             error,
         }),

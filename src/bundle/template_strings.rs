@@ -10,32 +10,14 @@
 //! original, so line numbers stay those of the file; only columns after a template on its line
 //! move. A malformed template is an error with OPA's message, line and column.
 
-use std::fmt;
+use super::syntax_error::SyntaxError;
 
 /// How deep template strings may nest inside each other's expressions.
 const MAX_DEPTH: usize = 16;
 
-/// A template string OPA's parser would refuse.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TemplateError {
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-}
-
-impl fmt::Display for TemplateError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}: rego_parse_error: {}",
-            self.line, self.column, self.message
-        )
-    }
-}
-
 /// `source` with every template string replaced by its `internal.template_string` call, or
 /// `None` when it has none.
-pub fn rewrite(source: &str) -> Result<Option<String>, TemplateError> {
+pub fn rewrite(source: &str) -> Result<Option<String>, SyntaxError> {
     // Cheap test first: nearly every module has no `$` at all.
     if !source.contains("$\"") && !source.contains("$`") {
         return Ok(None);
@@ -70,7 +52,7 @@ struct Scanner<'a> {
 impl Scanner<'_> {
     /// Copies code from `pos`, rewriting the template strings in it. In an expression, stops
     /// at (and consumes) the `}` that closes it.
-    fn code(&mut self, context: Context, depth: usize) -> Result<String, TemplateError> {
+    fn code(&mut self, context: Context, depth: usize) -> Result<String, SyntaxError> {
         let mut out = String::new();
         let mut open = 0usize;
         let mut copied_from = self.pos;
@@ -117,7 +99,7 @@ impl Scanner<'_> {
     }
 
     /// Reads the template string at `pos` (`$"` or `` $` ``) and returns its call.
-    fn template(&mut self, depth: usize) -> Result<String, TemplateError> {
+    fn template(&mut self, depth: usize) -> Result<String, SyntaxError> {
         self.found = true;
         let start = self.pos;
         let raw = self.src.get(start + 1) == Some(&b'`');
@@ -187,7 +169,7 @@ impl Scanner<'_> {
         }
     }
 
-    fn skip_string(&mut self) -> Result<(), TemplateError> {
+    fn skip_string(&mut self) -> Result<(), SyntaxError> {
         let start = self.pos;
         self.pos += 1;
         while let Some(&byte) = self.src.get(self.pos) {
@@ -204,7 +186,7 @@ impl Scanner<'_> {
         Err(self.error(start, "non-terminated string"))
     }
 
-    fn skip_raw(&mut self) -> Result<(), TemplateError> {
+    fn skip_raw(&mut self) -> Result<(), SyntaxError> {
         let start = self.pos;
         self.pos += 1;
         while let Some(&byte) = self.src.get(self.pos) {
@@ -216,17 +198,9 @@ impl Scanner<'_> {
         Err(self.error(start, "non-terminated raw string"))
     }
 
-    /// An error at byte `at`, with its 1-based line and column (in characters).
-    fn error(&self, at: usize, message: &str) -> TemplateError {
-        let before = self.source.get(..at.min(self.source.len())).unwrap_or("");
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
-        TemplateError {
-            line,
-            column,
-            message: message.to_string(),
-        }
+    /// An error at byte `at`.
+    fn error(&self, at: usize, message: &str) -> SyntaxError {
+        SyntaxError::at(self.source, at, message)
     }
 }
 

@@ -96,7 +96,7 @@ pub fn check(paths: &[std::path::PathBuf], strict: bool) -> Vec<Diagnostic> {
 fn readable(id: String, text: String, rego_v0: bool) -> Result<SourceFile, Diagnostic> {
     match crate::bundle::regorus_text(&id, text) {
         Ok(text) => Ok(SourceFile { id, text, rego_v0 }),
-        Err(BundleError::Template { error, .. }) => Err(Diagnostic {
+        Err(BundleError::Syntax { error, .. }) => Err(Diagnostic {
             file: id,
             line: u32::try_from(error.line).unwrap_or(u32::MAX),
             col: u32::try_from(error.column).unwrap_or(u32::MAX),

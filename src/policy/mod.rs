@@ -502,7 +502,13 @@ fn rewritten_text(id: &str, text: &str, rego_v0: bool, options: CompileOptions) 
         module = reparsed;
     }
     if others {
-        let mut edits = negation::edits(&module, &text);
+        // With `future.keywords.not`, OPA leaves a negated call's arguments inside the `not`,
+        // as regorus does.
+        let mut edits = if crate::bundle::imports_future_not(&text) {
+            Vec::new()
+        } else {
+            negation::edits(&module, &text)
+        };
         edits.extend(with_builtins::edits(&module, &text));
         if let Some(rewritten) = splice::apply(&text, edits) {
             text = rewritten;
