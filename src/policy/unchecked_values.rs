@@ -132,7 +132,7 @@ fn nested(expr: &Expr) -> Option<&'static str> {
         };
         match e {
             Expr::ArrayCompr { term, query: q, .. } => {
-                found = element(term).or_else(|| query(q, &[]));
+                found = element(term, q).or_else(|| query(q, &[]));
                 super::rego_ast::Descend::No
             }
             Expr::ObjectCompr {
@@ -141,8 +141,8 @@ fn nested(expr: &Expr) -> Option<&'static str> {
                 query: q,
                 ..
             } => {
-                found = element(key)
-                    .or_else(|| element(value))
+                found = element(key, q)
+                    .or_else(|| element(value, q))
                     .or_else(|| query(q, &[]));
                 super::rego_ast::Descend::No
             }
@@ -156,13 +156,42 @@ fn nested(expr: &Expr) -> Option<&'static str> {
     found
 }
 
-/// An array or object comprehension's element: a variable is the body's to check (its
-/// assignment counts as unread there); anything else that may be undefined is collected as is.
-fn element(expr: &Expr) -> Option<&'static str> {
-    if matches!(expr, Expr::Var { .. }) || !may_be_undefined(expr) {
+/// An array or object comprehension's element: a variable the body reads or binds is the body's
+/// to check (its assignment counts as unread there); a variable it does not is a rule or a
+/// variable from outside (`[r | some i in xs]` with a rule `r` that may be undefined), collected
+/// as is, like anything else that may be undefined.
+fn element(expr: &Expr, body: &Query) -> Option<&'static str> {
+    if let Expr::Var { span, .. } = expr {
+        return if read_or_bound(body, span.text()) {
+            None
+        } else {
+            Some(ELEMENT)
+        };
+    }
+    if !may_be_undefined(expr) {
         return nested(expr);
     }
     Some(ELEMENT)
+}
+
+/// Whether a statement of `body` (outside `not`) reads or binds the variable `name`: then an
+/// undefined value ends the body instead of reaching the element.
+fn read_or_bound(body: &Query, name: &str) -> bool {
+    body.stmts.iter().any(|stmt| match &stmt.literal {
+        Literal::Expr { expr, .. } => mentions(expr, name),
+        Literal::SomeVars { vars, .. } => vars.iter().any(|v| v.text() == name),
+        Literal::SomeIn {
+            key,
+            value,
+            collection,
+            ..
+        } => {
+            key.as_ref().is_some_and(|k| mentions(k, name))
+                || mentions(value, name)
+                || mentions(collection, name)
+        }
+        Literal::NotExpr { .. } | Literal::Every { .. } => false,
+    })
 }
 
 /// Anything but a literal, a collection of literals, a comprehension, or an operator over

@@ -27,4 +27,7 @@ CASES = [
  c("a lookup as an existence check: an unknown user is not allowed", 'users := {"ann": {}}\ndefault allow := false\nallow if {\n  user := users[input.user]\n  input.method == "GET"\n}\nx := allow', {"user": "mallory", "method": "GET"}),
  c("the same lookup for a known user", 'users := {"ann": {}}\ndefault allow := false\nallow if {\n  user := users[input.user]\n  input.method == "GET"\n}\nx := allow', {"user": "ann", "method": "GET"}),
  c("an assignment inside a function, never read", 'f(u) := 1 if { n := u.name }\nx := [f(u) | some u in input.users]'),
+ c("a rule as the element, never read by the body", 'r := input.missing\nx := [r | some u in input.users]'),
+ c("a rule as an object comprehension's value, never read by the body", 'r := input.missing\nx := {i: r | some i, u in input.users}'),
+ c("a rule as the element, read by the body, keeps the RVM", 'r := count(input.users)\nx := [r | some u in input.users; r > 0]', I, rvm=True),
 ]
