@@ -55,7 +55,7 @@ pub fn find(rule: &Rule) -> Option<&'static str> {
 
 /// A statement that loops by itself: `some x in xs`, `some i`, `every`, or an expression
 /// indexing with a variable (`xs[_]`, `xs[i]`), outside nested comprehensions.
-fn iterates(stmt: &LiteralStmt) -> bool {
+pub(super) fn iterates(stmt: &LiteralStmt) -> bool {
     match &stmt.literal {
         Literal::SomeIn { .. } | Literal::SomeVars { .. } | Literal::Every { .. } => true,
         Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => indexes_with_variable(expr),

@@ -94,6 +94,11 @@ fn unsafe_construct(
                 "{subject} has an `else` chain with a value that may be undefined (the RVM stops there, OPA goes on to the next `else`)"
             ));
         }
+        if facts.else_after_loop {
+            return Some(format!(
+                "{subject} has an `else` after a body that iterates (the RVM answers undefined where the loop finds nothing, OPA goes on to the `else`)"
+            ));
+        }
         if let Some(reason) = facts.rvm_wrong_answer {
             return Some(format!("{subject} {reason}"));
         }

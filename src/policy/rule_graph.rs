@@ -27,6 +27,9 @@ pub struct Facts {
     /// An `else` chain in which a value may be undefined (`x := input.a if c else := 1`): the
     /// RVM answers undefined where OPA goes on to the next `else`.
     pub else_value_may_be_undefined: bool,
+    /// An `else` after a body that iterates (`x := 1 if { some u in us; u.n > 9 } else := 2`):
+    /// the RVM answers undefined where the loop finds nothing, OPA goes on to the `else`.
+    pub else_after_loop: bool,
     /// A shape the RVM answers differently from OPA, found in the rule's text: a value it
     /// takes as defined when it is not ([`super::unchecked_values`]), an iteration it drops
     /// ([`super::loopless_comprehensions`]). Why, after "it".
@@ -267,6 +270,7 @@ impl Facts {
         self.walk |= other.walk;
         self.dynamic_ref_head |= other.dynamic_ref_head;
         self.else_value_may_be_undefined |= other.else_value_may_be_undefined;
+        self.else_after_loop |= other.else_after_loop;
         self.rvm_wrong_answer = self.rvm_wrong_answer.or(other.rvm_wrong_answer);
         self.reads.extend(other.reads);
         self.data_indexes.extend(other.data_indexes);
@@ -450,6 +454,7 @@ fn facts(rule: &Rule, scope: &Scope<'_>) -> Facts {
         Rule::Default { args, .. } => facts.default_function = !args.is_empty(),
         Rule::Spec { head, bodies, .. } => {
             facts.else_value_may_be_undefined = else_value_may_be_undefined(head, bodies);
+            facts.else_after_loop = else_after_loop(bodies);
             let (RuleHead::Compr { refr, .. }
             | RuleHead::Set { refr, .. }
             | RuleHead::Func { refr, .. }) = head;
@@ -496,6 +501,19 @@ fn else_value_may_be_undefined(head: &RuleHead, bodies: &[RuleBody]) -> bool {
         };
         value.is_some_and(|v| !is_constant(v) && !tested_by(v, &body.query))
     })
+}
+
+/// Whether a body that an `else` follows iterates by itself ([`super::loopless_comprehensions`]
+/// says what counts).
+fn else_after_loop(bodies: &[RuleBody]) -> bool {
+    let last = bodies.len().saturating_sub(1);
+    bodies.iter().any(|b| b.is_else)
+        && bodies.iter().take(last).any(|b| {
+            b.query
+                .stmts
+                .iter()
+                .any(super::loopless_comprehensions::iterates)
+        })
 }
 
 /// Whether one statement of `query` is `value` itself (so the body holds only if it is defined).
@@ -918,6 +936,23 @@ mod tests {
         // Tested by its own body, or the last in the chain: the RVM agrees.
         assert!(!facts("p.w"));
         assert!(facts("p.v"));
+    }
+
+    #[test]
+    fn an_else_after_a_body_that_iterates() {
+        let g = graph(&[concat!(
+            "package p\n",
+            "x := 1 if { some u in input.us; u > 9 }\nelse := 2\n",
+            "y := 1 if { u := input.us[_]; u > 9 }\nelse := 2\n",
+            "z := 1 if { input.a > 9 }\nelse := 2 if { some u in input.us; u > 9 }\n",
+            "w := 1 if { every u in input.us { u > 9 } }\nelse := 2\n",
+        )]);
+        let facts = |p: &str| g.reach(&path(p)).unwrap()[0].facts.else_after_loop;
+        assert!(facts("p.x"));
+        assert!(facts("p.y"));
+        // The last body has no `else` after it.
+        assert!(!facts("p.z"));
+        assert!(facts("p.w"));
     }
 
     #[test]
