@@ -83,7 +83,7 @@ fn unsafe_construct(
         }
         if facts.dynamic_ref_head {
             return Some(format!(
-                "{subject} has a ref head with a variable before its last segment"
+                "{subject} has a ref head with a variable before its last segment, or in a multi-value rule's path"
             ));
         }
         if facts.with {

@@ -459,11 +459,16 @@ fn facts(rule: &Rule, scope: &Scope<'_>) -> Facts {
             | RuleHead::Set { refr, .. }
             | RuleHead::Func { refr, .. }) = head;
             let chain = Chain::of(refr);
-            let last = chain.segments.len().saturating_sub(1);
+            // A multi-value rule's path (`x[t]` of `x[t] contains n`) may not hold a variable
+            // anywhere: the RVM merges the values of every `t` into one set.
+            let checked = match head {
+                RuleHead::Set { key: Some(_), .. } => chain.segments.len(),
+                _ => chain.segments.len().saturating_sub(1),
+            };
             facts.dynamic_ref_head = chain
                 .segments
                 .iter()
-                .take(last)
+                .take(checked)
                 .any(|s| matches!(s, Segment::Dynamic(_)));
         }
     }

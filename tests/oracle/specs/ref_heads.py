@@ -18,4 +18,7 @@ CASES = [
  {"note": "a package with no rules is an empty object", "rego": "import rego.v1", "path": "t"},
  {"note": "a function below a ref head makes the objects on its way", "rego": "default p.q.r.f(x) := 100", "path": "t"},
  {"note": "a function inside a ref-head document", "rego": "result.a.f(x) := 1\nresult.b := 2", "path": "t/result"},
+ {"note": "a multi-value rule with a variable in its path groups the values by key (runs on the interpreter)", "rego": "x[u.t] contains u.name if some u in input.users", "input": {"users": [{"name": "ann", "t": "t1"}, {"name": "bob", "t": "t2"}, {"name": "cy", "t": "t1"}]}, "path": "t/x", "want_interpreter": True},
+ {"note": "the same two levels down", "rego": "x.y[t] contains n if { some u in input.users; t := u.t; n := u.name }", "input": {"users": [{"name": "ann", "t": "t1"}, {"name": "bob", "t": "t2"}]}, "path": "t/x/y", "want_interpreter": True},
+ {"note": "a multi-value rule with a constant path keeps the RVM", "rego": "x.a contains n if { some u in input.users; n := u.name }", "input": {"users": [{"name": "ann", "t": "t1"}]}, "path": "t/x/a", "want_rvm": True},
 ]
