@@ -229,11 +229,12 @@ fn rule_tree(
     Ok(document)
 }
 
-/// Makes the objects on the way to every rule and function below `segments`, as OPA's
-/// package document has them (`{"a": {"b": {}}}` for a function `a.b.f(x)`); regorus leaves
-/// out the way to a function, and a package of functions altogether.
+/// Makes the objects on the way to every function below `segments`, as OPA's package document
+/// has them (`{"a": {"b": {}}}` for a function `a.b.f(x)`); regorus leaves out the way to a
+/// function, and a package of functions altogether. The way to a rule is regorus' own (a
+/// rule's segments may name a variable of its ref head, `svc[name].allow`, which is no key).
 fn make_ways(snapshot: &Snapshot, segments: &[String], document: &mut Value) {
-    for rule in snapshot.rules() {
+    for rule in snapshot.rules().iter().filter(|r| r.is_function) {
         if let Some(below) = rule.segments.strip_prefix(segments) {
             place(document, below, Value::Undefined);
         }

@@ -22,4 +22,5 @@ CASES = [
  {"note": "the same two levels down", "rego": "x.y[t] contains n if { some u in input.users; t := u.t; n := u.name }", "input": {"users": [{"name": "ann", "t": "t1"}, {"name": "bob", "t": "t2"}]}, "path": "t/x/y", "want_interpreter": True},
  {"note": "a multi-value rule with a constant path keeps the RVM", "rego": "x.a contains n if { some u in input.users; n := u.name }", "input": {"users": [{"name": "ann", "t": "t1"}]}, "path": "t/x/a", "want_rvm": True},
  {"note": "a package of only rules with a variable before their last segment loads, and its document is OPA's", "rego": "svc[name].allow := true if some name in [\"orders\", \"payment\"]", "path": "t"},
+ {"note": "a package with such rules and another: the variable is no key of its document", "rego": "svc[name].allow := true if some name in [\"orders\"]\ny := 2", "path": "t"},
 ]
