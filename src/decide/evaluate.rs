@@ -152,17 +152,7 @@ fn evaluate_target(
             rule: None,
         }),
         Target::Namespace { segments } => {
-            let query = to_ref(&segments);
-            let mut value = with_interpreter(snapshot, input, options, |engine| {
-                let results = engine.eval_query(query, false)?;
-                Ok(results
-                    .result
-                    .into_iter()
-                    .next()
-                    .and_then(|r| r.expressions.into_iter().next())
-                    .map(|e| e.value)
-                    .unwrap_or(Value::Undefined))
-            })?;
+            let mut value = query(snapshot, &segments, input, options)?;
             if value == Value::Undefined {
                 // A package of functions only (or of none) is `{}` in OPA; regorus' query of
                 // it is undefined.
@@ -185,6 +175,12 @@ fn evaluate_target(
                 rule: None,
             })
         }
+        Target::Reference { segments, .. } => Ok(Decision {
+            result: query(snapshot, &segments, input, options)?,
+            evaluator: Evaluator::Interpreter,
+            document: Document::Rule,
+            rule: None,
+        }),
         Target::Data { segments } => Ok(Decision {
             result: walk(snapshot.data.clone(), &segments),
             evaluator: Evaluator::Data,
@@ -192,6 +188,26 @@ fn evaluate_target(
             rule: None,
         }),
     }
+}
+
+/// The value of the reference `data.<segments>`, evaluated as a Rego query on the interpreter.
+fn query(
+    snapshot: &Snapshot,
+    segments: &[String],
+    input: &Value,
+    options: DecideOptions,
+) -> Result<Value, EvalError> {
+    let query = to_ref(segments);
+    with_interpreter(snapshot, input, options, |engine| {
+        let results = engine.eval_query(query, false)?;
+        Ok(results
+            .result
+            .into_iter()
+            .next()
+            .and_then(|r| r.expressions.into_iter().next())
+            .map(|e| e.value)
+            .unwrap_or(Value::Undefined))
+    })
 }
 
 /// The document at `segments` inside rules' ref heads (`data.t.w` of `w.a := 1` and

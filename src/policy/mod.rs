@@ -214,6 +214,11 @@ pub enum Target<'s> {
     Namespace { segments: Vec<String> },
     /// Plain data, no rule at or below it.
     Data { segments: Vec<String> },
+    /// A path into or above rules whose ref head holds a variable (`svc/orders/allow` of
+    /// `svc[name].allow := ...`): evaluated as the Rego reference it names, since regorus knows
+    /// no rule by such a path. `segments[..known]` is the part the bundle names (the rest
+    /// comes from the request).
+    Reference { segments: Vec<String>, known: usize },
 }
 
 /// At most this many errors of one kind in a load error, as OPA's compiler reports.
@@ -243,6 +248,11 @@ pub struct Snapshot {
     /// Every package's path and its ancestors. A namespace outside them lies inside rules'
     /// ref heads (`w` of `w.a := 1`).
     package_prefixes: HashSet<Vec<String>>,
+    /// Rules' paths up to a variable of their ref head (`p.svc` of `svc[name].allow`), where
+    /// regorus has no rule; a path below one is a [`Target::Reference`].
+    dynamic_heads: HashSet<Vec<String>>,
+    /// The namespaces above `dynamic_heads` (without packages): also references.
+    above_dynamic_heads: HashSet<Vec<String>>,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -317,7 +327,25 @@ impl Snapshot {
             .flat_map(|b| b.modules.iter())
             .flat_map(|m| (0..=m.package.len()).map(|end| m.package[..end].to_vec()))
             .collect();
+        snapshot.set_dynamic_heads(graph.dynamic_ref_heads());
         Ok(snapshot)
+    }
+
+    /// Records the paths up to a ref head's variable (see `dynamic_heads`), except where regorus
+    /// has a rule of that path itself (`by_tenant` of `by_tenant[t] contains n`).
+    fn set_dynamic_heads<'g>(&mut self, heads: impl Iterator<Item = &'g [String]>) {
+        for head in heads {
+            if self.by_segments.contains_key(head) {
+                continue;
+            }
+            for end in 0..head.len() {
+                if !self.package_prefixes.contains(&head[..end]) {
+                    self.above_dynamic_heads.insert(head[..end].to_vec());
+                }
+            }
+            self.max_rule_depth = self.max_rule_depth.max(head.len());
+            self.dynamic_heads.insert(head.to_vec());
+        }
     }
 
     /// True for a package's path or an ancestor of one (`orders`, or `[]` for all of `data`).
@@ -361,6 +389,8 @@ impl Snapshot {
             interpreter_rules,
             demoted: (0..rules_len).map(|_| AtomicBool::new(false)).collect(),
             package_prefixes: HashSet::new(),
+            dynamic_heads: HashSet::new(),
+            above_dynamic_heads: HashSet::new(),
         }
     }
 
@@ -452,6 +482,12 @@ impl Snapshot {
     /// up, so a long path costs its length, not its length squared.
     pub fn resolve_segments(&self, segments: Vec<String>) -> Target<'_> {
         for end in 1..=segments.len().min(self.max_rule_depth) {
+            if !self.dynamic_heads.is_empty() && self.dynamic_heads.contains(&segments[..end]) {
+                return Target::Reference {
+                    segments,
+                    known: end,
+                };
+            }
             if let Some(&index) = self.by_segments.get(&segments[..end])
                 && let Some(rule) = self.rules.get(index)
             {
@@ -461,7 +497,10 @@ impl Snapshot {
                 };
             }
         }
-        if (segments.len() < self.max_rule_depth && self.namespaces.contains(&segments))
+        if self.above_dynamic_heads.contains(&segments) {
+            let known = segments.len();
+            Target::Reference { segments, known }
+        } else if (segments.len() < self.max_rule_depth && self.namespaces.contains(&segments))
             || self.package_prefixes.contains(&segments)
         {
             Target::Namespace { segments }

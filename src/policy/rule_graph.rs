@@ -204,6 +204,15 @@ impl RuleGraph {
         Some(seen.iter().filter_map(|n| self.nodes.get(*n)).collect())
     }
 
+    /// The paths, up to the variable, of rules whose ref head holds a variable before its
+    /// last segment (`["p", "svc"]` of `svc[name].allow := ...` in `package p`).
+    pub fn dynamic_ref_heads(&self) -> impl Iterator<Item = &[String]> {
+        self.nodes
+            .iter()
+            .filter(|n| n.facts.dynamic_ref_head)
+            .map(|n| n.path.as_slice())
+    }
+
     /// True when `path` (below `data`) names a function.
     pub fn is_function(&self, path: &[String]) -> bool {
         self.node(path).is_some_and(|n| n.is_function)

@@ -134,6 +134,11 @@ fn label(live: &Snapshot, path: DataPath<'_>) -> String {
         Ok(Target::Rule { rule, .. }) => rule.path.clone(),
         // Only packages of the bundle resolve to a namespace.
         Ok(Target::Namespace { segments }) => to_ref(&segments),
+        // The part of the path after a ref head's variable is the request's own.
+        Ok(Target::Reference { segments, known }) if known < segments.len() => {
+            format!("{}[...]", to_ref(&segments[..known]))
+        }
+        Ok(Target::Reference { segments, .. }) => to_ref(&segments),
         Ok(Target::Data { .. }) => "(data)".into(),
         Err(_) => "(invalid)".into(),
     }

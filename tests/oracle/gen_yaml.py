@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """python gen_yaml.py specs/NAME.py ../cases/builtins_NAME.yaml (with the oracle venv's python): evaluate each case of spec.CASES on OPA (the oracle) and write
 decision cases with OPA's answers. A case: {note, rego (rules after the package line), input?,
-strict?, path? (default t/x)}."""
+strict?, data?, path? (default t/x)}."""
 import json, sys, runpy
 from opa_bindings import OpaEngine, OpaError
 spec = runpy.run_path(sys.argv[1])
@@ -12,6 +12,9 @@ for c in spec["CASES"]:
     e = OpaEngine()
     e.add_policy("t.rego", module)
     case = {"note": c["note"], "modules": [module]}
+    if "data" in c:
+        e.add_data(c["data"])
+        case["data"] = c["data"]
     if "input" in c: case["input"] = c["input"]
     case["path"] = path
     if c.get("strict"): case["strict"] = True

@@ -3,6 +3,7 @@ the rules below it (regorus lists the prefix as a rule it then refuses to evalua
 MOD = 'q["a"] := 1\nw.a := 1 if false\nw.b.c := 2 if false\nv.a := 1\nv.b.c := input.x\np[k] := 1 if some k in ["m"]\nresult.allow := true if input.x > 1\nresult.reasons contains "small" if input.x < 10'
 def c(note, path, inp={"x": 5}):
     return {"note": note, "rego": MOD, "input": inp, "path": path}
+DYN = 'svc[name].allow := true if { some name in ["orders", "payment"]; input.x == 1 }\nsvc[name].deny := true if { some name in ["orders"]; input.x == 2 }'
 CASES = [
  c("a constant key in brackets, asked for its object", "t/q"),
  c("a constant key in brackets, asked for another key", "t/q/b"),
@@ -23,4 +24,13 @@ CASES = [
  {"note": "a multi-value rule with a constant path keeps the RVM", "rego": "x.a contains n if { some u in input.users; n := u.name }", "input": {"users": [{"name": "ann", "t": "t1"}]}, "path": "t/x/a", "want_rvm": True},
  {"note": "a package of only rules with a variable before their last segment loads, and its document is OPA's", "rego": "svc[name].allow := true if some name in [\"orders\", \"payment\"]", "path": "t"},
  {"note": "a package with such rules and another: the variable is no key of its document", "rego": "svc[name].allow := true if some name in [\"orders\"]\ny := 2", "path": "t"},
+ {"note": "a Data API path into a rule with a variable before its last segment (a name it defines)", "rego": DYN, "input": {"x": 1}, "path": "t/svc/orders/allow"},
+ {"note": "the same path for a name the rule does not define is undefined", "rego": DYN, "input": {"x": 1}, "path": "t/svc/billing/allow"},
+ {"note": "the same path when the rule's body fails", "rego": DYN, "input": {"x": 2}, "path": "t/svc/orders/allow"},
+ {"note": "one level into such a rule: the object below the variable", "rego": DYN, "input": {"x": 1}, "path": "t/svc/payment"},
+ {"note": "the path up to the variable: an object per name", "rego": DYN, "input": {"x": 1}, "path": "t/svc"},
+ {"note": "such rules below a ground prefix with another rule beside them", "rego": "a.svc[name].allow := true if some name in [\"orders\"]\na.x := 1", "path": "t/a"},
+ {"note": "a path through the ground prefix into such a rule", "rego": "a.svc[name].allow := true if some name in [\"orders\"]\na.x := 1", "path": "t/a/svc/orders/allow"},
+ {"note": "two variables in the path", "rego": "b[k].c[j] := j if { some k in [\"k1\"]; some j in [\"j1\", \"j2\"] }", "path": "t/b/k1/c/j2"},
+ {"note": "a package of only such rules, with data beside them", "rego": "svc[name].allow := true if some name in data.names", "data": {"names": ["orders"], "t": {"other": 1}}, "path": "t/svc/orders/allow"},
 ]
