@@ -36,8 +36,20 @@ pub struct Facts {
     pub rvm_wrong_answer: Option<&'static str>,
     /// Ground prefixes (below `data`) of every reference into `data`.
     pub reads: Vec<Vec<String>>,
+    /// Every reference into `data` as a pattern of keys (`data[x].q`: any key, then `q`): the
+    /// rules it may name, as OPA's compiler finds them for its dependency graph.
+    pub read_patterns: Vec<Vec<ReadKey>>,
     /// Indexes into `data` documents by something other than a string literal.
     pub data_indexes: Vec<DataIndex>,
+}
+
+/// One key of a [`Facts::read_patterns`] reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadKey {
+    /// `.name`, `["name"]`, or the text of a number (`[2]` names no rule but `["2"]`).
+    Key(String),
+    /// An index known only at evaluation (`[x]`, `[input.k]`): any key.
+    Any,
 }
 
 /// `data.<prefix>[index]`, where the index is not a string literal.
@@ -125,8 +137,8 @@ impl RuleGraph {
             };
             let facts = facts(rule, &scope);
             let text = rule.span().text();
-            for reference in &facts.reads {
-                trie.comparable(reference, &mut |target| {
+            for reference in &facts.read_patterns {
+                trie.matching(reference, &mut |target| {
                     edges[node].insert(target);
                 });
             }
@@ -282,6 +294,7 @@ impl Facts {
         self.else_after_loop |= other.else_after_loop;
         self.rvm_wrong_answer = self.rvm_wrong_answer.or(other.rvm_wrong_answer);
         self.reads.extend(other.reads);
+        self.read_patterns.extend(other.read_patterns);
         self.data_indexes.extend(other.data_indexes);
     }
 }
@@ -588,6 +601,12 @@ fn visit<'a>(
     }
     let chain = Chain::of(expr);
     if let Root::Data(mut path) = scope.root(&chain.root) {
+        let mut pattern: Vec<ReadKey> = path.iter().cloned().map(ReadKey::Key).collect();
+        pattern.extend(chain.segments.iter().map(|segment| match segment {
+            Segment::Name(name) | Segment::Number(name) => ReadKey::Key(name.clone()),
+            Segment::Dynamic(_) => ReadKey::Any,
+        }));
+        facts.read_patterns.push(pattern);
         let mut index = None;
         for segment in &chain.segments {
             match segment {
@@ -695,17 +714,26 @@ impl Trie {
         node.rules.push(rule);
     }
 
-    /// Calls `found` for every rule whose path is a prefix of `path` or has `path` as prefix.
-    fn comparable(&self, path: &[String], found: &mut dyn FnMut(usize)) {
-        let mut node = self;
-        for segment in path {
+    /// Calls `found` for every rule whose path matches a prefix of `pattern` or has a prefix
+    /// that matches all of it ([`ReadKey::Any`] matching any one key), maybe more than once.
+    fn matching(&self, pattern: &[ReadKey], found: &mut dyn FnMut(usize)) {
+        // Iterative: a reference may be long, and `Any` branches.
+        let mut pending: Vec<(&Trie, &[ReadKey])> = vec![(self, pattern)];
+        while let Some((node, rest)) = pending.pop() {
+            let Some((key, rest)) = rest.split_first() else {
+                node.all(found);
+                continue;
+            };
             node.rules.iter().for_each(|r| found(*r));
-            match node.children.get(segment) {
-                Some(child) => node = child,
-                None => return,
+            match key {
+                ReadKey::Key(key) => {
+                    if let Some(child) = node.children.get(key) {
+                        pending.push((child, rest));
+                    }
+                }
+                ReadKey::Any => pending.extend(node.children.values().map(|c| (c, rest))),
             }
         }
-        node.all(found);
     }
 
     fn all(&self, found: &mut dyn FnMut(usize)) {
@@ -863,6 +891,18 @@ mod tests {
             err.contains("data.users.allow -> data.users.allow"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_dynamic_key_matches_any_one_key_as_in_opa() {
+        // OPA 1.20: `data[x].q` reaches the rules named q one level down, not p itself, and a
+        // number names no rule.
+        load(&["package test\np := data[x].q if x := \"test\"\nq := 1\n"]).unwrap();
+        load(&["package test\np := data[2]\n"]).unwrap();
+        let err = load(&["package test\np := data[x] if x := \"test\"\n"]).unwrap_err();
+        assert!(err.contains("data.test.p -> data.test.p"), "{err}");
+        let err = load(&["package a.test\np := data[y][x] if { y := 1; x := 2 }\n"]).unwrap_err();
+        assert!(err.contains("data.a.test.p -> data.a.test.p"), "{err}");
     }
 
     #[test]
