@@ -8,10 +8,11 @@
 //! set's functions (`data.` paths, then the package's own), then authzd's extensions, `print`
 //! and regorus's builtins.
 //!
-//! OPA also accepts a builtin's result as one more argument (`io.jwt.decode(t, [h, p, s])`).
-//! regorus extensions cannot take that form: such a module would load and then fail every
-//! decision with `var x is unsafe`. A wrong count is refused at load, naming the call and the
-//! form that works.
+//! OPA also accepts a builtin's result as one more argument (`io.jwt.decode(t, [h, p, s])`) in
+//! a statement of its own; [`super::output_arguments`] rewrites such a statement for an
+//! extension, which regorus would otherwise fail at every decision (`var x is unsafe`). Any
+//! other wrong count is refused at load, as OPA refuses it, naming the call and the form that
+//! works.
 //!
 //! Owns the resolution of calls; which names are extensions is [`crate::builtins::all`], the
 //! functions of the policy set are the [`RuleGraph`]'s.

@@ -14,6 +14,7 @@ mod loopless_comprehensions;
 pub mod metadata;
 pub mod negation;
 pub mod nesting;
+pub mod output_arguments;
 mod partial_heads;
 mod path;
 pub mod rego_ast;
@@ -518,7 +519,8 @@ fn rewritten_text(id: &str, text: &str, rego_v0: bool, options: CompileOptions) 
     // Cheap tests first: most modules need no rewrite, and parsing costs.
     let heads = partial_heads::may_apply(text);
     let others = text.contains("not ") || text.contains("with ");
-    if !heads && !others {
+    let outputs = output_arguments::may_apply(text);
+    if !heads && !others && !outputs {
         return text.to_string();
     }
     let parse = |text: &str| {
@@ -532,7 +534,15 @@ fn rewritten_text(id: &str, text: &str, rego_v0: bool, options: CompileOptions) 
         return text.to_string();
     };
     let mut text = text.to_string();
-    // Partial-rule heads first, on their own: the other rewrites may brace the same body.
+    // Output arguments first, on their own: a negated call's guard reads the rewritten call.
+    if outputs
+        && let Some(moved) = splice::apply(&text, output_arguments::edits(&module, &text))
+        && let Some(reparsed) = parse(&moved)
+    {
+        text = moved;
+        module = reparsed;
+    }
+    // Partial-rule heads next, on their own: the other rewrites may brace the same body.
     if heads
         && let Some(moved) = splice::apply(&text, partial_heads::edits(&module, &text))
         && let Some(reparsed) = parse(&moved)
