@@ -44,37 +44,12 @@ fn yaml_is_valid(args: Vec<Value>) -> anyhow::Result<Value> {
     let Some(Value::String(text)) = args.first() else {
         return Ok(Value::from(false));
     };
-    let answer = regorus_builtin::call("yaml.is_valid", &args).or_else(builtin_error)?;
-    if answer != Value::from(false) {
-        return Ok(answer);
-    }
-    // Only the first document counts: OPA's YAML library stops reading there.
-    match first_document(text) {
-        Some(first) if first.len() < text.len() => {
-            regorus_builtin::call("yaml.is_valid", &[Value::from(first)]).or_else(builtin_error)
-        }
-        _ => Ok(answer),
-    }
-}
-
-/// The text of the first document of a YAML stream (up to the second `---` line).
-fn first_document(text: &str) -> Option<&str> {
-    let mut offset = 0;
-    let mut seen_content = false;
-    for line in text.split_inclusive('\n') {
-        let is_marker = line.trim_end() == "---" || line.starts_with("--- ");
-        if is_marker && seen_content {
-            return text.get(..offset);
-        }
-        if !is_marker && !line.trim().is_empty() && !line.trim_start().starts_with('#') {
-            seen_content = true;
-        }
-        if is_marker {
-            seen_content = true;
-        }
-        offset += line.len();
-    }
-    Some(text)
+    // A stream is valid when every document of it is, as in OPA (regorus refuses any stream
+    // of more than one document).
+    use serde::Deserialize;
+    let valid = yaml_serde::Deserializer::from_str(text)
+        .all(|document| yaml_serde::Value::deserialize(document).is_ok());
+    Ok(Value::from(valid))
 }
 
 /// A document or schema argument: an object or array as is, a string parsed as JSON.

@@ -7,6 +7,11 @@
 //! unsafe`. Owns: finding, in a module, each statement that calls an extension with one
 //! argument too many, and rewriting it to the unification OPA evaluates, on the same lines. A
 //! call inside an expression is left alone: OPA refuses it too, and [`super::calls`] says why.
+//!
+//! The reverse form too, for `walk`, the one builtin OPA evaluates as a relation:
+//! `[path, value] := walk(x)` iterates as `walk(x, [path, value])` does (regorus answers it
+//! undefined). The variables become unified rather than declared: a variable of the same name
+//! bound outside a comprehension is compared, not shadowed.
 
 use regorus::unstable::{Expr, Literal, Module};
 
@@ -15,7 +20,7 @@ use super::splice::{Edit, statement_range};
 
 /// A cheap test: `text` may call an extension builtin.
 pub fn may_apply(text: &str) -> bool {
-    crate::builtins::all().any(|b| text.contains(b.name))
+    text.contains("walk(") || crate::builtins::all().any(|b| text.contains(b.name))
 }
 
 /// `source` with every such call rewritten, for the tools that compile a module on their own
@@ -42,7 +47,7 @@ pub fn edits(module: &Module, source: &str) -> Vec<Edit> {
     for rule in &module.policy {
         for_each_statement(rule, &mut |stmt| {
             if let Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } = &stmt.literal
-                && let Some(edit) = unification(expr, source)
+                && let Some(edit) = unification(expr, source).or_else(|| relation(expr, source))
             {
                 edits.push(edit);
             }
@@ -86,6 +91,38 @@ fn unification(expr: &Expr, source: &str) -> Option<Edit> {
     let mut text = format!("{out_text} = {})", head.trim_end());
     let lines = |s: &str| s.matches('\n').count();
     let dropped = lines(source.get(start..end)?) - lines(head) - lines(out_text);
+    text.push_str(&"\n".repeat(dropped));
+    Some(Edit { start, end, text })
+}
+
+/// `walk(x, pair)` in place of `pair := walk(x)` (or `=`, either side).
+fn relation(expr: &Expr, source: &str) -> Option<Edit> {
+    let Expr::AssignExpr { lhs, rhs, .. } = expr else {
+        return None;
+    };
+    let walked = |e: &Expr| match e {
+        Expr::Call { fcn, params, .. }
+            if params.len() == 1
+                && regorus::utils::get_path_string(fcn, None).is_ok_and(|n| n == "walk") =>
+        {
+            params.first().cloned()
+        }
+        _ => None,
+    };
+    let (argument, pair) = match (walked(lhs), walked(rhs)) {
+        (None, Some(argument)) => (argument, lhs),
+        (Some(argument), None) => (argument, rhs),
+        _ => return None,
+    };
+    let text_of = |e: &Expr| {
+        let (start, end) = statement_range(source, e.span());
+        source.get(start..end)
+    };
+    let (start, end) = statement_range(source, expr.span());
+    let (argument, pair) = (text_of(&argument)?, text_of(pair)?);
+    let mut text = format!("walk({argument}, {pair})");
+    let lines = |s: &str| s.matches('\n').count();
+    let dropped = lines(source.get(start..end)?) - lines(argument) - lines(pair);
     text.push_str(&"\n".repeat(dropped));
     Some(Edit { start, end, text })
 }
@@ -134,6 +171,18 @@ mod tests {
         assert!(
             out.contains("[z | z = glob.match(\"a\", [], \"a\")]"),
             "{out}"
+        );
+    }
+
+    #[test]
+    fn walk_as_a_relation_becomes_its_output_form() {
+        assert_eq!(
+            rewritten("package p\nx := [p | [p, v] := walk(input); is_string(v)]\n"),
+            "package p\nx := [p | walk(input, [p, v]); is_string(v)]\n"
+        );
+        assert_eq!(
+            rewritten("package p\nx if { walk(input) = [[\"a\"], 1] }\n"),
+            "package p\nx if { walk(input, [[\"a\"], 1]) }\n"
         );
     }
 

@@ -95,3 +95,19 @@ fn match_schema_fails_on_bad_arguments() {
         .starts_with("json.match_schema: ")
     );
 }
+
+fn valid(text: &str) -> Value {
+    yaml_is_valid(vec![Value::from(text)]).unwrap()
+}
+
+#[test]
+fn every_document_of_a_yaml_stream_counts() {
+    // A later invalid document: OPA's conformance case "yaml is_valid unreachable content"
+    // (v1.20.2 itself answers true; later versions read the whole stream).
+    assert_eq!(valid("a: 1\n---\nb: 2\n"), Value::from(true));
+    assert_eq!(valid("---\na: 1\n---\nb: 2"), Value::from(true));
+    assert_eq!(valid("a: 1\n---\n\tb: 2\n"), Value::from(false));
+    assert_eq!(valid("  test:\ntest1: hello\n"), Value::from(false));
+    assert_eq!(valid(""), Value::from(true));
+    assert_eq!(valid("a: [1"), Value::from(false));
+}

@@ -1,5 +1,6 @@
 HEADER = """OPA's output argument for authzd's extension builtins: `glob.match(p, [":"], s, x)` is
-`x = glob.match(p, [":"], s)` (OPA's conformance cases are written that way)."""
+`x = glob.match(p, [":"], s)` (OPA's conformance cases are written that way); and `walk` as a
+relation: `[p, v] := walk(x)` iterates as `walk(x, [p, v])`."""
 TOKEN = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZSJ9.c2ln"
 CASES = [
  {"note": "the result bound to a new variable", "rego": 'x := y if glob.match("*:github:com", [":"], "api:github:com", y)'},
@@ -15,4 +16,7 @@ CASES = [
  {"note": "destructuring a token's parts", "rego": 'x := c if io.jwt.decode(input.t, [_, c, _])', "input": {"t": TOKEN}},
  {"note": "a call written over several lines", "rego": 'x := y if {\n  array.flatten(\n    [[1], [2, [3]]],\n    y\n  )\n}'},
  {"note": "the result used by the statements after it", "rego": 'x := n if { strings.split_n("a/b/c", "/", 2, parts); n := count(parts) }'},
+ {"note": "walk as a relation: each path and value", "rego": 'x := [p | [p, v] := walk({"a": [{"aa": "AA"}]})]'},
+ {"note": "walk as a relation, filtered (OPA issue 7656)", "rego": 'o := {"a": [{"b": [{"c": [{"aa": "AA"}, {"bb": "BB"}, {"dd": "DDD"}]}]}]}\nx := {p: v | [p, v] := walk(o); count(v) == 2}'},
+ {"note": "walk as a relation with the pair compared", "rego": 'x if walk(input) = [["a"], 1]', "input": {"a": 1}},
 ]
