@@ -27,7 +27,7 @@ pub fn package_path(file: &str, text: &str) -> Result<Vec<String>, BundleError> 
                 message: "a Rego module must start with a `package` declaration".into(),
             });
         }
-        return parse_ref(rest.trim()).map_err(|message| BundleError::Package {
+        return parse_ref(leading_ref(rest.trim())).map_err(|message| BundleError::Package {
             file: file.to_string(),
             line: line_no,
             message,
@@ -38,6 +38,26 @@ pub fn package_path(file: &str, text: &str) -> Result<Vec<String>, BundleError> 
         line: 1,
         message: "the module is empty: it needs at least a `package` declaration".into(),
     })
+}
+
+/// The reference at the start of `text`: up to the first space outside brackets (OPA reads a
+/// rule on the package's own line, `package test p := 1`).
+fn leading_ref(text: &str) -> &str {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_string => escaped = true,
+            '"' => in_string = !in_string,
+            '[' if !in_string => depth += 1,
+            ']' if !in_string => depth = depth.saturating_sub(1),
+            c if c.is_whitespace() && depth == 0 && !in_string => return &text[..i],
+            _ => {}
+        }
+    }
+    text
 }
 
 fn strip_comment(line: &str) -> &str {
@@ -124,6 +144,15 @@ mod tests {
         );
         assert!(parse_ref("data.a[x]").is_err());
         assert!(parse_ref("data.a[\"x\"").is_err());
+    }
+
+    #[test]
+    fn a_rule_on_the_package_line_is_not_part_of_the_path() {
+        // OPA's conformance case jwtencodesignraw/EdDSA is written so (a folded YAML scalar).
+        let text = "package test p := x if { x := [\"a b\"] }\n";
+        assert_eq!(package_path("p.rego", text).unwrap(), vec!["test"]);
+        let text = "package a[\"b c\"] p := 1\n";
+        assert_eq!(package_path("p.rego", text).unwrap(), vec!["a", "b c"]);
     }
 
     #[test]

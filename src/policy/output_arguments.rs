@@ -74,10 +74,11 @@ fn unification(expr: &Expr, source: &str) -> Option<Edit> {
     let start = span.start as usize;
     let (out_start, out_end) = statement_range(source, out.span());
     let mut end = (span.end as usize).max(out_end);
-    // The call's span may end before or after its `)`.
+    // The call's span may end before or after its `)`; a trailing comma may stand before it.
     let after = source.get(out_end..)?;
     let close = out_end + after.find(')')?;
-    if !source.get(out_end..close)?.trim().is_empty() {
+    let between = source.get(out_end..close)?.trim();
+    if !between.is_empty() && between != "," {
         return None;
     }
     end = end.max(close + 1);
@@ -154,6 +155,11 @@ mod tests {
     #[test]
     fn a_call_over_several_lines_keeps_the_line_count() {
         let rego = "package p\nx := y if {\n  array.flatten(\n    [[1]],\n    y\n  )\n  y\n}\n";
+        let out = rewritten(rego);
+        assert_eq!(out.lines().count(), rego.lines().count(), "{out}");
+        assert!(out.contains("y = array.flatten(\n    [[1]])"), "{out}");
+        // A trailing comma after the output argument, as OPA's formatter writes long calls.
+        let rego = "package p\nx := y if {\n  array.flatten(\n    [[1]],\n    y,\n  )\n}\n";
         let out = rewritten(rego);
         assert_eq!(out.lines().count(), rego.lines().count(), "{out}");
         assert!(out.contains("y = array.flatten(\n    [[1]])"), "{out}");
