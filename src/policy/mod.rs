@@ -10,6 +10,7 @@
 pub mod calls;
 mod demotions;
 mod evaluators;
+mod loop_values;
 mod loopless_comprehensions;
 pub mod metadata;
 pub mod negation;

@@ -32,7 +32,8 @@ pub struct Facts {
     pub else_after_loop: bool,
     /// A shape the RVM answers differently from OPA, found in the rule's text: a value it
     /// takes as defined when it is not ([`super::unchecked_values`]), an iteration it drops
-    /// ([`super::loopless_comprehensions`]). Why, after "it".
+    /// ([`super::loopless_comprehensions`]), one of conflicting values it answers
+    /// ([`super::loop_values`]). Why, after "it".
     pub rvm_wrong_answer: Option<&'static str>,
     /// Ground prefixes (below `data`) of every reference into `data`.
     pub reads: Vec<Vec<String>>,
@@ -469,7 +470,8 @@ fn locals(rule: &Rule) -> BTreeSet<String> {
 fn facts(rule: &Rule, scope: &Scope<'_>) -> Facts {
     let mut facts = Facts {
         rvm_wrong_answer: super::unchecked_values::find(rule)
-            .or_else(|| super::loopless_comprehensions::find(rule)),
+            .or_else(|| super::loopless_comprehensions::find(rule))
+            .or_else(|| super::loop_values::find(rule)),
         ..Facts::default()
     };
     match rule {
