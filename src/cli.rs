@@ -373,6 +373,10 @@ pub struct EvalArgs {
     /// Input document: a JSON file, or `-` for standard input. Without it, input is undefined.
     #[arg(long, short = 'i')]
     pub input: Option<PathBuf>,
+    /// A builtin error fails the decision instead of making the expression undefined (OPA's
+    /// `opa eval --strict-builtin-errors`, the HTTP API's `?strict-builtin-errors=true`).
+    #[arg(long)]
+    pub strict_builtin_errors: bool,
     #[command(flatten)]
     pub eval: EvalLimitArgs,
     #[command(flatten)]

@@ -329,3 +329,27 @@ fn long_policy_lines_load_up_to_the_configured_limit() {
     assert_eq!(status.code(), Some(2));
     assert!(stderr.contains("raise --max-policy-lines"), "{stderr}");
 }
+
+#[test]
+fn eval_with_strict_builtin_errors_fails_the_decision() {
+    // As `opa eval --strict-builtin-errors`: without the flag a builtin error is undefined.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p.rego"), "package p\nx := 1 / input.n\n").unwrap();
+    let input = dir.path().join("input.json");
+    std::fs::write(&input, "{\"n\": 0}").unwrap();
+    let (bundle, input) = (dir.path().to_str().unwrap(), input.to_str().unwrap());
+    let (status, stdout, stderr) = run_cli(&["eval", "-b", bundle, "-i", input, "p/x"]);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(stdout.trim(), "{}");
+    let (status, stdout, stderr) = run_cli(&[
+        "eval",
+        "-b",
+        bundle,
+        "-i",
+        input,
+        "--strict-builtin-errors",
+        "p/x",
+    ]);
+    assert!(!status.success(), "{stdout}");
+    assert!(stderr.contains("eval_builtin_error"), "{stderr}");
+}

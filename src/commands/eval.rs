@@ -54,7 +54,12 @@ fn eval(args: &EvalArgs) -> Result<String, String> {
         }
     };
     let decider = super::decider(snapshot);
-    let request = DecisionRequest::new(ApiKind::Cli, DataPath::Text(&args.query_path), input);
+    let options = crate::decide::DecideOptions {
+        strict_builtin_errors: args.strict_builtin_errors,
+        ..Default::default()
+    };
+    let request = DecisionRequest::new(ApiKind::Cli, DataPath::Text(&args.query_path), input)
+        .with_options(options);
     let decision = decider.decide(request).outcome.map_err(|e| e.to_string())?;
     if !decision.is_defined() {
         return Ok("{}".to_string());

@@ -11,6 +11,7 @@ use super::error::{ErrorCode, EvalError, Location};
 
 const CONFLICT_RULES: &str = "complete rules must not produce multiple outputs";
 const CONFLICT_FUNCTIONS: &str = "functions must not produce multiple outputs for same inputs";
+const CONFLICT_KEYS: &str = "object keys must be unique";
 
 /// An interpreter error. `strict` is the request's `strict-builtin-errors`: then an error that
 /// is not a conflict or a limit is a builtin's.
@@ -77,8 +78,14 @@ pub fn split_text(text: &str) -> (Option<Location>, String) {
 fn classify_text(text: &str, strict: bool) -> EvalError {
     let (location, detail) = split_text(text);
     let lower = detail.to_ascii_lowercase();
-    let (code, message) = if lower.contains("conflict") || lower.contains("multiple outputs") {
-        let what = if lower.contains("function") {
+    let (code, message) = if lower.contains("conflict")
+        || lower.contains("multiple outputs")
+        || lower.contains("generated multiple times")
+    {
+        let what = if lower.contains("generated multiple times") {
+            // An object comprehension or partial object giving one key two values.
+            CONFLICT_KEYS
+        } else if lower.contains("function") {
             CONFLICT_FUNCTIONS
         } else {
             CONFLICT_RULES
@@ -118,10 +125,17 @@ fn classify_text(text: &str, strict: bool) -> EvalError {
 /// (`providers.aws.sign_req: operand 3 could not convert time_ns value into a unix timestamp`).
 /// authzd's extension builtins word them as OPA does (`name: operand 2 ...`).
 fn is_operand_type_error(detail: &str) -> bool {
-    detail.split_once(": operand ").is_some_and(|(_, rest)| {
-        rest.split_once(' ')
-            .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-    })
+    let numbered = |n: &str| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit());
+    let ours = detail
+        .split_once(": operand ")
+        .is_some_and(|(_, rest)| rest.split_once(' ').is_some_and(|(n, _)| numbered(n)));
+    // regorus' own: "`array.concat` expects array argument. Got `{...}` instead" (but not its
+    // argument count, "`count` expects 1 argument").
+    let regorus = detail.starts_with('`')
+        && detail.split_once("` expects ").is_some_and(|(_, rest)| {
+            rest.contains("argument") && !rest.split(' ').next().is_some_and(numbered)
+        });
+    ours || regorus
 }
 
 #[cfg(test)]
@@ -153,6 +167,31 @@ mod tests {
         let location = e.location.unwrap();
         assert_eq!(location.file, "policy.rego");
         assert!(location.row == 2 || location.row == 3, "{location:?}");
+    }
+
+    #[test]
+    fn an_operand_of_the_wrong_type_to_a_regorus_builtin_is_a_type_error() {
+        // OPA: eval_type_error (array.concat: operand 1 must be array but got object).
+        let e = interpreter_error(
+            "package p\nx := array.concat({\"a\": 1}, [])\n",
+            "data.p.x",
+            true,
+        );
+        assert_eq!(e.code, ErrorCode::EvalType, "{e:?}");
+        let e = interpreter_error("package p\nx := bits.and(7.2, 1)\n", "data.p.x", true);
+        assert_eq!(e.code, ErrorCode::EvalType, "{e:?}");
+        assert!(!is_operand_type_error("`count` expects 1 argument"));
+    }
+
+    #[test]
+    fn an_object_key_with_two_values_is_a_conflict() {
+        let e = interpreter_error(
+            "package p\nx := {\"k\": v | some v in [1, 2]}\n",
+            "data.p.x",
+            false,
+        );
+        assert_eq!(e.code, ErrorCode::EvalConflict, "{e:?}");
+        assert!(e.message.starts_with(CONFLICT_KEYS), "{e:?}");
     }
 
     #[test]
