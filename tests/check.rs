@@ -106,6 +106,32 @@ test_x if x == 6
 }
 
 #[test]
+fn load_time_rewrites_of_opa_forms_are_accepted_everywhere() {
+    // A comprehension's own `some u` beside an outer `u`, and an extension's output argument:
+    // regorus alone refuses the first and fails the second at every decision.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "p.rego",
+        "package p
+
+x := [u, v] if { u := 1; v := [u | some u in [3]] }
+
+y := z if glob.match(\"*.a\", [\".\"], \"b.a\", z)
+
+test_x if x == [1, [3]]
+
+test_y if y
+",
+    );
+    let path = dir.path().to_str().unwrap();
+    let (status, stdout, stderr) = run_cli(&["check", path]);
+    assert!(status.success(), "{stdout}{stderr}");
+    let (status, stdout, stderr) = run_cli(&["test", path]);
+    assert!(status.success(), "{stdout}{stderr}");
+}
+
+#[test]
 fn template_strings_load_everywhere_and_a_malformed_one_is_placed() {
     let dir = tempfile::tempdir().unwrap();
     write(

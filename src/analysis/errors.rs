@@ -206,10 +206,12 @@ fn compile_once(files: &[SourceFile]) -> Option<Diagnostic> {
     }
     for file in files {
         engine.set_rego_v0(file.rego_v0);
-        // As the load compiles it: an extension's output argument is a unification, and
-        // `with f as <builtin>` names a wrapper regorus accepts.
-        let text = crate::policy::output_arguments::rewrite(&file.text, file.rego_v0)
+        // As the load compiles it: a comprehension's own `some` variables renamed, an
+        // extension's output argument a unification, and `with f as <builtin>` naming a
+        // wrapper regorus accepts.
+        let text = crate::policy::comprehension_scopes::rewrite(&file.text, file.rego_v0)
             .unwrap_or_else(|| file.text.clone());
+        let text = crate::policy::output_arguments::rewrite(&text, file.rego_v0).unwrap_or(text);
         let text = crate::policy::with_builtins::rewrite(&text, file.rego_v0).unwrap_or(text);
         if let Err(e) = engine.add_policy(file.id.clone(), text) {
             return Some(Diagnostic::from_regorus(&file.id, &e.to_string()));

@@ -8,6 +8,7 @@
 //! lives in [`crate::decide`].
 
 pub mod calls;
+pub mod comprehension_scopes;
 mod demotions;
 mod evaluators;
 mod loop_values;
@@ -521,7 +522,8 @@ fn rewritten_text(id: &str, text: &str, rego_v0: bool, options: CompileOptions) 
     let heads = partial_heads::may_apply(text);
     let others = text.contains("not ") || text.contains("with ");
     let outputs = output_arguments::may_apply(text);
-    if !heads && !others && !outputs {
+    let scopes = comprehension_scopes::may_apply(text);
+    if !heads && !others && !outputs && !scopes {
         return text.to_string();
     }
     let parse = |text: &str| {
@@ -535,7 +537,15 @@ fn rewritten_text(id: &str, text: &str, rego_v0: bool, options: CompileOptions) 
         return text.to_string();
     };
     let mut text = text.to_string();
-    // Output arguments first, on their own: a negated call's guard reads the rewritten call.
+    // Comprehension variables first, on their own: renaming moves every later column.
+    if scopes
+        && let Some(renamed) = splice::apply(&text, comprehension_scopes::edits(&module))
+        && let Some(reparsed) = parse(&renamed)
+    {
+        text = renamed;
+        module = reparsed;
+    }
+    // Output arguments next, on their own: a negated call's guard reads the rewritten call.
     if outputs
         && let Some(moved) = splice::apply(&text, output_arguments::edits(&module, &text))
         && let Some(reparsed) = parse(&moved)

@@ -29,15 +29,7 @@ pub fn rewrite(source: &str, rego_v0: bool) -> Option<String> {
     if !may_apply(source) {
         return None;
     }
-    let mut engine = regorus::Engine::new();
-    super::SourceLimits::default().apply(&mut engine);
-    crate::builtins::register(&mut engine).ok()?;
-    engine.set_rego_v0(rego_v0);
-    engine
-        .add_policy("policy.rego".to_string(), source.to_string())
-        .ok()?;
-    let module = engine.get_modules().first()?.clone();
-    super::splice::apply(source, edits(&module, source))
+    super::splice::rewrite_module(source, rego_v0, edits)
 }
 
 /// The edits that turn every statement `f(args..., out)` of `module` (`source` parsed), `f` an

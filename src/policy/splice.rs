@@ -62,6 +62,24 @@ pub fn apply(source: &str, mut edits: Vec<Edit>) -> Option<String> {
     Some(out)
 }
 
+/// `source` with the edits `edits` makes of its parse (`source` as regorus reads it, with
+/// `rego_v0` for a v0 module), for the tools that compile a module on their own (`authzd
+/// check`); `None` when nothing changes or it does not parse.
+pub fn rewrite_module(
+    source: &str,
+    rego_v0: bool,
+    edits: impl FnOnce(&regorus::unstable::Module, &str) -> Vec<Edit>,
+) -> Option<String> {
+    let mut engine = regorus::Engine::new();
+    super::SourceLimits::default().apply(&mut engine);
+    engine.set_rego_v0(rego_v0);
+    engine
+        .add_policy("policy.rego".to_string(), source.to_string())
+        .ok()?;
+    let module = engine.get_modules().first()?.clone();
+    apply(source, edits(&module, source))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,14 +25,7 @@ pub fn rewrite(source: &str, rego_v0: bool) -> Option<String> {
     if !source.contains("with ") {
         return None;
     }
-    let mut engine = regorus::Engine::new();
-    super::SourceLimits::default().apply(&mut engine);
-    engine.set_rego_v0(rego_v0);
-    engine
-        .add_policy("policy.rego".to_string(), source.to_string())
-        .ok()?;
-    let module = engine.get_modules().first()?.clone();
-    super::splice::apply(source, edits(&module, source))
+    super::splice::rewrite_module(source, rego_v0, edits)
 }
 
 /// The edits that make every `with ... as <builtin>` of `module` (`source` parsed) name a
