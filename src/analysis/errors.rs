@@ -29,6 +29,9 @@ pub struct SourceFile {
 /// The parse errors of each file, then the compile errors and unknown functions of the files
 /// that parsed, together; in file and position order, at most [`MAX_ERRORS`].
 pub fn check(files: &[SourceFile]) -> Vec<Diagnostic> {
+    // As the load reads them: a too-deep literal that is plain JSON through json.unmarshal.
+    let folded: Vec<SourceFile> = files.iter().map(fold_deep_json).collect();
+    let files = folded.as_slice();
     let mut found = Vec::new();
     let mut parsed = Vec::new();
     for file in files {
@@ -53,6 +56,18 @@ pub fn check(files: &[SourceFile]) -> Vec<Diagnostic> {
     found.dedup_by(|a, b| (&a.file, a.line, a.col) == (&b.file, b.line, b.col));
     found.truncate(MAX_ERRORS);
     found
+}
+
+fn fold_deep_json(file: &SourceFile) -> SourceFile {
+    let max = SourceLimits::default().max_nesting;
+    let mut file = file.clone();
+    if crate::policy::nesting::check(&file.text, max).is_err()
+        && let Some(text) = crate::policy::nesting::fold_deep_json(&file.text, max)
+        && crate::policy::nesting::check(&text, max).is_ok()
+    {
+        file.text = text;
+    }
+    file
 }
 
 /// Parses `file` alone; the module on success.

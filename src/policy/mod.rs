@@ -589,27 +589,40 @@ fn load_engine(
         .flat_map(|b| b.modules.iter().map(|m| module_id(b, &m.file)))
         .collect();
     let all_modules = || bundles.iter().flat_map(|b| b.modules.iter());
-    // Before regorus parses anything: its parser is exponential in the nesting.
+    // Before regorus parses anything: its parser is exponential in the nesting. A deep literal
+    // that is plain JSON is read through json.unmarshal instead; anything else is refused.
+    let max_nesting = options.sources.max_nesting;
+    let mut texts: Vec<std::borrow::Cow<'_, str>> = Vec::new();
     for (module, id) in all_modules().zip(&ids) {
-        nesting::check(&module.text, options.sources.max_nesting).map_err(|deep| {
-            CompileError::Rego {
-                message: deep.located(id),
-            }
-        })?;
+        let text = match nesting::check(&module.text, max_nesting) {
+            Ok(()) => std::borrow::Cow::Borrowed(module.text.as_str()),
+            Err(deep) => match nesting::fold_deep_json(&module.text, max_nesting) {
+                Some(folded) if nesting::check(&folded, max_nesting).is_ok() => {
+                    std::borrow::Cow::Owned(folded)
+                }
+                _ => {
+                    return Err(CompileError::Rego {
+                        message: deep.located(id),
+                    });
+                }
+            },
+        };
+        texts.push(text);
     }
     // rego.metadata.rule()/chain() become constants (regorus has neither builtin).
     let sources: Vec<metadata::Source<'_>> = all_modules()
         .zip(&ids)
-        .map(|(m, id)| metadata::Source {
+        .zip(&texts)
+        .map(|((m, id), text)| metadata::Source {
             id,
-            text: &m.text,
+            text,
             rego_v0: m.rego_v0,
         })
         .collect();
     let inlined = metadata::inline(&sources).map_err(|message| CompileError::Rego { message })?;
-    for ((module, id), inlined) in all_modules().zip(&ids).zip(inlined) {
+    for (((module, id), inlined), text) in all_modules().zip(&ids).zip(inlined).zip(&texts) {
         engine.set_rego_v0(module.rego_v0);
-        let source = inlined.as_deref().unwrap_or(&module.text);
+        let source = inlined.as_deref().unwrap_or(text);
         let text = rewritten_text(id, source, module.rego_v0, options);
         engine
             .add_policy(id.clone(), text)
