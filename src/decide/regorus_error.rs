@@ -130,12 +130,16 @@ fn is_operand_type_error(detail: &str) -> bool {
         .split_once(": operand ")
         .is_some_and(|(_, rest)| rest.split_once(' ').is_some_and(|(n, _)| numbered(n)));
     // regorus' own: "`array.concat` expects array argument. Got `{...}` instead" (but not its
-    // argument count, "`count` expects 1 argument").
+    // argument count, "`count` expects 1 argument"), "`json.remove` requires set/array
+    // argument", and two of graph.reachable and object.union_n.
     let regorus = detail.starts_with('`')
         && detail.split_once("` expects ").is_some_and(|(_, rest)| {
             rest.contains("argument") && !rest.split(' ').next().is_some_and(numbered)
         });
-    ours || regorus
+    let requires = detail.starts_with('`') && detail.contains("` requires ");
+    let named = detail.contains("initial vertices must be array/set")
+        || (detail.starts_with("item at index ") && detail.ends_with(" is not an object"));
+    ours || regorus || requires || named
 }
 
 #[cfg(test)]
@@ -181,6 +185,18 @@ mod tests {
         let e = interpreter_error("package p\nx := bits.and(7.2, 1)\n", "data.p.x", true);
         assert_eq!(e.code, ErrorCode::EvalType, "{e:?}");
         assert!(!is_operand_type_error("`count` expects 1 argument"));
+        let e = interpreter_error(
+            "package p\nx := object.filter(\"a\", [\"k\"])\n",
+            "data.p.x",
+            true,
+        );
+        assert_eq!(e.code, ErrorCode::EvalType, "{e:?}");
+        let e = interpreter_error(
+            "package p\nx := object.union_n([{}, 1])\n",
+            "data.p.x",
+            true,
+        );
+        assert_eq!(e.code, ErrorCode::EvalType, "{e:?}");
     }
 
     #[test]
