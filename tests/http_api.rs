@@ -881,3 +881,41 @@ fn big_integers_stay_exact_in_policies_data_and_input() {
         "{error}"
     );
 }
+
+#[test]
+fn a_path_into_a_rule_with_a_variable_in_its_ref_head() {
+    // `svc[name].allow`: regorus names the rule after its variable; the Data API answers the
+    // document OPA answers for each name.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.rego"),
+        "package svcs\n\nsvc[name].allow := true if {\n\tsome name in data.services\n\tinput.caller == name\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("data.json"),
+        r#"{"services": ["orders", "payment"]}"#,
+    )
+    .unwrap();
+    let d = Daemon::start(&["--bundle", dir.path().to_str().unwrap()]);
+    let caller = json!({"caller": "orders"});
+    assert_eq!(
+        result(&d, "/v1/data/svcs/svc/orders/allow", caller.clone()),
+        json!(true)
+    );
+    assert_eq!(
+        result(&d, "/v1/data/svcs/svc/orders", caller.clone()),
+        json!({"allow": true})
+    );
+    assert_eq!(
+        result(&d, "/v1/data/svcs/svc", caller.clone()),
+        json!({"orders": {"allow": true}})
+    );
+    let (status, body) = post(
+        &d,
+        "/v1/data/svcs/svc/payment/allow",
+        &json!({"input": caller}),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.get("result").is_none(), "{body}");
+}

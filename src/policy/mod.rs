@@ -349,6 +349,14 @@ impl Snapshot {
             self.max_rule_depth = self.max_rule_depth.max(head.len());
             self.dynamic_heads.insert(head.to_vec());
         }
+        // regorus names such a rule after its variable (`data.t.svc.name.allow`): a request for
+        // `svc/name/allow` means the key "name", a reference like any other.
+        let dynamic = &self.dynamic_heads;
+        let below =
+            |segments: &[String]| (1..segments.len()).any(|end| dynamic.contains(&segments[..end]));
+        self.by_segments.retain(|segments, _| !below(segments));
+        self.by_key
+            .retain(|key, _| !below(&key.split('/').map(String::from).collect::<Vec<_>>()));
     }
 
     /// True for a package's path or an ancestor of one (`orders`, or `[]` for all of `data`).

@@ -27,6 +27,7 @@ CASES = [
  {"note": "a Data API path into a rule with a variable before its last segment (a name it defines)", "rego": DYN, "input": {"x": 1}, "path": "t/svc/orders/allow"},
  {"note": "the same path for a name the rule does not define is undefined", "rego": DYN, "input": {"x": 1}, "path": "t/svc/billing/allow"},
  {"note": "the same path when the rule's body fails", "rego": DYN, "input": {"x": 2}, "path": "t/svc/orders/allow"},
+ {"note": "a path through the variable's own name is the key \"name\", which the rule does not define", "rego": DYN, "input": {"x": 1}, "path": "t/svc/name/allow"},
  {"note": "one level into such a rule: the object below the variable", "rego": DYN, "input": {"x": 1}, "path": "t/svc/payment"},
  {"note": "the path up to the variable: an object per name", "rego": DYN, "input": {"x": 1}, "path": "t/svc"},
  {"note": "such rules below a ground prefix with another rule beside them", "rego": "a.svc[name].allow := true if some name in [\"orders\"]\na.x := 1", "path": "t/a"},
