@@ -32,45 +32,105 @@ fn sprintf(args: Vec<Value>) -> anyhow::Result<Value> {
     Ok(Value::from(format_go(format, &operands)))
 }
 
-/// A value as Go's `fmt` receives it from OPA.
+/// A value as Go's `fmt` receives it: what it holds, and the name of its Go type (for `%T`
+/// and `%!verb(type=value)`). `sprintf` gets OPA's operands ([`Operand::of`]); the template
+/// builtin's `printf` gets Go's template values.
 #[derive(Debug, Clone)]
-enum Operand {
+pub(super) struct Operand {
+    held: Held,
+    go_type: &'static str,
+}
+
+#[derive(Debug, Clone)]
+enum Held {
     Int(i64),
     /// An integer beyond 64 bits.
     Big(num_bigint::BigInt),
     Float(f64),
+    /// A value of a string kind (`string`, and `json.Number`, a string type).
     Str(String),
+    Bool(bool),
+    /// A nil interface: `<nil>` to `%v`, refused by any other verb.
+    Nil,
+    /// A slice or a map (in key order): each element (and key) written with the directive.
+    Slice(Vec<Operand>),
+    Map(Vec<(Operand, Operand)>),
 }
 
 impl Operand {
+    pub(super) fn int(i: i64, go_type: &'static str) -> Self {
+        Self {
+            held: Held::Int(i),
+            go_type,
+        }
+    }
+
+    pub(super) fn float(f: f64) -> Self {
+        Self {
+            held: Held::Float(f),
+            go_type: "float64",
+        }
+    }
+
+    pub(super) fn string(s: String, go_type: &'static str) -> Self {
+        Self {
+            held: Held::Str(s),
+            go_type,
+        }
+    }
+
+    pub(super) fn boolean(b: bool) -> Self {
+        Self {
+            held: Held::Bool(b),
+            go_type: "bool",
+        }
+    }
+
+    pub(super) fn nil() -> Self {
+        Self {
+            held: Held::Nil,
+            go_type: "<nil>",
+        }
+    }
+
+    pub(super) fn slice(items: Vec<Operand>, go_type: &'static str) -> Self {
+        Self {
+            held: Held::Slice(items),
+            go_type,
+        }
+    }
+
+    pub(super) fn map(entries: Vec<(Operand, Operand)>, go_type: &'static str) -> Self {
+        Self {
+            held: Held::Map(entries),
+            go_type,
+        }
+    }
+
+    /// An operand of OPA's `sprintf`: an integer is an `int64` (a `*big.Int` beyond 64 bits),
+    /// any other number a `float64`, a string a `string`, anything else its Rego text.
     fn of(value: &Value) -> Self {
         match value {
-            Value::String(s) => Operand::Str(s.to_string()),
+            Value::String(s) => Operand::string(s.to_string(), "string"),
             Value::Number(n) => {
                 if let Some(i) = n.as_i64() {
-                    Operand::Int(i)
+                    Operand::int(i, "int64")
                 } else if n.is_integer()
                     && let Some(big) = n.as_big()
                 {
-                    Operand::Big((*big).clone())
+                    Operand {
+                        held: Held::Big((*big).clone()),
+                        go_type: "*big.Int",
+                    }
                 } else {
-                    Operand::Float(n.as_f64().unwrap_or(f64::NAN))
+                    Operand::float(n.as_f64().unwrap_or(f64::NAN))
                 }
             }
             other => {
                 let mut text = String::new();
                 super::template_string::write_term(&mut text, other);
-                Operand::Str(text)
+                Operand::string(text, "string")
             }
-        }
-    }
-
-    fn type_name(&self) -> &'static str {
-        match self {
-            Operand::Int(_) => "int64",
-            Operand::Big(_) => "*big.Int",
-            Operand::Float(_) => "float64",
-            Operand::Str(_) => "string",
         }
     }
 }
@@ -87,7 +147,8 @@ struct Spec {
     precision: Option<usize>,
 }
 
-fn format_go(format: &str, operands: &[Operand]) -> String {
+/// Go's `fmt.Sprintf(format, operands...)`.
+pub(super) fn format_go(format: &str, operands: &[Operand]) -> String {
     let mut out = String::new();
     let chars: Vec<char> = format.chars().collect();
     let mut i = 0;
@@ -131,8 +192,8 @@ fn format_go(format: &str, operands: &[Operand]) -> String {
         index(&mut i, &mut next, &mut reordered);
         if chars.get(i) == Some(&'*') {
             i += 1;
-            match operands.get(next) {
-                Some(Operand::Int(w)) => {
+            match operands.get(next).map(|o| &o.held) {
+                Some(Held::Int(w)) => {
                     if *w < 0 {
                         spec.minus = true;
                     }
@@ -149,8 +210,8 @@ fn format_go(format: &str, operands: &[Operand]) -> String {
             index(&mut i, &mut next, &mut reordered);
             if chars.get(i) == Some(&'*') {
                 i += 1;
-                match operands.get(next) {
-                    Some(Operand::Int(p)) if *p >= 0 => spec.precision = Some(*p as usize),
+                match operands.get(next).map(|o| &o.held) {
+                    Some(Held::Int(p)) if *p >= 0 => spec.precision = Some(*p as usize),
                     _ => out.push_str("%!(BADPREC)"),
                 }
                 next += 1;
@@ -179,7 +240,7 @@ fn format_go(format: &str, operands: &[Operand]) -> String {
         out.push_str("%!(EXTRA ");
         let extra: Vec<String> = operands[next..]
             .iter()
-            .map(|o| format!("{}={}", o.type_name(), plain(o)))
+            .map(|o| format!("{}={}", o.go_type, plain(o)))
             .collect();
         out.push_str(&extra.join(", "));
         out.push(')');
@@ -203,21 +264,24 @@ fn plain(operand: &Operand) -> String {
 /// Go's `%!verb(type=value)`, the value written as `%v` with the directive's flags, width and
 /// precision.
 fn bad_verb(verb: char, spec: Spec, operand: &Operand) -> String {
+    if matches!(operand.held, Held::Nil) {
+        return format!("%!{verb}(<nil>)");
+    }
     format!(
         "%!{verb}({}={})",
-        operand.type_name(),
+        operand.go_type,
         directive('v', spec, operand)
     )
 }
 
 fn directive(verb: char, spec: Spec, operand: &Operand) -> String {
     if verb == 'T' {
-        return string('s', spec, operand.type_name()).unwrap_or_default();
+        return string('s', spec, operand.go_type).unwrap_or_default();
     }
-    match operand {
-        Operand::Int(n) => integer(verb, spec, *n < 0, &n.unsigned_abs().into(), *n)
+    match &operand.held {
+        Held::Int(n) => integer(verb, spec, *n < 0, &n.unsigned_abs().into(), *n)
             .unwrap_or_else(|| bad_verb(verb, spec, operand)),
-        Operand::Big(b) => {
+        Held::Big(b) => {
             let magnitude = b.magnitude().clone();
             let verb = if verb == 's' { 'd' } else { verb };
             if matches!(verb, 'c' | 'q' | 'U') {
@@ -232,8 +296,31 @@ fn directive(verb: char, spec: Spec, operand: &Operand) -> String {
             )
             .unwrap_or_else(|| format!("%!{verb}(big.Int={b})"))
         }
-        Operand::Float(f) => float(verb, spec, *f).unwrap_or_else(|| bad_verb(verb, spec, operand)),
-        Operand::Str(s) => string(verb, spec, s).unwrap_or_else(|| bad_verb(verb, spec, operand)),
+        Held::Float(f) => float(verb, spec, *f).unwrap_or_else(|| bad_verb(verb, spec, operand)),
+        Held::Str(s) => string(verb, spec, s).unwrap_or_else(|| bad_verb(verb, spec, operand)),
+        Held::Bool(b) if matches!(verb, 'v' | 't') => pad(b.to_string(), spec, false),
+        Held::Nil if verb == 'v' => pad("<nil>".to_string(), spec, false),
+        Held::Bool(_) | Held::Nil => bad_verb(verb, spec, operand),
+        Held::Slice(items) => {
+            let items: Vec<String> = items.iter().map(|i| element(verb, spec, i)).collect();
+            format!("[{}]", items.join(" "))
+        }
+        Held::Map(entries) => {
+            let entries: Vec<String> = entries
+                .iter()
+                .map(|(k, v)| format!("{}:{}", element(verb, spec, k), element(verb, spec, v)))
+                .collect();
+            format!("map[{}]", entries.join(" "))
+        }
+    }
+}
+
+/// An element of a slice or map: as the directive writes it, but nil is `<nil>` whatever the
+/// verb, as in Go.
+fn element(verb: char, spec: Spec, operand: &Operand) -> String {
+    match operand.held {
+        Held::Nil if verb != 'T' => pad("<nil>".to_string(), spec, false),
+        _ => directive(verb, spec, operand),
     }
 }
 

@@ -17,6 +17,7 @@ use std::fmt::Write;
 use regorus::Value;
 use serde_json::Value as Json;
 
+use super::sprintf::Operand as FmtOperand;
 use super::{Builtin, builtin_error};
 
 pub(super) const BUILTINS: &[Builtin] = &[Builtin {
@@ -914,7 +915,8 @@ fn call(name: &str, args: Vec<V>) -> Result<V, String> {
             let (Some(V::Str(format)), rest) = (args.first(), args.get(1..).unwrap_or(&[])) else {
                 return Err("error calling printf: format must be a string".into());
             };
-            Ok(V::Str(sprintf(format, rest)))
+            let operands: Vec<FmtOperand> = rest.iter().map(fmt_operand).collect();
+            Ok(V::Str(super::sprintf::format_go(format, &operands)))
         }
         "eq" | "ne" | "lt" | "le" | "gt" | "ge" => {
             if n < 2 {
@@ -986,79 +988,25 @@ fn sprint(args: &[V]) -> String {
     out
 }
 
-/// Go's `fmt.Sprintf` for the common verbs (`%v %s %q %d %t %x %X %f %%`, widths ignored).
-fn sprintf(format: &str, args: &[V]) -> String {
-    let mut out = String::new();
-    let mut chars = format.chars().peekable();
-    let mut next = 0;
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(c);
-            continue;
-        }
-        // Flags, width and precision.
-        let mut spec = String::new();
-        while let Some(&d) = chars.peek() {
-            if d.is_ascii_digit() || matches!(d, '.' | '-' | '+' | '#' | ' ') {
-                spec.push(d);
-                chars.next();
-            } else {
-                break;
-            }
-        }
-        let Some(verb) = chars.next() else {
-            out.push_str("%!(NOVERB)");
-            break;
-        };
-        if verb == '%' {
-            out.push('%');
-            continue;
-        }
-        let Some(v) = args.get(next) else {
-            let _ = write!(out, "%!{verb}(MISSING)");
-            continue;
-        };
-        next += 1;
-        let precision = spec
-            .split_once('.')
-            .and_then(|(_, p)| p.parse::<usize>().ok());
-        // A wrong verb shows the value, cut to the precision as Go does.
-        let bad = |v: &V| {
-            let shown = show(v, true);
-            let shown = match precision {
-                Some(p) if matches!(v, V::Str(_) | V::Num(_)) => shown.chars().take(p).collect(),
-                _ => shown,
-            };
-            format!("%!{verb}({}={shown})", go_type(v))
-        };
-        let text = match (verb, v) {
-            ('v', v) => show(v, true),
-            ('s', V::Str(s) | V::Num(s)) => s.clone(),
-            ('q', V::Str(s) | V::Num(s)) => super::go_text::quote(s),
-            ('x', V::Str(s) | V::Num(s)) => s.bytes().map(|b| format!("{b:02x}")).collect(),
-            ('X', V::Str(s) | V::Num(s)) => s.bytes().map(|b| format!("{b:02X}")).collect(),
-            ('d', V::Int(i)) => i.to_string(),
-            ('x', V::Int(i)) => format!("{i:x}"),
-            ('X', V::Int(i)) => format!("{i:X}"),
-            ('t', V::Bool(b)) => b.to_string(),
-            ('f' | 'F', V::Float(f)) => format!("{f:.*}", precision.unwrap_or(6)),
-            ('f' | 'F', V::Int(i)) => bad(&V::Int(*i)),
-            ('e', V::Float(f)) => format!("{f:e}"),
-            ('g', V::Float(f)) => go_float(*f),
-            ('s', v @ (V::Arr(_) | V::Map(_))) => show(v, true),
-            (_, v) => bad(v),
-        };
-        out.push_str(&text);
+/// A template value as Go's `fmt` receives it (for `printf`).
+fn fmt_operand(v: &V) -> FmtOperand {
+    match v {
+        V::Int(i) => FmtOperand::int(*i, "int"),
+        V::Float(f) => FmtOperand::float(*f),
+        V::Str(s) => FmtOperand::string(s.clone(), "string"),
+        V::Num(s) => FmtOperand::string(s.clone(), "json.Number"),
+        V::Bool(b) => FmtOperand::boolean(*b),
+        // A missing key is a nil interface once it is an argument.
+        V::NoValue | V::Nil => FmtOperand::nil(),
+        V::Arr(items) => FmtOperand::slice(items.iter().map(fmt_operand).collect(), go_type(v)),
+        V::Map(entries) => FmtOperand::map(
+            entries
+                .iter()
+                .map(|(k, x)| (FmtOperand::string(k.clone(), "string"), fmt_operand(x)))
+                .collect(),
+            go_type(v),
+        ),
     }
-    if next < args.len() {
-        let extra: Vec<String> = args
-            .iter()
-            .skip(next)
-            .map(|v| format!("{}={}", go_type(v), show(v, true)))
-            .collect();
-        let _ = write!(out, "%!(EXTRA {})", extra.join(", "));
-    }
-    out
 }
 
 fn html_escape(s: &str) -> String {

@@ -17,4 +17,7 @@ CASES = [
  c("a number compared with an integer literal is an error", "{{if eq .n 2}}two{{end}}", {"n": 3}, strict=True),
  c("an unclosed action is an error", "{{", {}, strict=True),
  c("an unknown function is an error", "{{nofunc 1}}", {}, strict=True),
+ c("printf: widths, flags and Go's error forms, shared with sprintf", "{{printf \"%5s|%-4s|%05d|%+d|%8.3f|%x\" .s .s 42 5 3.14159 \"hi\"}} {{printf \"%d %d\" 1}} {{printf \"%d\" 1 2}}", {"s": "ab"}),
+ c("printf: Go's types of template values", "{{printf \"%T %T %T %T %T %T\" .n .s .b .a .m .z}} {{printf \"%d|%d|%d|%s\" .n .b .z .z}}", {"n": 255, "s": "ab", "b": True, "a": [1], "m": {"k": 1}, "z": None}),
+ c("printf: slices and maps element by element, nil inside them", "{{printf \"%q\" .a}} {{printf \"%d\" .m}} {{printf \"%v\" .missing}}", {"a": [1, "x", [2, {"k": None}], True], "m": {"b": [1], "a": "s"}}),
 ]
