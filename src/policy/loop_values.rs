@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 
 use regorus::unstable::{AssignOp, Expr, Literal, LiteralStmt, Rule, RuleHead};
 
-use super::rego_ast::{Descend, Site, walk_expr};
+use super::rego_ast::walk_own_exprs;
 
 const REASON: &str = "is a complete rule whose value a loop of its body binds (OPA answers eval_conflict_error where the values differ, the RVM one of them)";
 
@@ -113,19 +113,13 @@ fn statement_vars(stmt: &LiteralStmt, bound: &BTreeSet<String>) -> (Vec<String>,
 /// comprehensions.
 fn free_indexes(expr: &Expr, bound: &BTreeSet<String>) -> Vec<String> {
     let mut found = Vec::new();
-    walk_expr(expr, &mut |site| match site {
-        Site::Expr(Expr::ArrayCompr { .. } | Expr::SetCompr { .. } | Expr::ObjectCompr { .. }) => {
-            Descend::No
+    walk_own_exprs(expr, &mut |e| {
+        if let Expr::RefBrack { index, .. } = e
+            && let Expr::Var { span, .. } = &**index
+            && !bound.contains(span.text())
+        {
+            found.push(span.text().to_string());
         }
-        Site::Expr(Expr::RefBrack { index, .. }) => {
-            if let Expr::Var { span, .. } = &**index
-                && !bound.contains(span.text())
-            {
-                found.push(span.text().to_string());
-            }
-            Descend::Yes
-        }
-        _ => Descend::Yes,
     });
     found
 }
@@ -134,18 +128,12 @@ fn free_indexes(expr: &Expr, bound: &BTreeSet<String>) -> Vec<String> {
 /// are their own), without `input`, `data` and `_`.
 fn vars_of(expr: &Expr) -> BTreeSet<String> {
     let mut vars = BTreeSet::new();
-    walk_expr(expr, &mut |site| match site {
-        Site::Expr(Expr::ArrayCompr { .. } | Expr::SetCompr { .. } | Expr::ObjectCompr { .. }) => {
-            Descend::No
+    walk_own_exprs(expr, &mut |e| {
+        if let Expr::Var { span, .. } = e
+            && !matches!(span.text(), "input" | "data" | "_")
+        {
+            vars.insert(span.text().to_string());
         }
-        Site::Expr(Expr::Var { span, .. }) => {
-            let name = span.text();
-            if !matches!(name, "input" | "data" | "_") {
-                vars.insert(name.to_string());
-            }
-            Descend::Yes
-        }
-        _ => Descend::Yes,
     });
     vars
 }

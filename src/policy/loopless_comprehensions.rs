@@ -17,7 +17,7 @@
 
 use regorus::unstable::{Expr, Literal, LiteralStmt, Rule};
 
-use super::rego_ast::{Descend, Site, for_each_statement, walk_expr, walk_rule};
+use super::rego_ast::{Descend, Site, for_each_statement, walk_own_exprs, walk_rule};
 
 const REASON: &str = "iterates and has a comprehension with no loop of its own (the RVM drops the iteration where that comprehension's body fails)";
 
@@ -64,15 +64,10 @@ pub(super) fn iterates(stmt: &LiteralStmt) -> bool {
 
 fn indexes_with_variable(expr: &Expr) -> bool {
     let mut found = false;
-    walk_expr(expr, &mut |site| match site {
-        Site::Expr(Expr::ArrayCompr { .. } | Expr::SetCompr { .. } | Expr::ObjectCompr { .. }) => {
-            Descend::No
-        }
-        Site::Expr(Expr::RefBrack { index, .. }) => {
+    walk_own_exprs(expr, &mut |e| {
+        if let Expr::RefBrack { index, .. } = e {
             found |= matches!(**index, Expr::Var { .. });
-            Descend::Yes
         }
-        _ => Descend::Yes,
     });
     found
 }

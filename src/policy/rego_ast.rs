@@ -92,6 +92,21 @@ pub fn walk_rule<'a>(rule: &'a Rule, visit: &mut dyn FnMut(Site<'a>) -> Descend)
     }
 }
 
+/// Visits every expression of `expr` except those inside nested comprehensions, whose
+/// variables and loops are their own.
+pub fn walk_own_exprs<'a>(expr: &'a Expr, visit: &mut dyn FnMut(&'a Expr)) {
+    walk_expr(expr, &mut |site| match site {
+        Site::Expr(Expr::ArrayCompr { .. } | Expr::SetCompr { .. } | Expr::ObjectCompr { .. }) => {
+            Descend::No
+        }
+        Site::Expr(e) => {
+            visit(e);
+            Descend::Yes
+        }
+        _ => Descend::Yes,
+    });
+}
+
 /// Reports a head or a `with` target, and visits it as an expression if asked to.
 fn walk_site<'a>(site: Site<'a>, visit: &mut dyn FnMut(Site<'a>) -> Descend) {
     let (Site::Head(expr) | Site::WithTarget(expr) | Site::Expr(expr)) = site;
