@@ -38,18 +38,33 @@ pub fn find(rule: &Rule) -> Option<&'static str> {
         } => (&assign.value, args.iter().collect::<Vec<_>>()),
         _ => return None,
     };
-    let mut bound: BTreeSet<String> = BTreeSet::new();
+    let mut arg_vars: BTreeSet<String> = BTreeSet::new();
     for arg in args {
-        bound.extend(vars_of(arg));
+        arg_vars.extend(vars_of(arg));
     }
+    // Each body on its own: an `else` body's value (`else := v if { ... }`) is its own.
+    bodies
+        .iter()
+        .any(|body| {
+            let value = match &body.assign {
+                Some(assign) if body.is_else => &assign.value,
+                None if body.is_else => return false,
+                _ => value,
+            };
+            loop_binds(value, &body.query.stmts, arg_vars.clone())
+        })
+        .then_some(REASON)
+        .or_else(|| {
+            // A rule without a body: `p := input.roles[_]`.
+            (bodies.is_empty() && !free_indexes(value, &arg_vars).is_empty()).then_some(REASON)
+        })
+}
+
+/// True when `value` reads a variable that a loop of `stmts` binds, or has a loop of its own.
+fn loop_binds(value: &Expr, stmts: &[LiteralStmt], mut bound: BTreeSet<String>) -> bool {
     let mut looped: BTreeSet<String> = BTreeSet::new();
     let mut after_loop = false;
-    // Only the first body: `else` values come from bodies that run one at a time.
-    for stmt in bodies
-        .first()
-        .map(|b| b.query.stmts.as_slice())
-        .unwrap_or_default()
-    {
+    for stmt in stmts {
         let (loop_vars, assigned) = statement_vars(stmt, &bound);
         if !loop_vars.is_empty() {
             after_loop = true;
@@ -60,14 +75,8 @@ pub fn find(rule: &Rule) -> Option<&'static str> {
         }
         bound.extend(assigned);
     }
-    // `p := input.roles[_]`: the value loops by itself.
-    if !free_indexes(value, &bound).is_empty() {
-        return Some(REASON);
-    }
-    vars_of(value)
-        .iter()
-        .any(|v| looped.contains(v))
-        .then_some(REASON)
+    // `p := input.roles[_] if ...`: the value loops by itself.
+    !free_indexes(value, &bound).is_empty() || vars_of(value).iter().any(|v| looped.contains(v))
 }
 
 /// `p[k] := v`: a partial object, whose conflicts the plan already guards.
@@ -158,6 +167,7 @@ mod tests {
             "f(a) := y if { y = a[_] }",
             "p := u.name if { some u in input.users; u.admin }",
             "p := input.roles[_]",
+            "p := 1 if input.x else := v if { some v in input.roles }",
         ] {
             assert_eq!(reason(rules), Some(REASON), "{rules}");
         }
@@ -174,6 +184,7 @@ mod tests {
             "p[k] := v if { some k, v in input.o }",
             "q contains r if { some r in input.roles }",
             "p := count(input.roles)",
+            "p := 1 if { some r in input.roles; r == 1 } else := 2",
         ] {
             assert_eq!(reason(rules), None, "{rules}");
         }

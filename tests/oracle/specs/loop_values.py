@@ -13,4 +13,5 @@ CASES = [
  {"note": "a constant value after a loop keeps the RVM", "rego": 'x := true if { some r in input.roles; r == "admin" }', "input": {"roles": ["viewer", "admin"]}, "want_rvm": True},
  {"note": "a value bound before the loop keeps the RVM", "rego": 'x := n if { n := input.name; some r in input.roles; r == n }', "input": {"name": "a", "roles": ["a", "b"]}, "want_rvm": True},
  {"note": "a lookup by an assigned key is no loop and keeps the RVM", "rego": 'x := data.flags[k] if k := input.k', "input": {"k": "beta"}, "data": {"flags": {"beta": True}}, "want_rvm": True},
+ {"note": "an else value bound by a loop of its own body", "rego": 'x := 1 if input.x else := v if { some v in input.roles }', "input": {"x": False, "roles": ["a", "b"]}, "want_interpreter": True},
 ]
