@@ -83,7 +83,7 @@ fn unification(expr: &Expr, source: &str) -> Option<Edit> {
     let out_text = source.get(out_start..out_end)?;
     let mut text = format!("{out_text} = {})", head.trim_end());
     let lines = |s: &str| s.matches('\n').count();
-    let dropped = lines(source.get(start..end)?) - lines(head) - lines(out_text);
+    let dropped = lines(source.get(start..end)?).saturating_sub(lines(head) + lines(out_text));
     text.push_str(&"\n".repeat(dropped));
     Some(Edit { start, end, text })
 }
@@ -115,7 +115,7 @@ fn relation(expr: &Expr, source: &str) -> Option<Edit> {
     let (argument, pair) = (text_of(&argument)?, text_of(pair)?);
     let mut text = format!("walk({argument}, {pair})");
     let lines = |s: &str| s.matches('\n').count();
-    let dropped = lines(source.get(start..end)?) - lines(argument) - lines(pair);
+    let dropped = lines(source.get(start..end)?).saturating_sub(lines(argument) + lines(pair));
     text.push_str(&"\n".repeat(dropped));
     Some(Edit { start, end, text })
 }
