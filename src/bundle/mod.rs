@@ -208,7 +208,7 @@ impl Bundle {
 
 /// A module's text as regorus reads it: template strings (`$"..."`) become the
 /// `internal.template_string` calls OPA compiles them into, and negated bodies
-/// (`not { ... }`, with `future.keywords.not`) comprehensions, on the same lines.
+/// (`not { ... }`, with `future.keywords.not` or `rego.v2`) comprehensions, on the same lines.
 pub fn regorus_text(file: &str, text: String) -> Result<String, BundleError> {
     let text = match template_strings::rewrite(&text) {
         Ok(Some(rewritten)) => rewritten,
@@ -220,6 +220,7 @@ pub fn regorus_text(file: &str, text: String) -> Result<String, BundleError> {
             });
         }
     };
+    let text = not_bodies::rego_v2_as_future_not(&text).unwrap_or(text);
     match not_bodies::rewrite(&text) {
         Ok(Some(rewritten)) => Ok(rewritten),
         Ok(None) => Ok(text),

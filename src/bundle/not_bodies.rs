@@ -9,9 +9,38 @@
 //! variables around it and keeps its own), on the same lines: only columns after the rewrite on
 //! its line move. The import also changes how a negated expression treats an undefined call
 //! argument (OPA no longer moves the arguments out of the `not`); [`imports_future_not`] tells
-//! the load to leave those as regorus evaluates them.
+//! the load to leave those as regorus evaluates them. `import rego.v2` brings the keyword too
+//! ([`rego_v2_as_future_not`]).
 
 use super::syntax_error::SyntaxError;
+
+/// `source` with `import rego.v2` written as `import future.keywords.not`, or `None` without it.
+/// OPA's Rego v2 language definition is the keywords `and`, `or` and `not` and nothing else
+/// (OPA issue 9224); authzd has the `not` one, and regorus refuses the import. A module that
+/// uses `and` or `or` as keywords still fails to parse.
+pub fn rego_v2_as_future_not(source: &str) -> Option<String> {
+    if !source.contains("rego.v2") {
+        return None;
+    }
+    let mut changed = false;
+    let lines: Vec<String> = source
+        .split_inclusive('\n')
+        .map(|line| {
+            let code = line.split('#').next().unwrap_or("");
+            let mut words = code.split_whitespace();
+            if words.next() == Some("import")
+                && words.next() == Some("rego.v2")
+                && words.next().is_none()
+            {
+                changed = true;
+                line.replacen("rego.v2", "future.keywords.not", 1)
+            } else {
+                line.to_string()
+            }
+        })
+        .collect();
+    changed.then(|| lines.concat())
+}
 
 /// True when `source` imports `future.keywords.not` or all of `future.keywords`.
 pub fn imports_future_not(source: &str) -> bool {
@@ -210,6 +239,21 @@ fn raw_end(src: &[u8], mut pos: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rego_v2_brings_the_not_keyword() {
+        let out =
+            rego_v2_as_future_not("package p\nimport rego.v2 # v2\nx if not { true }\n").unwrap();
+        assert_eq!(
+            out,
+            "package p\nimport future.keywords.not # v2\nx if not { true }\n"
+        );
+        assert!(imports_future_not(&out));
+        assert_eq!(
+            rego_v2_as_future_not("package p\n# import rego.v2\nx := \"rego.v2\"\n"),
+            None
+        );
+    }
 
     const IMPORT: &str = "package t\nimport future.keywords.not\n";
 
