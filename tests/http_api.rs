@@ -919,3 +919,24 @@ fn a_path_into_a_rule_with_a_variable_in_its_ref_head() {
     assert_eq!(status, 200, "{body}");
     assert!(body.get("result").is_none(), "{body}");
 }
+
+#[test]
+fn a_lone_surrogate_in_the_input_is_the_replacement_character() {
+    // Go's encoding/json (OPA) reads `\ud83d` without its pair as U+FFFD; serde_json refuses it.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.rego"),
+        "package p\n\nname := input.name\n",
+    )
+    .unwrap();
+    let d = Daemon::start(&["--bundle", dir.path().to_str().unwrap()]);
+    let response = client()
+        .post(d.url("/v1/data/p/name"))
+        .header("content-type", "application/json")
+        .body(r#"{"input": {"name": "a\ud83db"}}"#)
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let body: Value = response.json().unwrap();
+    assert_eq!(body["result"], json!("a\u{fffd}b"), "{body}");
+}
