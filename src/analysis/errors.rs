@@ -59,12 +59,9 @@ pub fn check(files: &[SourceFile]) -> Vec<Diagnostic> {
 }
 
 fn fold_deep_json(file: &SourceFile) -> SourceFile {
-    let max = SourceLimits::default().max_nesting;
     let mut file = file.clone();
-    if crate::policy::nesting::check(&file.text, max).is_err()
-        && let Some(text) = crate::policy::nesting::fold_deep_json(&file.text, max)
-        && crate::policy::nesting::check(&text, max).is_ok()
-    {
+    let max = SourceLimits::default().max_nesting;
+    if let Ok(std::borrow::Cow::Owned(text)) = crate::policy::nesting::readable(&file.text, max) {
         file.text = text;
     }
     file

@@ -545,29 +545,23 @@ fn rewritten_text(id: &str, text: &str, rego_v0: bool, options: CompileOptions) 
         return text.to_string();
     };
     let mut text = text.to_string();
-    // Comprehension variables first, on their own: renaming moves every later column.
-    if scopes
-        && let Some(renamed) = splice::apply(&text, comprehension_scopes::edits(&module))
-        && let Some(reparsed) = parse(&renamed)
-    {
-        text = renamed;
-        module = reparsed;
-    }
-    // Output arguments next, on their own: a negated call's guard reads the rewritten call.
-    if outputs
-        && let Some(moved) = splice::apply(&text, output_arguments::edits(&module, &text))
-        && let Some(reparsed) = parse(&moved)
-    {
-        text = moved;
-        module = reparsed;
-    }
-    // Partial-rule heads next, on their own: the other rewrites may brace the same body.
-    if heads
-        && let Some(moved) = splice::apply(&text, partial_heads::edits(&module, &text))
-        && let Some(reparsed) = parse(&moved)
-    {
-        text = moved;
-        module = reparsed;
+    // Each on its own, parsed again after it, in this order: comprehension variables first
+    // (renaming moves every later column), then output arguments (a negated call's guard reads
+    // the rewritten call), then partial-rule heads (the rewrites below may brace the same body).
+    type Rewrite = fn(&regorus::unstable::Module, &str) -> Vec<splice::Edit>;
+    let steps: [(bool, Rewrite); 3] = [
+        (scopes, |module, _| comprehension_scopes::edits(module)),
+        (outputs, output_arguments::edits),
+        (heads, partial_heads::edits),
+    ];
+    for (applies, edits) in steps {
+        if applies
+            && let Some(moved) = splice::apply(&text, edits(&module, &text))
+            && let Some(reparsed) = parse(&moved)
+        {
+            text = moved;
+            module = reparsed;
+        }
     }
     if others {
         // With `future.keywords.not`, OPA leaves a negated call's arguments inside the `not`,
@@ -602,19 +596,10 @@ fn load_engine(
     let max_nesting = options.sources.max_nesting;
     let mut texts: Vec<std::borrow::Cow<'_, str>> = Vec::new();
     for (module, id) in all_modules().zip(&ids) {
-        let text = match nesting::check(&module.text, max_nesting) {
-            Ok(()) => std::borrow::Cow::Borrowed(module.text.as_str()),
-            Err(deep) => match nesting::fold_deep_json(&module.text, max_nesting) {
-                Some(folded) if nesting::check(&folded, max_nesting).is_ok() => {
-                    std::borrow::Cow::Owned(folded)
-                }
-                _ => {
-                    return Err(CompileError::Rego {
-                        message: deep.located(id),
-                    });
-                }
-            },
-        };
+        let text =
+            nesting::readable(&module.text, max_nesting).map_err(|deep| CompileError::Rego {
+                message: deep.located(id),
+            })?;
         texts.push(text);
     }
     // rego.metadata.rule()/chain() become constants (regorus has neither builtin).

@@ -50,6 +50,19 @@ pub fn check(text: &str, max: usize) -> Result<(), TooDeep> {
     Ok(())
 }
 
+/// `text` as regorus may parse it: as it is within `max` levels, else with its deep JSON
+/// literals folded ([`fold_deep_json`]) when that brings it within; otherwise the first
+/// bracket beyond the limit.
+pub fn readable(text: &str, max: usize) -> Result<std::borrow::Cow<'_, str>, TooDeep> {
+    let Err(deep) = check(text, max) else {
+        return Ok(std::borrow::Cow::Borrowed(text));
+    };
+    match fold_deep_json(text, max) {
+        Some(folded) if check(&folded, max).is_ok() => Ok(std::borrow::Cow::Owned(folded)),
+        _ => Err(deep),
+    }
+}
+
 /// `text` with each literal that nests beyond `max` and is plain JSON (an inline JSON schema,
 /// a GraphQL AST) written as `json.unmarshal("...")` of its own text, which regorus parses in
 /// linear time and evaluates to the same value; line breaks inside it are kept after the call,
