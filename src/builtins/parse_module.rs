@@ -30,9 +30,11 @@ fn parse_module(args: Vec<Value>) -> anyhow::Result<Value> {
     let (Some(Value::String(file)), Some(Value::String(text))) = (args.first(), args.get(1)) else {
         return builtin_error("rego.parse_module: operands 1 and 2 must be strings");
     };
+    // A lone surrogate escape is U+FFFD, as OPA's parser reads it; the text keeps its columns.
+    let text = crate::bundle::surrogates::rewrite(text).unwrap_or_else(|| text.to_string());
     let mut engine = Engine::new();
     engine.set_rego_v0(false);
-    if let Err(e) = engine.add_policy(file.to_string(), text.to_string()) {
+    if let Err(e) = engine.add_policy(file.to_string(), text.clone()) {
         return builtin_error(format!(
             "rego.parse_module: 1 error occurred: {}",
             e.to_string().trim()
@@ -41,7 +43,7 @@ fn parse_module(args: Vec<Value>) -> anyhow::Result<Value> {
     let Some(module) = engine.get_modules().first().cloned() else {
         return builtin_error("rego.parse_module: the module did not parse");
     };
-    Ok(Converter::default().module(&module, file, text))
+    Ok(Converter::default().module(&module, file, &text))
 }
 
 /// One module's conversion; numbers the wildcards as it goes.

@@ -12,6 +12,7 @@ mod files;
 mod manifest;
 mod not_bodies;
 mod package;
+pub mod surrogates;
 mod syntax_error;
 mod template_strings;
 
@@ -208,8 +209,10 @@ impl Bundle {
 
 /// A module's text as regorus reads it: template strings (`$"..."`) become the
 /// `internal.template_string` calls OPA compiles them into, and negated bodies
-/// (`not { ... }`, with `future.keywords.not` or `rego.v2`) comprehensions, on the same lines.
+/// (`not { ... }`, with `future.keywords.not` or `rego.v2`) comprehensions, and a lone
+/// surrogate escape in a string `\ufffd` ([`surrogates`]), on the same lines.
 pub fn regorus_text(file: &str, text: String) -> Result<String, BundleError> {
+    let text = surrogates::rewrite(&text).unwrap_or(text);
     let text = match template_strings::rewrite(&text) {
         Ok(Some(rewritten)) => rewritten,
         Ok(None) => text,
