@@ -21,6 +21,7 @@ mod graphql;
 mod json;
 mod net;
 mod numbers;
+mod objects;
 mod parse_module;
 mod private_keys;
 mod regex;
@@ -59,7 +60,7 @@ pub struct Builtin {
 
 /// Every extension builtin, family by family.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    let families: [&'static [Builtin]; 20] = [
+    let families: [&'static [Builtin]; 21] = [
         jwt::BUILTINS,
         crypto::BUILTINS,
         template::BUILTINS,
@@ -80,6 +81,7 @@ pub fn all() -> impl Iterator<Item = &'static Builtin> {
         parse_module::BUILTINS,
         uuid::BUILTINS,
         sprintf::BUILTINS,
+        objects::BUILTINS,
     ];
     families.into_iter().flatten()
 }

@@ -138,6 +138,7 @@ fn is_operand_type_error(detail: &str) -> bool {
         });
     let requires = detail.starts_with('`') && detail.contains("` requires ");
     let named = detail.contains("initial vertices must be array/set")
+        || detail.contains("both arguments object.subset must be of the same type")
         || (detail.starts_with("item at index ") && detail.ends_with(" is not an object"));
     ours || regorus || requires || named
 }
