@@ -22,10 +22,12 @@ mod json;
 mod net;
 mod numbers;
 mod objects;
+mod objects;
 mod parse_module;
 mod private_keys;
 mod regex;
 mod regorus_builtin;
+mod semver;
 mod sprintf;
 mod strings;
 mod template;
@@ -60,7 +62,7 @@ pub struct Builtin {
 
 /// Every extension builtin, family by family.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    let families: [&'static [Builtin]; 21] = [
+    let families: [&'static [Builtin]; 23] = [
         jwt::BUILTINS,
         crypto::BUILTINS,
         template::BUILTINS,
