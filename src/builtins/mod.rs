@@ -23,10 +23,12 @@ mod net;
 mod numbers;
 mod objects;
 mod objects;
+mod objects;
 mod parse_module;
 mod private_keys;
 mod regex;
 mod regorus_builtin;
+mod semver;
 mod semver;
 mod sprintf;
 mod strings;
@@ -34,6 +36,7 @@ mod template;
 mod template_string;
 mod units;
 mod uri;
+mod urlquery;
 mod uuid;
 mod x509;
 
@@ -62,7 +65,7 @@ pub struct Builtin {
 
 /// Every extension builtin, family by family.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    let families: [&'static [Builtin]; 23] = [
+    let families: [&'static [Builtin]; 26] = [
         jwt::BUILTINS,
         crypto::BUILTINS,
         template::BUILTINS,
