@@ -1,17 +1,43 @@
 //! `glob.match`, overriding regorus' for patterns with an empty alternative (`{,a}`, `a{b,}`):
 //! OPA's matcher (gobwas/glob) lets an alternative be empty, regorus' (globset) never matches
 //! it. Such a pattern is expanded into its alternatives, each matched by regorus; any other
-//! pattern is regorus' own answer.
+//! pattern is regorus' own answer. `glob.quote_meta` escapes as gobwas/glob does.
 
 use regorus::Value;
 
+use super::args::{finish, string};
 use super::{Builtin, builtin_error, regorus_builtin};
 
-pub(super) const BUILTINS: &[Builtin] = &[Builtin {
-    name: "glob.match",
-    nargs: 3,
-    eval: glob_match,
-}];
+pub(super) const BUILTINS: &[Builtin] = &[
+    Builtin {
+        name: "glob.match",
+        nargs: 3,
+        eval: glob_match,
+    },
+    Builtin {
+        name: "glob.quote_meta",
+        nargs: 1,
+        eval: |args| {
+            finish(
+                "glob.quote_meta",
+                string(&args, 0).map(|p| Value::from(quote_meta(p))),
+            )
+        },
+    },
+];
+
+/// gobwas/glob's `QuoteMeta`: a `\` before each of `*?[]{}\`, whatever the rest of the
+/// string (regorus refuses a string that is not a valid glob, `[a-`, and leaves `]` alone).
+fn quote_meta(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '{' | '}' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
 
 /// More alternatives than this are left to regorus as written.
 const MAX_EXPANSIONS: usize = 256;
@@ -119,6 +145,16 @@ fn expand(pattern: &str) -> Option<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quote_meta_escapes_gobwas_specials_only() {
+        assert_eq!(
+            quote_meta("*?[]{}\\!-,^.a/:|+$()"),
+            "\\*\\?\\[\\]\\{\\}\\\\!-,^.a/:|+$()"
+        );
+        assert_eq!(quote_meta("[a-"), "\\[a-");
+        assert_eq!(quote_meta("a]b"), "a\\]b");
+    }
 
     fn matches(pattern: &str, value: &str) -> Value {
         glob_match(vec![Value::from(pattern), Value::Null, Value::from(value)]).unwrap()

@@ -1,10 +1,12 @@
-//! `json.is_valid`, `yaml.is_valid` and `json.match_schema`, overriding regorus' where OPA
+//! `json.is_valid`, `yaml.is_valid`, `json.match_schema` and `json.verify_schema`, overriding regorus' where OPA
 //! answers differently: `is_valid` of a non-string is `false` (regorus: an error), a YAML
 //! stream is judged by its first document, as OPA's YAML library reads it, and
 //! `json.match_schema` answers `[true, []]` or `[false, errors]` with gojsonschema's error
-//! objects (`{error, type, field, desc}`), and fails on an invalid schema.
+//! objects (`{error, type, field, desc}`), and fails on an invalid schema;
+//! `json.verify_schema` answers `[false, why]` for a string that is no JSON or no schema, and
+//! for a value that is no string or object (regorus: an error, or `[true, null]` for `false`).
 //!
-//! Owns: those three builtins. Schemas are validated with the `jsonschema` crate (draft 7, the
+//! Owns: those four builtins. Schemas are validated with the `jsonschema` crate (draft 7, the
 //! newest draft gojsonschema knows); its errors are put in gojsonschema's words.
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
@@ -28,6 +30,11 @@ pub(super) const BUILTINS: &[Builtin] = &[
         name: "json.match_schema",
         nargs: 2,
         eval: match_schema,
+    },
+    Builtin {
+        name: "json.verify_schema",
+        nargs: 1,
+        eval: verify_schema,
     },
 ];
 
@@ -59,6 +66,37 @@ fn json_arg(value: &Value, allow_array: bool) -> Result<Json, String> {
         Value::Object(_) => serde_json::to_value(value).map_err(|e| e.to_string()),
         Value::Array(_) if allow_array => serde_json::to_value(value).map_err(|e| e.to_string()),
         _ => Err("wrong type, expected string or object".to_string()),
+    }
+}
+
+/// `[true, null]` for a valid schema, else `[false, why]` with OPA's words where the schema is
+/// no JSON, no object or boolean, or no string or object at all (regorus: an error).
+fn verify_schema(args: Vec<Value>) -> anyhow::Result<Value> {
+    let schema = match args.first() {
+        Some(Value::String(text)) => match serde_json::from_str::<Json>(text) {
+            Ok(schema @ (Json::Object(_) | Json::Bool(_))) => schema,
+            Ok(_) => return Ok(schema_verdict(Some("schema is invalid".to_string()))),
+            Err(_) => return Ok(schema_verdict(Some("invalid JSON string".to_string()))),
+        },
+        Some(object @ Value::Object(_)) => match serde_json::to_value(object) {
+            Ok(schema) => schema,
+            Err(e) => return builtin_error(format!("json.verify_schema: {e}")),
+        },
+        _ => {
+            let why = "wrong type, expected string or object".to_string();
+            return Ok(schema_verdict(Some(why)));
+        }
+    };
+    let built = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft7)
+        .build(&schema);
+    Ok(schema_verdict(built.err().map(|e| e.to_string())))
+}
+
+fn schema_verdict(error: Option<String>) -> Value {
+    match error {
+        None => Value::from(json!([true, null])),
+        Some(why) => Value::from(json!([false, format!("jsonschema: {why}")])),
     }
 }
 

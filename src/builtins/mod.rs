@@ -22,13 +22,10 @@ mod json;
 mod net;
 mod numbers;
 mod objects;
-mod objects;
-mod objects;
 mod parse_module;
 mod private_keys;
 mod regex;
 mod regorus_builtin;
-mod semver;
 mod semver;
 mod sprintf;
 mod strings;
@@ -65,7 +62,7 @@ pub struct Builtin {
 
 /// Every extension builtin, family by family.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    let families: [&'static [Builtin]; 26] = [
+    let families: [&'static [Builtin]; 23] = [
         jwt::BUILTINS,
         crypto::BUILTINS,
         template::BUILTINS,
@@ -87,6 +84,8 @@ pub fn all() -> impl Iterator<Item = &'static Builtin> {
         uuid::BUILTINS,
         sprintf::BUILTINS,
         objects::BUILTINS,
+        semver::BUILTINS,
+        urlquery::BUILTINS,
     ];
     families.into_iter().flatten()
 }
