@@ -25,6 +25,7 @@ mod objects;
 mod parse_module;
 mod private_keys;
 mod regex;
+mod regex_split;
 mod regorus_builtin;
 mod semver;
 mod sprintf;
@@ -62,7 +63,7 @@ pub struct Builtin {
 
 /// Every extension builtin, family by family.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    let families: [&'static [Builtin]; 23] = [
+    let families: [&'static [Builtin]; 24] = [
         jwt::BUILTINS,
         crypto::BUILTINS,
         template::BUILTINS,
@@ -86,6 +87,7 @@ pub fn all() -> impl Iterator<Item = &'static Builtin> {
         objects::BUILTINS,
         semver::BUILTINS,
         urlquery::BUILTINS,
+        regex_split::BUILTINS,
     ];
     families.into_iter().flatten()
 }
