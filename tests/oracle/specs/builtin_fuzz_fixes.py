@@ -1,6 +1,7 @@
 HEADER = """Builtins a type-aware fuzz against OPA's engine found answering differently, now overridden:
 object.subset (regorus panics on an empty array), semver.is_valid / semver.compare (OPA's lenient
-parser), urlquery.* (Go's net/url), glob.quote_meta (gobwas/glob), json.verify_schema."""
+parser), urlquery.* (Go's net/url), glob.quote_meta (gobwas/glob), json.verify_schema,
+regex.split (Go's Split) and regex.template_match (one-byte delimiters)."""
 def o(note, rego, inp=None, strict=False):
     c = {"note": note, "rego": rego, "overrides": True, "strict": strict}
     if inp is not None: c["input"] = inp
@@ -33,4 +34,7 @@ CASES = [
  o("json.verify_schema: JSON that is no schema", "x := [json.verify_schema(v) | some v in input.v]", {"v": ["12", "null", "[]", "\"s\""]}),
  o("json.verify_schema: neither string nor object", "x := json.verify_schema(input.v)", {"v": False}),
  o("json.verify_schema: valid schemas", "x := [json.verify_schema(v) | some v in input.v]", {"v": ["true", "{}", {"type": "string"}]}),
+ o("regex.split: empty matches as Go's Split makes them", "x := [regex.split(p[0], p[1]) | some p in input.v]", {"v": [["", "aaa"], ["", ""], ["a", ""], [",", "a,b,,c,"], ["x*", "axbxxc"], ["a*", "baaab"], ["", "日本"], ["\\b", "ab cd"]]}),
+ o("regex.template_match with one-byte delimiters", "x := regex.template_match(input.t, input.v, \"<\", \">\")", {"t": "urn:foo:<[a-z]+>", "v": "urn:foo:bar"}),
+ o("regex.template_match: a longer delimiter is an error", "x := regex.template_match(input.t, input.v, \"<<\", \">\")", {"t": "urn:foo:<[a-z]+>", "v": "urn:foo:bar"}, strict=True),
 ]
