@@ -1,5 +1,5 @@
-//! `json.is_valid`, `yaml.is_valid`, `json.match_schema` and `json.verify_schema`, overriding regorus' where OPA
-//! answers differently: `is_valid` of a non-string is `false` (regorus: an error), a YAML
+//! `json.is_valid`, `yaml.is_valid`, `json.match_schema` and `json.verify_schema`, overriding
+//! regorus' where OPA answers differently: `is_valid` of a non-string is `false` (regorus: an error), a YAML
 //! stream is judged by its first document, as OPA's YAML library reads it, and
 //! `json.match_schema` answers `[true, []]` or `[false, errors]` with gojsonschema's error
 //! objects (`{error, type, field, desc}`), and fails on an invalid schema;

@@ -116,10 +116,10 @@ impl<'a> Version<'a> {
 /// differently (`01`, `1`), by bytes.
 fn cmp_identifier(a: &str, b: &str) -> Ordering {
     let numeric = |s: &str| s.bytes().all(|c| c.is_ascii_digit());
-    let by_value = |s: &str| {
+    fn by_value(s: &str) -> (usize, &str) {
         let digits = s.trim_start_matches('0');
-        (digits.len(), digits.to_string())
-    };
+        (digits.len(), digits)
+    }
     match (numeric(a), numeric(b)) {
         (true, false) => Ordering::Less,
         (false, true) => Ordering::Greater,

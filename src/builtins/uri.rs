@@ -350,10 +350,23 @@ enum Mode {
     Zone,
     UserPassword,
     Fragment,
+    /// A key or value of a query (Go's `encodeQueryComponent`): a space is `+`.
+    QueryComponent,
 }
 
-/// Decodes `%XX` escapes, refusing a broken one (`invalid URL escape "%zz"`) and, in a host, an
-/// escape of an ASCII byte other than `%25` and a byte a host may not hold.
+/// Go's `url.QueryEscape` (`urlquery.encode`).
+pub(super) fn query_escape(text: &str) -> String {
+    escape(text, Mode::QueryComponent)
+}
+
+/// Go's `url.QueryUnescape` (`urlquery.decode`).
+pub(super) fn query_unescape(text: &str) -> Result<String, String> {
+    unescape(text, Mode::QueryComponent)
+}
+
+/// Decodes `%XX` escapes (and `+` in a query component), refusing a broken one (`invalid URL
+/// escape "%zz"`) and, in a host, an escape of an ASCII byte other than `%25` and a byte a host
+/// may not hold.
 fn unescape(text: &str, mode: Mode) -> Result<String, String> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -396,7 +409,11 @@ fn unescape(text: &str, mode: Mode) -> Result<String, String> {
                 quote(&(b as char).to_string())
             ));
         }
-        out.push(b);
+        out.push(if b == b'+' && mode == Mode::QueryComponent {
+            b' '
+        } else {
+            b
+        });
         i += 1;
     }
     Ok(String::from_utf8_lossy(&out).into_owned())
@@ -416,7 +433,7 @@ fn should_escape(b: u8, mode: Mode) -> bool {
             Mode::Path => b == b'?',
             Mode::UserPassword => matches!(b, b'@' | b'/' | b'?' | b':'),
             Mode::Fragment => false,
-            Mode::Host | Mode::Zone => true,
+            Mode::Host | Mode::Zone | Mode::QueryComponent => true,
         },
         b'!' | b'(' | b')' | b'*' if mode == Mode::Fragment => false,
         _ => true,
@@ -428,11 +445,14 @@ fn escape_path(path: &str) -> String {
     escape(path, Mode::Path)
 }
 
-/// Go's `escape`: every byte this part may not hold as `%XX` (upper-case hex).
+/// Go's `escape`: every byte this part may not hold as `%XX` (upper-case hex), a space in a
+/// query component as `+`.
 fn escape(text: &str, mode: Mode) -> String {
     let mut out = String::with_capacity(text.len());
     for &b in text.as_bytes() {
-        if should_escape(b, mode) {
+        if b == b' ' && mode == Mode::QueryComponent {
+            out.push('+');
+        } else if should_escape(b, mode) {
             out.push_str(&format!("%{b:02X}"));
         } else {
             out.push(b as char);

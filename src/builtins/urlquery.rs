@@ -4,7 +4,8 @@
 //! escape (`%zz`) is an error (regorus keeps it), and a `;` in a query is an error (Go 1.17+),
 //! not part of a value.
 //!
-//! Owns: Go's `QueryEscape`, `QueryUnescape`, `Values.Encode` and `ParseQuery`.
+//! Owns: Go's `Values.Encode` and `ParseQuery`; the escaping is [`super::uri`]'s, in Go's
+//! query-component mode.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +14,7 @@ use regorus::value::Object;
 
 use super::Builtin;
 use super::args::{Outcome, finish, object, string, type_name};
+use super::uri::{query_escape, query_unescape};
 
 pub(super) const BUILTINS: &[Builtin] = &[
     Builtin {
@@ -21,7 +23,7 @@ pub(super) const BUILTINS: &[Builtin] = &[
         eval: |args| {
             finish(
                 "urlquery.encode",
-                string(&args, 0).map(|s| Value::from(escape(s))),
+                string(&args, 0).map(|s| Value::from(query_escape(s))),
             )
         },
     },
@@ -34,7 +36,7 @@ pub(super) const BUILTINS: &[Builtin] = &[
         name: "urlquery.decode",
         nargs: 1,
         eval: |args| {
-            let decoded = string(&args, 0).and_then(unescape).map(Value::from);
+            let decoded = string(&args, 0).and_then(query_unescape).map(Value::from);
             finish("urlquery.decode", decoded)
         },
     },
@@ -44,51 +46,6 @@ pub(super) const BUILTINS: &[Builtin] = &[
         eval: |args| finish("urlquery.decode_object", decode_object(&args)),
     },
 ];
-
-/// Go's `url.QueryEscape`.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(byte as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
-
-/// Go's `url.QueryUnescape`: `+` is a space, `%XX` a byte; bytes that are not UTF-8 become
-/// U+FFFD, as OPA's answer writes them.
-fn unescape(text: &str) -> Result<String, String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = |j: usize| bytes.get(j).and_then(|b| (*b as char).to_digit(16));
-                let (Some(high), Some(low)) = (hex(i + 1), hex(i + 2)) else {
-                    let bad: String = text[i..].chars().take(3).collect();
-                    return Err(format!("invalid URL escape \"{bad}\""));
-                };
-                out.push((high * 16 + low) as u8);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            byte => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    Ok(String::from_utf8_lossy(&out).into_owned())
-}
 
 /// Go's `url.Values{...}.Encode()`: keys sorted, each value in order, `key=value` joined by `&`.
 fn encode_object(args: &[Value]) -> Outcome {
@@ -115,7 +72,7 @@ fn encode_object(args: &[Value]) -> Outcome {
             let Value::String(value) = value else {
                 return Err(format!("value must be string but got {}", type_name(value)));
             };
-            pairs.push(format!("{}={}", escape(key), escape(value)));
+            pairs.push(format!("{}={}", query_escape(key), query_escape(value)));
         }
     }
     Ok(Value::from(pairs.join("&")))
@@ -134,7 +91,7 @@ fn decode_object(args: &[Value]) -> Outcome {
             continue;
         }
         let (key, value) = part.split_once('=').unwrap_or((part, ""));
-        match (unescape(key), unescape(value)) {
+        match (query_unescape(key), query_unescape(value)) {
             (Ok(key), Ok(value)) => query.entry(key).or_default().push(Value::from(value)),
             (Err(e), _) | (_, Err(e)) => {
                 first_error.get_or_insert(e);
@@ -158,18 +115,27 @@ mod tests {
     #[test]
     fn escaping_is_gos() {
         assert_eq!(
-            escape(" !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~é"),
+            query_escape(" !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~é"),
             "+%21%22%23%24%25%26%27%28%29%2A%2B%2C-.%2F%3A%3B%3C%3D%3E%3F%40%5B%5C%5D%5E_%60%7B%7C%7D~%C3%A9"
         );
     }
 
     #[test]
     fn bad_escapes_are_errors() {
-        assert_eq!(unescape("a+b%20c%2A~").unwrap(), "a b c*~");
-        assert_eq!(unescape("%zz").unwrap_err(), "invalid URL escape \"%zz\"");
-        assert_eq!(unescape("x%").unwrap_err(), "invalid URL escape \"%\"");
-        assert_eq!(unescape("%4").unwrap_err(), "invalid URL escape \"%4\"");
-        assert_eq!(unescape("%ff").unwrap(), "\u{fffd}");
+        assert_eq!(query_unescape("a+b%20c%2A~").unwrap(), "a b c*~");
+        assert_eq!(
+            query_unescape("%zz").unwrap_err(),
+            "invalid URL escape \"%zz\""
+        );
+        assert_eq!(
+            query_unescape("x%").unwrap_err(),
+            "invalid URL escape \"%\""
+        );
+        assert_eq!(
+            query_unescape("%4").unwrap_err(),
+            "invalid URL escape \"%4\""
+        );
+        assert_eq!(query_unescape("%ff").unwrap(), "\u{fffd}");
     }
 
     #[test]
