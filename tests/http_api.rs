@@ -570,6 +570,22 @@ fn rego_v0_bundle_when_the_manifest_says_so() {
         result(&d, "/v1/data/legacy/admins", json!({})),
         json!(["alice"])
     );
+    assert_eq!(
+        result(
+            &d,
+            "/v1/data/legacy/ids",
+            json!({"users": [{"id": "a"}, {"name": "x"}, {"id": "c"}]})
+        ),
+        json!(["a", "c"])
+    );
+    assert_eq!(
+        result(
+            &d,
+            "/v1/data/legacy/names",
+            json!({"users": [{"id": "a", "name": "ann"}, {"name": "x"}, {"id": "c"}]})
+        ),
+        json!({"a": "ann"})
+    );
     // The same file is a syntax error as Rego v1.
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(

@@ -8,10 +8,13 @@
 //! both (docs/upstream/undefined-partial-rule-head.md). Owns: finding such heads and
 //! rewriting them, on their own lines, to
 //! `ids contains __authzd_value if { some u in input.users; __authzd_value := u.id }`.
-//! A head that is a variable or a scalar literal cannot be undefined and is left alone, and
-//! so is one written over several lines (moving it would shift the lines after it).
+//! A head that is a variable or a scalar literal cannot be undefined and is left alone. A head
+//! written over several lines moves as one line (its comments dropped), and its line breaks
+//! stay in the head, so every line after it keeps its number.
 
 use regorus::unstable::{Expr, Module, Rule, RuleBody, RuleHead};
+
+use super::rego_ast::expr_start;
 
 use super::splice::Edit;
 
@@ -23,6 +26,9 @@ const VALUE: &str = "__authzd_value";
 /// head that [`edits`] would move (`x contains <not a name or a literal>`, `p[...] :=`).
 pub fn may_apply(text: &str) -> bool {
     text.lines().any(|line| {
+        if is_bracket_head(line) {
+            return true;
+        }
         if let Some((_, after)) = line.split_once("contains ") {
             let head = after.split(" if").next().unwrap_or(after);
             if head.contains(['.', '(', '[', '{']) {
@@ -34,6 +40,16 @@ pub fn may_apply(text: &str) -> bool {
             .or_else(|| line.split_once(" = "))
             .map(|(before, _)| before);
         before.is_some_and(|before| before.contains('['))
+    })
+}
+
+/// A line that starts like v0's partial rule `ids[u.id] {` (a name, then `[`).
+fn is_bracket_head(line: &str) -> bool {
+    line.split_once('[').is_some_and(|(name, _)| {
+        !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
     })
 }
 
@@ -64,11 +80,12 @@ pub fn edits(module: &Module, source: &str) -> Vec<Edit> {
             .into_iter()
             .filter(|(expr, _)| can_be_undefined(expr))
             .collect();
-        // A head written over several lines would move the lines after it: left alone.
-        let multiline = moved
+        // A head written over several lines must fit on one: a raw string broken over lines
+        // cannot.
+        let fits = moved
             .iter()
-            .any(|(expr, _)| expr.span().text().contains('\n'));
-        if moved.is_empty() || multiline || source.contains(VALUE) || source.contains(KEY) {
+            .all(|(expr, _)| one_line(expr_text(expr, source)).is_some());
+        if moved.is_empty() || !fits || source.contains(VALUE) || source.contains(KEY) {
             continue;
         }
         let [body] = bodies.as_slice() else {
@@ -99,17 +116,20 @@ fn rewrite(body: &RuleBody, moved: &[(&Expr, &str)], source: &str) -> Vec<Edit> 
     let mut edits: Vec<Edit> = moved
         .iter()
         .map(|(expr, var)| {
-            let span = expr.span();
+            // The head's line breaks stay where they were, so the lines after it keep theirs.
+            let breaks = expr_text(expr, source).matches('\n').count();
             Edit {
-                start: span.start as usize,
-                end: span.end as usize,
-                text: (*var).to_string(),
+                start: expr_start(expr, source),
+                end: expr.span().end as usize,
+                text: format!("{var}{}", "\n".repeat(breaks)),
             }
         })
         .collect();
     let assignments: String = moved
         .iter()
-        .map(|(expr, var)| format!("; {var} := {}", expr.span().text()))
+        .filter_map(|(expr, var)| {
+            Some(format!("; {var} := {}", one_line(expr_text(expr, source))?))
+        })
         .collect();
     if braceless {
         edits.push(Edit::insert(start, "{ ".into()));
@@ -118,6 +138,56 @@ fn rewrite(body: &RuleBody, moved: &[(&Expr, &str)], source: &str) -> Vec<Edit> 
         edits.push(Edit::insert(end, assignments));
     }
     edits
+}
+
+/// The text of `expr` in `source`, from where it really starts ([`expr_start`]).
+fn expr_text<'a>(expr: &Expr, source: &'a str) -> &'a str {
+    source
+        .get(expr_start(expr, source)..expr.span().end as usize)
+        .unwrap_or_default()
+}
+
+/// `expr` (an expression's text) on one line: each line break outside a string becomes a
+/// space and each comment is dropped; `None` for a raw string over several lines, which
+/// cannot be joined.
+fn one_line(expr: &str) -> Option<String> {
+    let mut out = String::with_capacity(expr.len());
+    let mut chars = expr.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                out.push(c);
+                while let Some(s) = chars.next() {
+                    out.push(s);
+                    match s {
+                        '\\' => out.extend(chars.next()),
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '`' => {
+                out.push(c);
+                for s in chars.by_ref() {
+                    if s == '\n' {
+                        return None;
+                    }
+                    out.push(s);
+                    if s == '`' {
+                        break;
+                    }
+                }
+            }
+            '#' => {
+                if chars.by_ref().any(|s| s == '\n') {
+                    out.push(' ');
+                }
+            }
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -145,6 +215,60 @@ mod tests {
             rewritten("package t\n\np[k] := u.v if some k, u in input.all\n").unwrap(),
             "package t\n\np[k] := __authzd_value if { some k, u in input.all; __authzd_value := u.v }\n"
         );
+    }
+
+    #[test]
+    fn a_head_over_several_lines_moves_as_one_and_keeps_the_line_count() {
+        let source = "package t\n\ndeny contains {\n\t\"msg\": \"#no\", # why\n\t\"id\": u.id,\n} if {\n\tsome u in input.users\n}\n\nq := 1\n";
+        let moved = rewritten(source).unwrap();
+        assert_eq!(
+            moved,
+            "package t\n\ndeny contains __authzd_value\n\n\n if {\n\tsome u in input.users; __authzd_value := { \t\"msg\": \"#no\",  \t\"id\": u.id, }\n}\n\nq := 1\n"
+        );
+        assert_eq!(moved.lines().count(), source.lines().count());
+        assert_eq!(
+            rewritten("package t\np[u.k] := {\n  \"v\": u.v,\n} if some u in input.all\n").unwrap(),
+            "package t\np[__authzd_key] := __authzd_value\n\n if { some u in input.all; __authzd_key := u.k; __authzd_value := {   \"v\": u.v, } }\n"
+        );
+    }
+
+    #[test]
+    fn an_object_head_with_several_fields_moves_whole() {
+        // regorus' span of this object starts at its last key.
+        assert_eq!(
+            rewritten("package t\ndeny contains {\"msg\": \"no\", \"id\": u.id} if some u in input.users\n")
+                .unwrap(),
+            "package t\ndeny contains __authzd_value if { some u in input.users; __authzd_value := {\"msg\": \"no\", \"id\": u.id} }\n"
+        );
+        assert_eq!(
+            rewritten("package t\np[{\"a\": 1, \"b\": u.k}.b] := 1 if some u in input.all\n")
+                .unwrap(),
+            "package t\np[__authzd_key] := 1 if { some u in input.all; __authzd_key := {\"a\": 1, \"b\": u.k}.b }\n"
+        );
+    }
+
+    #[test]
+    fn a_raw_string_broken_over_lines_stays_in_the_head() {
+        assert_eq!(one_line("[`a\nb`, x.y]"), None);
+        assert_eq!(
+            one_line("[`a#b`, \"c\\\"#\", x.y] # z").unwrap(),
+            "[`a#b`, \"c\\\"#\", x.y] "
+        );
+        assert_eq!(
+            rewritten("package t\nq contains [`a\nb`, u.id] if some u in input.users\n"),
+            None
+        );
+    }
+
+    #[test]
+    fn v0_bracket_heads_are_found_by_the_cheap_look() {
+        assert!(may_apply(
+            "package t\nids[u.id] {\n  u := input.users[_]\n}\n"
+        ));
+        assert!(may_apply(
+            "package t\nviolation[{\"msg\": m}] {\n  m := input.m\n}\n"
+        ));
+        assert!(!may_apply("package t\nallow {\n  input.a[0] == 1\n}\n"));
     }
 
     #[test]

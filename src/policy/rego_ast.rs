@@ -381,6 +381,21 @@ pub fn parsed(source: &str) -> impl std::ops::Deref<Target = regorus::unstable::
     engine.get_modules()[0].clone()
 }
 
+/// Where `expr` starts in `source`, its parse. regorus' span of an object literal with more
+/// than one field starts at its last key (its parser moves the start to each field it reads),
+/// so an object starts at the `{` before its first field instead, and a reference into one
+/// where the object starts.
+pub fn expr_start(expr: &Expr, source: &str) -> usize {
+    match expr {
+        Expr::Object { span, fields, .. } => fields
+            .first()
+            .and_then(|(first, _, _)| source.get(..first.start as usize)?.rfind('{'))
+            .unwrap_or(span.start as usize),
+        Expr::RefDot { refr, .. } | Expr::RefBrack { refr, .. } => expr_start(refr, source),
+        _ => expr.span().start as usize,
+    }
+}
+
 /// Line and character column (both 1-based) where `span` starts.
 pub fn span_position(span: &Span) -> (u32, u32) {
     let text = span.source.contents();
