@@ -24,6 +24,7 @@ mod numbers;
 mod objects;
 mod parse_module;
 mod private_keys;
+mod re2_syntax;
 mod regex;
 mod regex_split;
 mod regorus_builtin;
@@ -51,6 +52,7 @@ mod jwt;
 mod keys;
 
 pub use jwt::{Signatures, TokenKeys, verify_signatures};
+pub use re2_syntax::to_rust as go_regex_to_rust;
 pub use template_string::rego_text;
 
 /// One extension builtin: its Rego name, its arity and its implementation.

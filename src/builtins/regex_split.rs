@@ -4,8 +4,9 @@
 //! an empty match right after a match, and `template_match` fails unless each delimiter is one
 //! byte long, as OPA checks (regorus: `false`).
 //!
-//! Owns: Go's `FindAllStringIndex` and `Split` over a Rust regex; the delimiter check. The
-//! patterns themselves are Rust's syntax, as everywhere in authzd (see the README's known
+//! Owns: Go's `FindAllStringIndex` and `Split` over a Rust regex; the delimiter check. A
+//! `regex.split` pattern is read with Go's syntax ([`super::go_regex_to_rust`]); the patterns
+//! inside a `template_match` template are regorus' (Rust's syntax, see the README's known
 //! differences).
 
 use regex::Regex;
@@ -29,7 +30,9 @@ pub(super) const BUILTINS: &[Builtin] = &[
 
 fn split_builtin(args: &[Value]) -> Outcome {
     let (pattern, text) = (string(args, 0)?, string(args, 1)?);
-    let regex = Regex::new(pattern).map_err(|e| format!("error parsing regexp: {e}"))?;
+    // Go's syntax, as OPA reads the pattern (`\d` is ASCII, `{a}` a literal).
+    let regex = Regex::new(&super::go_regex_to_rust(pattern))
+        .map_err(|e| format!("error parsing regexp: {e}"))?;
     let pieces = split(&regex, pattern, text);
     Ok(Value::from(
         pieces.into_iter().map(Value::from).collect::<Vec<_>>(),

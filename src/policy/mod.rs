@@ -19,6 +19,7 @@ pub mod nesting;
 pub mod output_arguments;
 mod partial_heads;
 mod path;
+mod regex_literals;
 pub mod rego_ast;
 pub mod routing;
 pub mod rule_graph;
@@ -522,7 +523,8 @@ impl Snapshot {
 }
 
 /// `text` as OPA evaluates it where regorus would not: partial-rule heads that can be
-/// undefined ([`partial_heads`]), `not` over undefined call arguments ([`negation`]) and
+/// undefined ([`partial_heads`]), Go's syntax in literal patterns ([`regex_literals`]), `not`
+/// over undefined call arguments ([`negation`]) and
 /// `with ... as <builtin>` ([`with_builtins`]). The text as written when it has none, or does
 /// not parse (the real load reports that).
 fn rewritten_text(id: &str, text: &str, rego_v0: bool, options: CompileOptions) -> String {
@@ -531,7 +533,8 @@ fn rewritten_text(id: &str, text: &str, rego_v0: bool, options: CompileOptions) 
     let others = text.contains("not ") || text.contains("with ");
     let outputs = output_arguments::may_apply(text);
     let scopes = comprehension_scopes::may_apply(text);
-    if !heads && !others && !outputs && !scopes {
+    let regexes = regex_literals::may_apply(text);
+    if !heads && !others && !outputs && !scopes && !regexes {
         return text.to_string();
     }
     let parse = |text: &str| {
@@ -547,12 +550,14 @@ fn rewritten_text(id: &str, text: &str, rego_v0: bool, options: CompileOptions) 
     let mut text = text.to_string();
     // Each on its own, parsed again after it, in this order: comprehension variables first
     // (renaming moves every later column), then output arguments (a negated call's guard reads
-    // the rewritten call), then partial-rule heads (the rewrites below may brace the same body).
+    // the rewritten call), then partial-rule heads (the rewrites below may brace the same body),
+    // then regular expressions (wherever the heads moved them).
     type Rewrite = fn(&regorus::unstable::Module, &str) -> Vec<splice::Edit>;
-    let steps: [(bool, Rewrite); 3] = [
+    let steps: [(bool, Rewrite); 4] = [
         (scopes, |module, _| comprehension_scopes::edits(module)),
         (outputs, output_arguments::edits),
         (heads, partial_heads::edits),
+        (regexes, regex_literals::edits),
     ];
     for (applies, edits) in steps {
         if applies
