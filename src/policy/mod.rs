@@ -16,6 +16,7 @@ mod loopless_comprehensions;
 pub mod metadata;
 pub mod negation;
 pub mod nesting;
+mod object_patterns;
 pub mod output_arguments;
 mod partial_heads;
 mod path;
@@ -523,7 +524,8 @@ impl Snapshot {
 }
 
 /// `text` as OPA evaluates it where regorus would not: partial-rule heads that can be
-/// undefined ([`partial_heads`]), Go's syntax in literal patterns ([`regex_literals`]), `not`
+/// undefined ([`partial_heads`]), Go's syntax in literal patterns ([`regex_literals`]), object
+/// patterns with other keys ([`object_patterns`]), `not`
 /// over undefined call arguments ([`negation`]) and
 /// `with ... as <builtin>` ([`with_builtins`]). The text as written when it has none, or does
 /// not parse (the real load reports that).
@@ -534,7 +536,8 @@ fn rewritten_text(id: &str, text: &str, rego_v0: bool, options: CompileOptions) 
     let outputs = output_arguments::may_apply(text);
     let scopes = comprehension_scopes::may_apply(text);
     let regexes = regex_literals::may_apply(text);
-    if !heads && !others && !outputs && !scopes && !regexes {
+    let patterns = object_patterns::may_apply(text);
+    if !heads && !others && !outputs && !scopes && !regexes && !patterns {
         return text.to_string();
     }
     let parse = |text: &str| {
@@ -551,13 +554,15 @@ fn rewritten_text(id: &str, text: &str, rego_v0: bool, options: CompileOptions) 
     // Each on its own, parsed again after it, in this order: comprehension variables first
     // (renaming moves every later column), then output arguments (a negated call's guard reads
     // the rewritten call), then partial-rule heads (the rewrites below may brace the same body),
-    // then regular expressions (wherever the heads moved them).
+    // then regular expressions (wherever the heads moved them), then object patterns (whose
+    // guards may brace a body the heads left alone).
     type Rewrite = fn(&regorus::unstable::Module, &str) -> Vec<splice::Edit>;
-    let steps: [(bool, Rewrite); 4] = [
+    let steps: [(bool, Rewrite); 5] = [
         (scopes, |module, _| comprehension_scopes::edits(module)),
         (outputs, output_arguments::edits),
         (heads, partial_heads::edits),
         (regexes, regex_literals::edits),
+        (patterns, object_patterns::edits),
     ];
     for (applies, edits) in steps {
         if applies

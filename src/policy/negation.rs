@@ -17,7 +17,7 @@
 use regorus::unstable::{AssignOp, BoolOp, Expr, Literal, LiteralStmt, Module, Rule};
 
 use super::rego_ast::{Descend, Site, for_each_statement, walk_expr};
-use super::splice::{self, Edit};
+use super::splice::{self, Edit, after_if_keyword};
 
 /// `source` with every negated call's arguments required first, or `None` when nothing
 /// changes. `module` is `source` parsed.
@@ -68,16 +68,6 @@ fn push_guards(stmt: &LiteralStmt, guards: &[&Expr], source: &str, edits: &mut V
     if braceless {
         edits.push(Edit::insert(end, " }".into()));
     }
-}
-
-/// True when the statement at `start` is a body written without braces (`p if not x`).
-fn after_if_keyword(source: &str, start: usize) -> bool {
-    let before = source.get(..start).unwrap_or("").trim_end();
-    before.ends_with("if")
-        && !before[..before.len() - 2]
-            .chars()
-            .next_back()
-            .is_some_and(|c| c.is_alphanumeric() || c == '_')
 }
 
 /// The arguments OPA evaluates before the negation of `expr`.

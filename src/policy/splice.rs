@@ -38,6 +38,16 @@ pub fn statement_range(source: &str, span: &regorus::unstable::Span) -> (usize, 
     (start, end)
 }
 
+/// True when the statement at `start` is a body written without braces (`p if not x`).
+pub fn after_if_keyword(source: &str, start: usize) -> bool {
+    let before = source.get(..start).unwrap_or("").trim_end();
+    before.ends_with("if")
+        && !before[..before.len() - 2]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_')
+}
+
 /// `source` with `edits` applied, or `None` when there are none or they cannot all apply.
 /// Edits at the same place apply in the order given.
 pub fn apply(source: &str, mut edits: Vec<Edit>) -> Option<String> {
