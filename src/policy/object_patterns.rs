@@ -16,10 +16,18 @@ use super::rego_ast::{expr_start, for_each_statement, is_ref};
 use super::splice::{Edit, after_if_keyword, statement_range};
 
 /// A cheap look at the text before parsing it: false when no line can hold an object pattern
-/// (an object and an assignment or unification).
+/// (a `}` or `]` right before `:=` or `=`, or a `{` or `[` right after `=`).
 pub fn may_apply(text: &str) -> bool {
-    text.lines()
-        .any(|line| line.contains('{') && line.contains('=') && line.contains(':'))
+    let closes = |before: &str| before.trim_end().ends_with(['}', ']']);
+    let opens = |after: &str| after.trim_start().starts_with(['{', '[']);
+    text.lines().filter(|line| line.contains('{')).any(|line| {
+        line.match_indices(":=").any(|(at, _)| closes(&line[..at]))
+            || line.match_indices('=').any(|(at, _)| {
+                let unification = !line[..at].ends_with([':', '=', '!', '<', '>'])
+                    && !line[at + 1..].starts_with('=');
+                unification && (closes(&line[..at]) || opens(&line[at + 1..]))
+            })
+    })
 }
 
 /// The edits that require the key count of every object pattern of `module` (`source`
@@ -135,6 +143,16 @@ mod tests {
             rewritten("package t\ne := [v | input.o = {\"k\": v}]\n").unwrap(),
             "package t\ne := [v | input.o = {\"k\": v}; count(input.o) == 1]\n"
         );
+    }
+
+    #[test]
+    fn the_cheap_look_finds_patterns_and_skips_values() {
+        assert!(may_apply("a if { {\"k\": v} := input.o }"));
+        assert!(may_apply("c if { [{\"k\": v}] := input.l }"));
+        assert!(may_apply("e := [v | input.o = {\"k\": v}]"));
+        assert!(!may_apply("x := {\"a\": 1}"));
+        assert!(!may_apply("x if { input.o == {\"k\": 1}; y := [1] }"));
+        assert!(!may_apply("d := {\"allow\": allow, \"reasons\": reasons}"));
     }
 
     #[test]
