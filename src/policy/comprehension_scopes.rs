@@ -1,16 +1,20 @@
-//! A comprehension's own `some` variables, where the rule around it has a variable of the
-//! same name: renamed inside the comprehension, as OPA scopes them.
+//! Variables that `some` declares where a name of the same spelling exists around them:
+//! renamed in their scope, as OPA scopes them.
 //!
 //! In OPA, `some u` inside a comprehension declares a `u` of the comprehension's own, whatever
 //! the rule binds outside: `v := [u | some u in [3]]` after `u := 1` is `[3]`. regorus refuses
 //! such a bundle (`var u used before definition below`) for `some u in`, and its interpreter
 //! reads the outer `u` for `some u; xs[u]` (answering `[]` where OPA and the RVM answer `[0]`).
-//! Owns: finding those variables and renaming every occurrence inside the comprehension
-//! (`__authzd_u_1`), on the same lines.
+//! The same holds where the name is a rule of the module (`r := 5` beside
+//! `a if { some r in input.roles; r == "admin" }`): OPA's `some r` is a local of its own, and
+//! regorus refused the bundle, or read the rule for `some r; input.roles[r]`.
+//! Owns: finding those variables and renaming every occurrence in their scope (`__authzd_u_1`):
+//! inside the comprehension, or, for a rule body's own `some`, in that body and the rule's head
+//! (a rule with one body), on the same lines.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use regorus::unstable::{Expr, Literal, Module, Span};
+use regorus::unstable::{Expr, Literal, Module, Rule, RuleHead, Span};
 
 use super::rego_ast::{Descend, Site, for_each_statement, walk_expr, walk_rule};
 use super::splice::Edit;
@@ -18,9 +22,9 @@ use super::splice::Edit;
 /// Prefix of the new names; no OPA policy names a variable so.
 const PREFIX: &str = "__authzd_";
 
-/// A cheap test: `text` may have a comprehension with a `some` of its own.
+/// A cheap test: `text` may have a `some` (in a comprehension or a rule body).
 pub fn may_apply(text: &str) -> bool {
-    text.contains('|') && text.contains("some ")
+    text.contains("some ")
 }
 
 /// `source` with those variables renamed, for the tools that compile a module on their own
@@ -33,10 +37,12 @@ pub fn rewrite(source: &str, rego_v0: bool) -> Option<String> {
 }
 
 /// The edits that rename, in every comprehension of `module`, each variable its own `some`
-/// declares that the rule also names outside it.
+/// declares that the rule also names outside it or that names a rule of the module, and in
+/// every rule body, each variable its `some` declares that names a rule.
 pub fn edits(module: &Module) -> Vec<Edit> {
     let mut edits: BTreeMap<usize, Edit> = BTreeMap::new();
     let mut renamed = 0usize;
+    let rules = rule_names(module);
     for rule in &module.policy {
         let mut names: Vec<(String, usize, usize)> = Vec::new();
         walk_rule(rule, &mut |site| {
@@ -71,7 +77,8 @@ pub fn edits(module: &Module) -> Vec<Edit> {
         for (start, end, declared) in comprehensions {
             let inside = |at: usize| (start..end).contains(&at);
             for name in declared {
-                if name == "_" || !names.iter().any(|(n, at, _)| *n == name && !inside(*at)) {
+                let outside = names.iter().any(|(n, at, _)| *n == name && !inside(*at));
+                if name == "_" || !(outside || rules.contains(&name)) {
                     continue;
                 }
                 renamed += 1;
@@ -90,8 +97,83 @@ pub fn edits(module: &Module) -> Vec<Edit> {
                 }
             }
         }
+        // A rule body's own `some` of a rule's name: the body and the head (which reads the
+        // body's variables) mean the local.
+        let Rule::Spec { head, bodies, .. } = &**rule else {
+            continue;
+        };
+        let [body] = bodies.as_slice() else {
+            continue;
+        };
+        let mut scope = vec![span_range(&body.query.span)];
+        scope.extend(body.assign.iter().map(|a| span_range(a.value.span())));
+        match head {
+            RuleHead::Set { refr, key, .. } => {
+                scope.extend(key.iter().map(|k| span_range(k.span())));
+                scope.push(head_indices(refr));
+            }
+            RuleHead::Compr { refr, assign, .. } => {
+                scope.extend(assign.iter().map(|a| span_range(a.value.span())));
+                scope.push(head_indices(refr));
+            }
+            RuleHead::Func { .. } => {}
+        }
+        let in_scope = |at: usize| scope.iter().any(|r| r.contains(&at));
+        let declared: BTreeSet<String> = body
+            .query
+            .stmts
+            .iter()
+            .flat_map(|s| declared(&s.literal))
+            .filter(|name| rules.contains(name))
+            .collect();
+        for name in declared {
+            renamed += 1;
+            let new = format!("{PREFIX}{name}_{renamed}");
+            for (n, at, to) in &names {
+                if *n == name && in_scope(*at) && !edits.contains_key(at) {
+                    edits.insert(
+                        *at,
+                        Edit {
+                            start: *at,
+                            end: *to,
+                            text: new.clone(),
+                        },
+                    );
+                }
+            }
+        }
     }
     edits.into_values().collect()
+}
+
+/// The names `module`'s rules and functions define (the first name of each head).
+fn rule_names(module: &Module) -> BTreeSet<String> {
+    let head = |rule: &Rule| match rule {
+        Rule::Default { refr, .. } => Some(refr.clone()),
+        Rule::Spec { head, .. } => match head {
+            RuleHead::Compr { refr, .. }
+            | RuleHead::Set { refr, .. }
+            | RuleHead::Func { refr, .. } => Some(refr.clone()),
+        },
+    };
+    module
+        .policy
+        .iter()
+        .filter_map(|rule| head(rule))
+        .filter_map(|refr| regorus::utils::get_path_string(&refr, None).ok())
+        .filter_map(|path| path.split(['.', '[']).next().map(str::to_string))
+        .collect()
+}
+
+fn span_range(span: &Span) -> std::ops::Range<usize> {
+    span.start as usize..span.end as usize
+}
+
+/// The part of a ref head after its first name (`[r]` of `p[r]`), where body variables stand.
+fn head_indices(refr: &Expr) -> std::ops::Range<usize> {
+    let span = refr.span();
+    let name = span.text().find(['.', '[']).unwrap_or(span.text().len());
+    span.start as usize + name..span.end as usize
 }
 
 fn occurrence(span: &Span) -> (String, usize, usize) {
@@ -147,6 +229,60 @@ mod tests {
         assert!(
             out.contains("{k: __authzd_u_1 | some k, __authzd_u_1 in"),
             "{out}"
+        );
+    }
+
+    #[test]
+    fn a_some_variable_named_as_a_rule_is_a_local() {
+        assert_eq!(
+            rewritten(
+                "package p
+r := 5
+a if { some r in input.roles; r == \"admin\" }
+"
+            ),
+            "package p
+r := 5
+a if { some __authzd_r_1 in input.roles; __authzd_r_1 == \"admin\" }
+"
+        );
+        assert_eq!(
+            rewritten(
+                "package p
+r := 5
+q contains r if { some r; input.roles[r] }
+"
+            ),
+            "package p
+r := 5
+q contains __authzd_r_1 if { some __authzd_r_1; input.roles[__authzd_r_1] }
+"
+        );
+        assert_eq!(
+            rewritten(
+                "package p
+r := 5
+m[r] := 1 if some r in input.roles
+"
+            ),
+            "package p
+r := 5
+m[__authzd_r_1] := 1 if some __authzd_r_1 in input.roles
+"
+        );
+        assert_eq!(
+            rewritten(
+                "package p
+r := 5
+a := [r | some r in input.roles]
+b := r
+"
+            ),
+            "package p
+r := 5
+a := [__authzd_r_1 | some __authzd_r_1 in input.roles]
+b := r
+"
         );
     }
 
