@@ -26,6 +26,7 @@ pub mod routing;
 pub mod rule_graph;
 mod rvm_plan;
 mod splice;
+mod unary_minus;
 mod unchecked_values;
 pub mod with_builtins;
 
@@ -525,8 +526,9 @@ impl Snapshot {
 
 /// `text` as OPA evaluates it where regorus would not: partial-rule heads that can be
 /// undefined ([`partial_heads`]), Go's syntax in literal patterns ([`regex_literals`]), object
-/// patterns and objects with other keys ([`object_patterns`]), `not` over undefined call
-/// arguments ([`negation`]) and `with ... as <builtin>` ([`with_builtins`]). The text as
+/// patterns and objects with other keys ([`object_patterns`]), unary minus over a term
+/// ([`unary_minus`]), `not` over undefined call arguments ([`negation`]) and
+/// `with ... as <builtin>` ([`with_builtins`]). The text as
 /// written when it has none, or does not parse (the real load reports that).
 fn rewritten_text(id: &str, text: &str, rego_v0: bool, options: CompileOptions) -> String {
     // Cheap tests first: most modules need no rewrite, and parsing costs.
@@ -536,7 +538,8 @@ fn rewritten_text(id: &str, text: &str, rego_v0: bool, options: CompileOptions) 
     let scopes = comprehension_scopes::may_apply(text);
     let regexes = regex_literals::may_apply(text);
     let patterns = object_patterns::may_apply(text);
-    if !heads && !others && !outputs && !scopes && !regexes && !patterns {
+    let minus = unary_minus::may_apply(text);
+    if !heads && !others && !outputs && !scopes && !regexes && !patterns && !minus {
         return text.to_string();
     }
     let parse = |text: &str| {
@@ -554,14 +557,15 @@ fn rewritten_text(id: &str, text: &str, rego_v0: bool, options: CompileOptions) 
     // (renaming moves every later column), then output arguments (a negated call's guard reads
     // the rewritten call), then partial-rule heads (the rewrites below may brace the same body),
     // then regular expressions (wherever the heads moved them), then object patterns (whose
-    // guards may brace a body the heads left alone).
+    // guards may brace a body the heads left alone), then unary minus.
     type Rewrite = fn(&regorus::unstable::Module, &str) -> Vec<splice::Edit>;
-    let steps: [(bool, Rewrite); 5] = [
+    let steps: [(bool, Rewrite); 6] = [
         (scopes, |module, _| comprehension_scopes::edits(module)),
         (outputs, output_arguments::edits),
         (heads, partial_heads::edits),
         (regexes, regex_literals::edits),
         (patterns, object_patterns::edits),
+        (minus, unary_minus::edits),
     ];
     for (applies, edits) in steps {
         if applies
