@@ -22,9 +22,31 @@ use super::splice::Edit;
 /// Prefix of the new names; no OPA policy names a variable so.
 const PREFIX: &str = "__authzd_";
 
-/// A cheap test: `text` may have a `some` (in a comprehension or a rule body).
+/// A cheap test: `text` may have a comprehension with a `some` of its own, or a `some` of a
+/// name that a line starts with (a rule's).
 pub fn may_apply(text: &str) -> bool {
-    text.contains("some ")
+    if !text.contains("some ") {
+        return false;
+    }
+    if text.contains('|') {
+        return true;
+    }
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    let rules: BTreeSet<&str> = text
+        .lines()
+        .filter_map(|line| line.split(|c: char| !ident(c)).next())
+        .filter(|name| !name.is_empty())
+        .collect();
+    text.match_indices("some ").any(|(at, _)| {
+        let declared = text[at + 5..]
+            .split(['\n', ';', '}'])
+            .next()
+            .unwrap_or_default();
+        let declared = declared.split(" in ").next().unwrap_or_default();
+        declared
+            .split(|c: char| !ident(c))
+            .any(|name| rules.contains(name))
+    })
 }
 
 /// `source` with those variables renamed, for the tools that compile a module on their own
@@ -284,6 +306,20 @@ a := [__authzd_r_1 | some __authzd_r_1 in input.roles]
 b := r
 "
         );
+    }
+
+    #[test]
+    fn the_cheap_look_finds_some_of_a_rule_name() {
+        assert!(may_apply(
+            "package p\nr := 5\na if { some r in input.roles }\n"
+        ));
+        assert!(may_apply(
+            "package p\nr := 5\na if { some i, r in input.roles }\n"
+        ));
+        assert!(may_apply("package p\na := [x | some x in input.xs]\n"));
+        assert!(!may_apply(
+            "package p\nr := 5\na if { some u in input.roles[r] }\n"
+        ));
     }
 
     #[test]
