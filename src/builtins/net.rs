@@ -35,6 +35,11 @@ pub(super) const BUILTINS: &[Builtin] = &[
         nargs: 1,
         eval: lookup_ip_addr,
     },
+    Builtin {
+        name: "net.cidr_expand",
+        nargs: 1,
+        eval: cidr_expand,
+    },
 ];
 
 /// Where IPv4 addresses live in IPv6 space (`::ffff:0:0/96`), as Go keeps them.
@@ -355,6 +360,15 @@ fn cidr_merge(args: Vec<Value>) -> anyhow::Result<Value> {
         }
         Ok(Value::from(out))
     })();
+    result.or_else(builtin_error)
+}
+
+/// OPA's answer is a set of addresses; regorus' (which expands them as Go does) an array.
+fn cidr_expand(args: Vec<Value>) -> anyhow::Result<Value> {
+    let result = super::regorus_builtin::call("net.cidr_expand", &args).map(|hosts| match hosts {
+        Value::Array(hosts) => Value::from(hosts.iter().cloned().collect::<BTreeSet<Value>>()),
+        other => other,
+    });
     result.or_else(builtin_error)
 }
 

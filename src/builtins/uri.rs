@@ -48,8 +48,11 @@ fn parse_builtin(args: &[Value]) -> Outcome {
     Ok(parts.into_value())
 }
 
+/// `false` for anything but a string, as OPA answers.
 fn is_valid(args: &[Value]) -> Outcome {
-    let text = string(args, 0)?;
+    let Some(Value::String(text)) = args.first() else {
+        return Ok(Value::from(false));
+    };
     Ok(Value::from(!text.is_empty() && Uri::parse(text).is_ok()))
 }
 

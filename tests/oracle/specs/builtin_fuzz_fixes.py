@@ -37,4 +37,7 @@ CASES = [
  o("regex.split: empty matches as Go's Split makes them", "x := [regex.split(p[0], p[1]) | some p in input.v]", {"v": [["", "aaa"], ["", ""], ["a", ""], [",", "a,b,,c,"], ["x*", "axbxxc"], ["a*", "baaab"], ["", "日本"], ["\\b", "ab cd"]]}),
  o("regex.template_match with one-byte delimiters", "x := regex.template_match(input.t, input.v, \"<\", \">\")", {"t": "urn:foo:<[a-z]+>", "v": "urn:foo:bar"}),
  o("regex.template_match: a longer delimiter is an error", "x := regex.template_match(input.t, input.v, \"<<\", \">\")", {"t": "urn:foo:<[a-z]+>", "v": "urn:foo:bar"}, strict=True),
+ o("net.cidr_expand is a set", "x := net.cidr_expand(input.c)", {"c": "10.0.0.8/30"}),
+ o("net.cidr_expand compares with a set", "x := net.cidr_expand(input.c) == {\"10.0.0.8\", \"10.0.0.9\", \"10.0.0.10\", \"10.0.0.11\"}", {"c": "10.0.0.8/30"}),
+ o("uri.is_valid of a non-string is false", "x := [uri.is_valid(input.n), uri.is_valid(input.o), uri.is_valid(\"https://a.b/c\")]", {"n": False, "o": {"a": 1}}),
 ]
