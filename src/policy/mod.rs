@@ -11,7 +11,6 @@ pub mod calls;
 pub mod comprehension_scopes;
 mod demotions;
 mod evaluators;
-mod import_aliases;
 mod loop_values;
 mod loopless_comprehensions;
 pub mod metadata;
@@ -525,11 +524,11 @@ impl Snapshot {
     }
 }
 
-/// `text` as OPA evaluates it where regorus would not: references through imports
-/// ([`import_aliases`]), partial-rule heads that can be undefined ([`partial_heads`]), Go's
-/// syntax in literal patterns ([`regex_literals`]), object patterns and objects with other keys
-/// ([`object_patterns`]), unary minus over a term ([`unary_minus`]), `not` over undefined call
-/// arguments ([`negation`]) and `with ... as <builtin>` ([`with_builtins`]). The text as
+/// `text` as OPA evaluates it where regorus would not: partial-rule heads that can be
+/// undefined ([`partial_heads`]), Go's syntax in literal patterns ([`regex_literals`]), object
+/// patterns and objects with other keys ([`object_patterns`]), unary minus over a term
+/// ([`unary_minus`]), `not` over undefined call arguments ([`negation`]) and
+/// `with ... as <builtin>` ([`with_builtins`]). The text as
 /// written when it has none, or does not parse (the real load reports that).
 fn rewritten_text(id: &str, text: &str, rego_v0: bool, options: CompileOptions) -> String {
     // Cheap tests first: most modules need no rewrite, and parsing costs.
@@ -540,9 +539,7 @@ fn rewritten_text(id: &str, text: &str, rego_v0: bool, options: CompileOptions) 
     let regexes = regex_literals::may_apply(text);
     let patterns = object_patterns::may_apply(text);
     let minus = unary_minus::may_apply(text);
-    let imports = import_aliases::may_apply(text);
-    let any = heads || others || outputs || scopes || regexes || patterns || minus || imports;
-    if !any {
+    if !heads && !others && !outputs && !scopes && !regexes && !patterns && !minus {
         return text.to_string();
     }
     let parse = |text: &str| {
@@ -556,16 +553,13 @@ fn rewritten_text(id: &str, text: &str, rego_v0: bool, options: CompileOptions) 
         return text.to_string();
     };
     let mut text = text.to_string();
-    // Each on its own, parsed again after it, in this order: references through imports
-    // first (written as the paths they name, so no later step takes them for variables), then
-    // comprehension variables (renaming moves every later column), then output arguments (a
-    // negated call's guard reads the rewritten call), then partial-rule heads (the rewrites
-    // below may brace the same body), then regular expressions (wherever the heads moved
-    // them), then object patterns (whose guards may brace a body the heads left alone), then
-    // unary minus.
+    // Each on its own, parsed again after it, in this order: comprehension variables first
+    // (renaming moves every later column), then output arguments (a negated call's guard reads
+    // the rewritten call), then partial-rule heads (the rewrites below may brace the same body),
+    // then regular expressions (wherever the heads moved them), then object patterns (whose
+    // guards may brace a body the heads left alone), then unary minus.
     type Rewrite = fn(&regorus::unstable::Module, &str) -> Vec<splice::Edit>;
-    let steps: [(bool, Rewrite); 7] = [
-        (imports, import_aliases::edits),
+    let steps: [(bool, Rewrite); 6] = [
         (scopes, |module, _| comprehension_scopes::edits(module)),
         (outputs, output_arguments::edits),
         (heads, partial_heads::edits),
