@@ -167,7 +167,7 @@ fn outside_escape(chars: &[char], at: usize, out: &mut String) -> usize {
         'b' => out.push_str(r"(?-u:\b)"),
         'B' => out.push_str(r"(?-u:\B)"),
         'Q' => return quoted(chars, at + 2, out),
-        _ => return class_escape(chars, at, out).unwrap_or_else(|| copy(chars, at, out)),
+        _ => return char_escape(chars, at, out).unwrap_or_else(|| copy(chars, at, out)),
     }
     at + 2
 }
@@ -208,7 +208,7 @@ fn copy(chars: &[char], at: usize, out: &mut String) -> usize {
 /// The escapes whose character Go and Rust write differently, in or out of a class: octal
 /// (`\0`, `\012`; `\1` alone is refused by both), and `\<`, `\>`, which are Go's literals. The
 /// index after it, or `None` to copy it as written.
-fn class_escape(chars: &[char], at: usize, out: &mut String) -> Option<usize> {
+fn char_escape(chars: &[char], at: usize, out: &mut String) -> Option<usize> {
     let c = *chars.get(at + 1)?;
     let is_octal = |i: usize| chars.get(i).is_some_and(|c| ('0'..='7').contains(c));
     match c {
@@ -298,7 +298,7 @@ fn class_item_escape(chars: &[char], at: usize, out: &mut String) -> usize {
         }
         return at + 2;
     }
-    class_escape(chars, at, out).unwrap_or_else(|| copy(chars, at, out))
+    char_escape(chars, at, out).unwrap_or_else(|| copy(chars, at, out))
 }
 
 #[cfg(test)]

@@ -103,20 +103,7 @@ pub fn edits(module: &Module) -> Vec<Edit> {
                 if name == "_" || !(outside || rules.contains(&name)) {
                     continue;
                 }
-                renamed += 1;
-                let new = format!("{PREFIX}{name}_{renamed}");
-                for (n, at, to) in &names {
-                    if *n == name && inside(*at) && !edits.contains_key(at) {
-                        edits.insert(
-                            *at,
-                            Edit {
-                                start: *at,
-                                end: *to,
-                                text: new.clone(),
-                            },
-                        );
-                    }
-                }
+                rename(&name, &names, inside, &mut renamed, &mut edits);
             }
         }
         // A rule body's own `some` of a rule's name: the body and the head (which reads the
@@ -149,40 +136,53 @@ pub fn edits(module: &Module) -> Vec<Edit> {
             .filter(|name| rules.contains(name))
             .collect();
         for name in declared {
-            renamed += 1;
-            let new = format!("{PREFIX}{name}_{renamed}");
-            for (n, at, to) in &names {
-                if *n == name && in_scope(*at) && !edits.contains_key(at) {
-                    edits.insert(
-                        *at,
-                        Edit {
-                            start: *at,
-                            end: *to,
-                            text: new.clone(),
-                        },
-                    );
-                }
-            }
+            rename(&name, &names, in_scope, &mut renamed, &mut edits);
         }
     }
     edits.into_values().collect()
 }
 
+/// Renames each occurrence of `name` in scope (`in_scope` of its position) to a new name,
+/// unless an earlier, inner scope renamed it already.
+fn rename(
+    name: &str,
+    names: &[(String, usize, usize)],
+    in_scope: impl Fn(usize) -> bool,
+    renamed: &mut usize,
+    edits: &mut BTreeMap<usize, Edit>,
+) {
+    *renamed += 1;
+    let new = format!("{PREFIX}{name}_{renamed}");
+    for (n, at, to) in names {
+        if n == name && in_scope(*at) && !edits.contains_key(at) {
+            edits.insert(
+                *at,
+                Edit {
+                    start: *at,
+                    end: *to,
+                    text: new.clone(),
+                },
+            );
+        }
+    }
+}
+
 /// The names `module`'s rules and functions define (the first name of each head).
 fn rule_names(module: &Module) -> BTreeSet<String> {
-    let head = |rule: &Rule| match rule {
-        Rule::Default { refr, .. } => Some(refr.clone()),
-        Rule::Spec { head, .. } => match head {
-            RuleHead::Compr { refr, .. }
-            | RuleHead::Set { refr, .. }
-            | RuleHead::Func { refr, .. } => Some(refr.clone()),
-        },
-    };
+    fn head(rule: &Rule) -> &Expr {
+        match rule {
+            Rule::Default { refr, .. } => refr,
+            Rule::Spec { head, .. } => match head {
+                RuleHead::Compr { refr, .. }
+                | RuleHead::Set { refr, .. }
+                | RuleHead::Func { refr, .. } => refr,
+            },
+        }
+    }
     module
         .policy
         .iter()
-        .filter_map(|rule| head(rule))
-        .filter_map(|refr| regorus::utils::get_path_string(&refr, None).ok())
+        .filter_map(|rule| regorus::utils::get_path_string(head(rule), None).ok())
         .filter_map(|path| path.split(['.', '[']).next().map(str::to_string))
         .collect()
 }

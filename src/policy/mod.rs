@@ -527,9 +527,9 @@ impl Snapshot {
 /// `text` as OPA evaluates it where regorus would not: partial-rule heads that can be
 /// undefined ([`partial_heads`]), Go's syntax in literal patterns ([`regex_literals`]), object
 /// patterns and objects with other keys ([`object_patterns`]), unary minus over a term
-/// ([`unary_minus`]), `not` over undefined call arguments ([`negation`]) and
-/// `with ... as <builtin>` ([`with_builtins`]). The text as
-/// written when it has none, or does not parse (the real load reports that).
+/// ([`unary_minus`]), `not` over undefined call arguments ([`negation`]) and `with ... as
+/// <builtin>` ([`with_builtins`]). The text as written when it has none, or does not parse
+/// (the real load reports that).
 fn rewritten_text(id: &str, text: &str, rego_v0: bool, options: CompileOptions) -> String {
     // Cheap tests first: most modules need no rewrite, and parsing costs.
     let heads = partial_heads::may_apply(text);

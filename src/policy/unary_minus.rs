@@ -16,7 +16,6 @@ use super::splice::Edit;
 /// starts (after an operator, a bracket, a comma or `:=`) before a name, or a number after a
 /// space.
 pub fn may_apply(text: &str) -> bool {
-    let bytes = text.as_bytes();
     text.match_indices('-').any(|(at, _)| {
         let before = text[..at].trim_end();
         let after = text[at + 1..].trim_start();
@@ -32,7 +31,7 @@ pub fn may_apply(text: &str) -> bool {
             .chars()
             .next()
             .is_some_and(|c| c.is_alphabetic() || c == '_' || (spaced && c.is_ascii_digit()));
-        operand_starts && term && bytes.get(at + 1) != Some(&b'-')
+        operand_starts && term && !text[at + 1..].starts_with('-')
     })
 }
 
