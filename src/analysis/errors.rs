@@ -216,12 +216,15 @@ fn compile_once(files: &[SourceFile]) -> Option<Diagnostic> {
     if let Err(e) = crate::builtins::register(&mut engine) {
         return Some(Diagnostic::unplaced("authzd", e.to_string()));
     }
-    for file in files {
+    let package_rules = crate::policy::comprehension_scopes::package_rule_names(
+        files.iter().map(|f| f.text.as_str()),
+    );
+    for (file, rules) in files.iter().zip(&package_rules) {
         engine.set_rego_v0(file.rego_v0);
         // As the load compiles it: a comprehension's own `some` variables renamed, an
         // extension's output argument a unification, and `with f as <builtin>` naming a
         // wrapper regorus accepts.
-        let text = crate::policy::comprehension_scopes::rewrite(&file.text, file.rego_v0)
+        let text = crate::policy::comprehension_scopes::rewrite(&file.text, file.rego_v0, rules)
             .unwrap_or_else(|| file.text.clone());
         let text = crate::policy::output_arguments::rewrite(&text, file.rego_v0).unwrap_or(text);
         let text = crate::policy::with_builtins::rewrite(&text, file.rego_v0).unwrap_or(text);

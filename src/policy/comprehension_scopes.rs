@@ -22,21 +22,15 @@ use super::splice::Edit;
 /// Prefix of the new names; no OPA policy names a variable so.
 const PREFIX: &str = "__authzd_";
 
-/// A cheap test: `text` may have a comprehension with a `some` of its own, or a `some` of a
-/// name that a line starts with (a rule's).
-pub fn may_apply(text: &str) -> bool {
+/// A cheap test: `text` may have a comprehension with a `some` of its own, or a `some` of one of
+/// `rules` (the names its package's rules have, [`package_rule_names`]).
+pub fn may_apply(text: &str, rules: &BTreeSet<String>) -> bool {
     if !text.contains("some ") {
         return false;
     }
     if text.contains('|') {
         return true;
     }
-    let ident = |c: char| c.is_alphanumeric() || c == '_';
-    let rules: BTreeSet<&str> = text
-        .lines()
-        .filter_map(|line| line.split(|c: char| !ident(c)).next())
-        .filter(|name| !name.is_empty())
-        .collect();
     text.match_indices("some ").any(|(at, _)| {
         let declared = text[at + 5..]
             .split(['\n', ';', '}'])
@@ -44,27 +38,73 @@ pub fn may_apply(text: &str) -> bool {
             .unwrap_or_default();
         let declared = declared.split(" in ").next().unwrap_or_default();
         declared
-            .split(|c: char| !ident(c))
+            .split(|c: char| !is_ident(c))
             .any(|name| rules.contains(name))
     })
 }
 
+fn is_ident(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// For each of `texts` (a bundle's modules), the names its package's rules have in every
+/// module of that package: rules of one package in several files see each other, so a `some`
+/// in one file may be named as a rule of another. Read from the text, not parsed (most
+/// modules need no rewrite): the first name of each line that starts a rule at column 0.
+/// It may take more (an unindented body line): renaming a local more than needed changes
+/// nothing.
+pub fn package_rule_names<'t>(texts: impl Iterator<Item = &'t str>) -> Vec<BTreeSet<String>> {
+    let mut packages: Vec<String> = Vec::new();
+    let mut names: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for text in texts {
+        let mut package = String::new();
+        let mut rules = BTreeSet::new();
+        for line in text.lines() {
+            if let Some(path) = line.strip_prefix("package ") {
+                if package.is_empty() {
+                    package = path
+                        .split(['#', ' ', '\t'])
+                        .next()
+                        .unwrap_or_default()
+                        .to_string();
+                }
+                continue;
+            }
+            let line = line.strip_prefix("default ").unwrap_or(line);
+            if let Some(name) = line.split(|c: char| !is_ident(c)).next()
+                && !name.is_empty()
+                && !matches!(name, "import" | "package")
+            {
+                rules.insert(name.to_string());
+            }
+        }
+        names.entry(package.clone()).or_default().extend(rules);
+        packages.push(package);
+    }
+    packages
+        .iter()
+        .map(|package| names.get(package).cloned().unwrap_or_default())
+        .collect()
+}
+
 /// `source` with those variables renamed, for the tools that compile a module on their own
 /// (`authzd check`); `None` when nothing changes or it does not parse.
-pub fn rewrite(source: &str, rego_v0: bool) -> Option<String> {
-    if !may_apply(source) {
+pub fn rewrite(source: &str, rego_v0: bool, rules: &BTreeSet<String>) -> Option<String> {
+    if !may_apply(source, rules) {
         return None;
     }
-    super::splice::rewrite_module(source, rego_v0, |module, _| edits(module))
+    super::splice::rewrite_module(source, rego_v0, |module, _| edits(module, rules))
 }
 
 /// The edits that rename, in every comprehension of `module`, each variable its own `some`
 /// declares that the rule also names outside it or that names a rule of the module, and in
-/// every rule body, each variable its `some` declares that names a rule.
-pub fn edits(module: &Module) -> Vec<Edit> {
+/// every rule body, each variable its `some` declares that names a rule. `package_rules` are
+/// the names the package's rules have in its other modules.
+pub fn edits(module: &Module, package_rules: &BTreeSet<String>) -> Vec<Edit> {
     let mut edits: BTreeMap<usize, Edit> = BTreeMap::new();
     let mut renamed = 0usize;
-    let rules = rule_names(module);
+    let mut rules = rule_names(module);
+    rules.extend(package_rules.iter().cloned());
     for rule in &module.policy {
         let mut names: Vec<(String, usize, usize)> = Vec::new();
         walk_rule(rule, &mut |site| {
@@ -232,7 +272,15 @@ mod tests {
 
     fn rewritten(source: &str) -> String {
         let module = super::super::rego_ast::parsed(source);
-        super::super::splice::apply(source, edits(&module)).unwrap_or_else(|| source.to_string())
+        let rules = names(source);
+        super::super::splice::apply(source, edits(&module, &rules))
+            .unwrap_or_else(|| source.to_string())
+    }
+
+    fn names(source: &str) -> BTreeSet<String> {
+        package_rule_names(std::iter::once(source))
+            .pop()
+            .unwrap_or_default()
     }
 
     #[test]
@@ -310,16 +358,35 @@ b := r
 
     #[test]
     fn the_cheap_look_finds_some_of_a_rule_name() {
-        assert!(may_apply(
-            "package p\nr := 5\na if { some r in input.roles }\n"
-        ));
-        assert!(may_apply(
+        let looks = |source: &str| may_apply(source, &names(source));
+        assert!(looks("package p\nr := 5\na if { some r in input.roles }\n"));
+        assert!(looks(
             "package p\nr := 5\na if { some i, r in input.roles }\n"
         ));
-        assert!(may_apply("package p\na := [x | some x in input.xs]\n"));
-        assert!(!may_apply(
+        assert!(looks("package p\na := [x | some x in input.xs]\n"));
+        assert!(!looks(
             "package p\nr := 5\na if { some u in input.roles[r] }\n"
         ));
+    }
+
+    #[test]
+    fn rules_of_the_package_in_other_files_are_names_too() {
+        let texts = [
+            "package p\nr := 5\ndefault d := 1\nimport rego.v1\n",
+            "package p.q # other\ns := 1\n",
+            "package p\na if { some r in input.roles; r == 1 }\n",
+        ];
+        let names = package_rule_names(texts.into_iter());
+        let of_p: BTreeSet<String> = ["a", "d", "r"].map(String::from).into();
+        assert_eq!(names[0], of_p);
+        assert_eq!(names[1], ["s"].map(String::from).into());
+        assert_eq!(names[2], of_p);
+        let module = super::super::rego_ast::parsed(texts[2]);
+        let out = super::super::splice::apply(texts[2], edits(&module, &names[2]));
+        assert_eq!(
+            out.as_deref(),
+            Some("package p\na if { some __authzd_r_1 in input.roles; __authzd_r_1 == 1 }\n")
+        );
     }
 
     #[test]

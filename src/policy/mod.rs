@@ -530,12 +530,19 @@ impl Snapshot {
 /// ([`unary_minus`]), `not` over undefined call arguments ([`negation`]) and `with ... as
 /// <builtin>` ([`with_builtins`]). The text as written when it has none, or does not parse
 /// (the real load reports that).
-fn rewritten_text(id: &str, text: &str, rego_v0: bool, options: CompileOptions) -> String {
+/// `package_rules` are the names its package's rules have in every module of the bundles.
+fn rewritten_text(
+    id: &str,
+    text: &str,
+    rego_v0: bool,
+    package_rules: &std::collections::BTreeSet<String>,
+    options: CompileOptions,
+) -> String {
     // Cheap tests first: most modules need no rewrite, and parsing costs.
     let heads = partial_heads::may_apply(text);
     let others = text.contains("not ") || text.contains("with ");
     let outputs = output_arguments::may_apply(text);
-    let scopes = comprehension_scopes::may_apply(text);
+    let scopes = comprehension_scopes::may_apply(text, package_rules);
     let regexes = regex_literals::may_apply(text);
     let patterns = object_patterns::may_apply(text);
     let minus = unary_minus::may_apply(text);
@@ -558,14 +565,16 @@ fn rewritten_text(id: &str, text: &str, rego_v0: bool, options: CompileOptions) 
     // the rewritten call), then partial-rule heads (the rewrites below may brace the same body),
     // then regular expressions (wherever the heads moved them), then object patterns (whose
     // guards may brace a body the heads left alone), then unary minus.
-    type Rewrite = fn(&regorus::unstable::Module, &str) -> Vec<splice::Edit>;
-    let steps: [(bool, Rewrite); 6] = [
-        (scopes, |module, _| comprehension_scopes::edits(module)),
-        (outputs, output_arguments::edits),
-        (heads, partial_heads::edits),
-        (regexes, regex_literals::edits),
-        (patterns, object_patterns::edits),
-        (minus, unary_minus::edits),
+    type Rewrite<'r> = &'r dyn Fn(&regorus::unstable::Module, &str) -> Vec<splice::Edit>;
+    let steps: [(bool, Rewrite<'_>); 6] = [
+        (scopes, &|module, _| {
+            comprehension_scopes::edits(module, package_rules)
+        }),
+        (outputs, &output_arguments::edits),
+        (heads, &partial_heads::edits),
+        (regexes, &regex_literals::edits),
+        (patterns, &object_patterns::edits),
+        (minus, &unary_minus::edits),
     ];
     for (applies, edits) in steps {
         if applies
@@ -626,10 +635,12 @@ fn load_engine(
         })
         .collect();
     let inlined = metadata::inline(&sources).map_err(|message| CompileError::Rego { message })?;
-    for (((module, id), inlined), text) in all_modules().zip(&ids).zip(inlined).zip(&texts) {
+    let package_rules = comprehension_scopes::package_rule_names(texts.iter().map(|t| t.as_ref()));
+    let prepared = all_modules().zip(&ids).zip(inlined).zip(&texts);
+    for ((((module, id), inlined), text), rules) in prepared.zip(&package_rules) {
         engine.set_rego_v0(module.rego_v0);
         let source = inlined.as_deref().unwrap_or(text);
-        let text = rewritten_text(id, source, module.rego_v0, options);
+        let text = rewritten_text(id, source, module.rego_v0, rules, options);
         engine
             .add_policy(id.clone(), text)
             .map_err(|e| CompileError::Rego {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """python gen_yaml.py specs/NAME.py ../cases/builtins_NAME.yaml (with the oracle venv's python): evaluate each case of spec.CASES on OPA (the oracle) and write
 decision cases with OPA's answers. A case: {note, rego (rules after the package line), input?,
-strict?, data?, path? (default t/x)}."""
+strict?, data?, path? (default t/x), more? (further modules, each a whole file)}."""
 import json, sys, runpy
 from opa_bindings import OpaEngine, OpaError
 spec = runpy.run_path(sys.argv[1])
@@ -11,7 +11,9 @@ for c in spec["CASES"]:
     path = c.get("path", "t/x")
     e = OpaEngine()
     e.add_policy("t.rego", module)
-    case = {"note": c["note"], "modules": [module]}
+    for i, other in enumerate(c.get("more", [])):
+        e.add_policy("more%d.rego" % i, other)
+    case = {"note": c["note"], "modules": [module] + c.get("more", [])}
     if "data" in c:
         e.add_data(c["data"])
         case["data"] = c["data"]
