@@ -5,12 +5,16 @@
 //! the pattern names and ignores the others, so the statement binds `v` to 1. Owns: finding
 //! each such statement (`:=`, or `=` with a reference on the other side, also nested:
 //! `[{"k": v}] := input.l`) and requiring the key count of every object in the pattern right
-//! after it, on the same line: `{"k": v} := input.o; count(input.o) == 1`. A statement with
-//! `with` modifiers is left alone (the guard would read its value without them), and so are
-//! object patterns after `some ... in` and in function arguments (README, known differences).
+//! after it, on the same line: `{"k": v} := input.o; count(input.o) == 1`. A pattern after
+//! `some ... in` is matched the same way: `some {"k": v} in input.l` becomes `some
+//! __authzd_o_N in input.l; {"k": v} = __authzd_o_N; count(__authzd_o_N) == 1`. A statement
+//! with `with` modifiers is left alone (the guard would read its value without them). So is a
+//! function's argument: `f({"k": v}) := v` becomes `f(__authzd_o_N) := v if { {"k": v} =
+//! __authzd_o_N; count(__authzd_o_N) == 1 }`, the guards first in its body (a function with
+//! `else` is left alone).
 
 use regorus::Value;
-use regorus::unstable::{AssignOp, Expr, Literal, Module};
+use regorus::unstable::{AssignOp, Expr, Literal, Module, Rule, RuleBody, RuleHead, Span};
 
 use super::rego_ast::{expr_start, for_each_statement, is_ref};
 use super::splice::{Edit, after_if_keyword, statement_range};
@@ -18,6 +22,31 @@ use super::splice::{Edit, after_if_keyword, statement_range};
 /// A cheap look at the text before parsing it: false when no line can hold an object pattern
 /// (a `}` or `]` right before `:=` or `=`, or a `{` or `[` right after `=`).
 pub fn may_apply(text: &str) -> bool {
+    may_apply_to_some(text) || may_apply_to_arguments(text) || may_apply_to_statements(text)
+}
+
+/// A line that starts a function (`f(`) with a `{` or `[` among its first argument's or
+/// another's first characters.
+fn may_apply_to_arguments(text: &str) -> bool {
+    text.lines().any(|line| {
+        let name = line.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'));
+        name.is_some_and(|at| at > 0 && line[at..].starts_with('('))
+            && ["({", "([", ", {", ", ["].iter().any(|p| line.contains(p))
+    })
+}
+
+/// A `{` or `[` in what a `some ... in` declares.
+fn may_apply_to_some(text: &str) -> bool {
+    text.match_indices("some ").any(|(at, _)| {
+        let declared = text[at + 5..].split(['\n', ';']).next().unwrap_or_default();
+        declared
+            .split(" in ")
+            .next()
+            .is_some_and(|d| d.contains(['{', '[']))
+    })
+}
+
+fn may_apply_to_statements(text: &str) -> bool {
     let closes = |before: &str| before.trim_end().ends_with(['}', ']']);
     let opens = |after: &str| after.trim_start().starts_with(['{', '[']);
     text.lines().filter(|line| line.contains('{')).any(|line| {
@@ -35,13 +64,25 @@ pub fn may_apply(text: &str) -> bool {
 pub fn edits(module: &Module, source: &str) -> Vec<Edit> {
     let mut edits = Vec::new();
     for rule in &module.policy {
+        if let Rule::Spec {
+            head: RuleHead::Func { args, .. },
+            bodies,
+            span,
+        } = &**rule
+        {
+            argument_edits(args, bodies, span, source, &mut edits);
+        }
         for_each_statement(rule, &mut |stmt| {
-            let Literal::Expr { expr, .. } = &stmt.literal else {
-                return;
-            };
             if !stmt.with_mods.is_empty() {
                 return;
             }
+            if let Literal::SomeIn { value, .. } = &stmt.literal {
+                some_in_edits(value, &stmt.span, source, &mut edits);
+                return;
+            }
+            let Literal::Expr { expr, .. } = &stmt.literal else {
+                return;
+            };
             let Expr::AssignExpr { op, lhs, rhs, .. } = &**expr else {
                 return;
             };
@@ -62,20 +103,114 @@ pub fn edits(module: &Module, source: &str) -> Vec<Edit> {
             if guards.is_empty() {
                 return;
             }
-            let (start, end) = statement_range(source, &stmt.span);
-            let text: String = guards
-                .iter()
-                .map(|(path, n)| format!("; count({path}) == {n}"))
-                .collect();
-            if after_if_keyword(source, start) {
-                edits.push(Edit::insert(start, "{ ".into()));
-                edits.push(Edit::insert(end, format!("{text} }}")));
-            } else {
-                edits.push(Edit::insert(end, text));
-            }
+            guard_statement(source, &stmt.span, guards_text(&guards), &mut edits);
         });
     }
     edits
+}
+
+/// `some k, {"k": v} in xs` as `some k, __authzd_o_N in xs; {"k": v} = __authzd_o_N;
+/// count(__authzd_o_N) == 1`: the pattern is matched against each element as a statement
+/// matches it.
+fn some_in_edits(value: &Expr, statement: &Span, source: &str, edits: &mut Vec<Edit>) {
+    let start = expr_start(value, source);
+    let end = value.span().end as usize;
+    let Some(pattern) = source.get(start..end) else {
+        return;
+    };
+    let var = format!("__authzd_o_{start}");
+    let mut guards = Vec::new();
+    object_counts(value, var.clone(), &mut guards);
+    if guards.is_empty() {
+        return;
+    }
+    edits.push(Edit {
+        start,
+        end,
+        text: var.clone(),
+    });
+    let text = format!("; {pattern} = {var}{}", guards_text(&guards));
+    guard_statement(source, statement, text, edits);
+}
+
+/// Each object pattern among a function's `args` as a variable, matched first in its body (one
+/// without `else`, added after the head when it has none).
+fn argument_edits(
+    args: &[regorus::unstable::Ref<Expr>],
+    bodies: &[RuleBody],
+    rule: &Span,
+    source: &str,
+    edits: &mut Vec<Edit>,
+) {
+    let body = match bodies {
+        [] => None,
+        [body] if !body.is_else && body.assign.is_none() => Some(body),
+        _ => return,
+    };
+    let mut matches = String::new();
+    let mut renames = Vec::new();
+    for arg in args {
+        let start = expr_start(arg, source);
+        let end = arg.span().end as usize;
+        let Some(pattern) = source.get(start..end) else {
+            return;
+        };
+        let var = format!("__authzd_o_{start}");
+        let mut guards = Vec::new();
+        object_counts(arg, var.clone(), &mut guards);
+        if guards.is_empty() {
+            continue;
+        }
+        renames.push(Edit {
+            start,
+            end,
+            text: var.clone(),
+        });
+        if !matches.is_empty() {
+            matches.push_str("; ");
+        }
+        matches.push_str(&format!("{pattern} = {var}{}", guards_text(&guards)));
+    }
+    if renames.is_empty() {
+        return;
+    }
+    match body.and_then(|b| Some((b.query.stmts.first()?, b.query.stmts.last()?))) {
+        Some((first, last)) => {
+            let (start, _) = statement_range(source, &first.span);
+            let (_, end) = statement_range(source, &last.span);
+            if after_if_keyword(source, start) {
+                edits.push(Edit::insert(start, format!("{{ {matches}; ")));
+                edits.push(Edit::insert(end, " }".into()));
+            } else {
+                edits.push(Edit::insert(start, format!("{matches}; ")));
+            }
+        }
+        None if body.is_none() => {
+            let end = statement_range(source, rule).1;
+            edits.push(Edit::insert(end, format!(" if {{ {matches} }}")));
+        }
+        None => return,
+    }
+    edits.extend(renames);
+}
+
+fn guards_text(guards: &[(String, usize)]) -> String {
+    guards
+        .iter()
+        .map(|(path, n)| format!("; count({path}) == {n}"))
+        .collect()
+}
+
+/// `text` (statements, each after a `;`) right after the statement at `span`, braced when the
+/// statement is a body of its own after `if`.
+fn guard_statement(source: &str, span: &Span, text: String, edits: &mut Vec<Edit>) {
+    let (start, end) = statement_range(source, span);
+    if after_if_keyword(source, start) {
+        edits.push(Edit::insert(start, "{ ".into()));
+        edits.push(Edit::insert(end, format!("{text} }}")));
+    } else {
+        edits.push(Edit::insert(end, text));
+    }
 }
 
 /// For each object inside `pattern` (matched against the value written `path`), the path to
@@ -142,6 +277,47 @@ mod tests {
         assert_eq!(
             rewritten("package t\ne := [v | input.o = {\"k\": v}]\n").unwrap(),
             "package t\ne := [v | input.o = {\"k\": v}; count(input.o) == 1]\n"
+        );
+    }
+
+    #[test]
+    fn a_pattern_after_some_in_requires_its_key_count() {
+        assert_eq!(
+            rewritten("package t\na if { some {\"k\": v} in input.l; v == 1 }\n").unwrap(),
+            "package t\na if { some __authzd_o_22 in input.l; {\"k\": v} = __authzd_o_22; count(__authzd_o_22) == 1; v == 1 }\n"
+        );
+        assert_eq!(
+            rewritten("package t\nb contains v if some i, [{\"k\": v}] in input.l\n").unwrap(),
+            "package t\nb contains v if { some i, __authzd_o_34 in input.l; [{\"k\": v}] = __authzd_o_34; count(__authzd_o_34[0]) == 1 }\n"
+        );
+        assert_eq!(
+            rewritten("package t\nc := [v | some {\"k\": v, \"j\": 1} in input.l]\n").unwrap(),
+            "package t\nc := [v | some __authzd_o_25 in input.l; {\"k\": v, \"j\": 1} = __authzd_o_25; count(__authzd_o_25) == 2]\n"
+        );
+        assert_eq!(rewritten("package t\nd if some [a, b] in input.l\n"), None);
+        assert!(may_apply("x if some {\"k\": v} in input.l"));
+        assert!(may_apply("f(x, {\"k\": v}) := v"));
+        assert!(!may_apply("f(x) := v if { v := x }"));
+        assert!(!may_apply("x if { some v in input.l; v == {\"k\": 1} }"));
+    }
+
+    #[test]
+    fn a_function_s_object_argument_is_matched_in_its_body() {
+        assert_eq!(
+            rewritten("package t\nf({\"k\": v}) := v\n").unwrap(),
+            "package t\nf(__authzd_o_12) := v if { {\"k\": v} = __authzd_o_12; count(__authzd_o_12) == 1 }\n"
+        );
+        assert_eq!(
+            rewritten("package t\ng(x, [{\"k\": v}]) := v if {\n  v > x\n}\n").unwrap(),
+            "package t\ng(x, __authzd_o_15) := v if {\n  [{\"k\": v}] = __authzd_o_15; count(__authzd_o_15[0]) == 1; v > x\n}\n"
+        );
+        assert_eq!(
+            rewritten("package t\nh({\"k\": v}) if v > 1\n").unwrap(),
+            "package t\nh(__authzd_o_12) if { {\"k\": v} = __authzd_o_12; count(__authzd_o_12) == 1; v > 1 }\n"
+        );
+        assert_eq!(
+            rewritten("package t\nf({\"k\": v}) := 1 if v > 1\nelse := 2\n"),
+            None
         );
     }
 
