@@ -11,6 +11,7 @@ pub mod calls;
 pub mod comprehension_scopes;
 mod demotions;
 mod evaluators;
+mod import_aliases;
 mod loop_values;
 mod loopless_comprehensions;
 pub mod metadata;
@@ -524,29 +525,39 @@ impl Snapshot {
     }
 }
 
-/// `text` as OPA evaluates it where regorus would not: partial-rule heads that can be
-/// undefined ([`partial_heads`]), Go's syntax in literal patterns ([`regex_literals`]), object
+/// What a module's rewrites need to know of the bundle's other modules.
+struct Neighbours<'n> {
+    /// The names its package's rules have, in every module.
+    package_rules: &'n std::collections::BTreeSet<String>,
+    /// The paths dotted rule heads start, in every module.
+    ref_heads: &'n std::collections::BTreeSet<String>,
+}
+
+/// `text` as OPA evaluates it where regorus would not: references through imports into
+/// ref-head rules ([`import_aliases`]), partial-rule heads that can be undefined
+/// ([`partial_heads`]), Go's syntax in literal patterns ([`regex_literals`]), object
 /// patterns and objects with other keys ([`object_patterns`]), unary minus over a term
 /// ([`unary_minus`]), `not` over undefined call arguments ([`negation`]) and `with ... as
 /// <builtin>` ([`with_builtins`]). The text as written when it has none, or does not parse
 /// (the real load reports that).
-/// `package_rules` are the names its package's rules have in every module of the bundles.
 fn rewritten_text(
     id: &str,
     text: &str,
     rego_v0: bool,
-    package_rules: &std::collections::BTreeSet<String>,
+    neighbours: Neighbours<'_>,
     options: CompileOptions,
 ) -> String {
     // Cheap tests first: most modules need no rewrite, and parsing costs.
     let heads = partial_heads::may_apply(text);
     let others = text.contains("not ") || text.contains("with ");
     let outputs = output_arguments::may_apply(text);
-    let scopes = comprehension_scopes::may_apply(text, package_rules);
+    let scopes = comprehension_scopes::may_apply(text, neighbours.package_rules);
     let regexes = regex_literals::may_apply(text);
     let patterns = object_patterns::may_apply(text);
     let minus = unary_minus::may_apply(text);
-    if !heads && !others && !outputs && !scopes && !regexes && !patterns && !minus {
+    let imports = import_aliases::may_apply(text, neighbours.ref_heads);
+    let any = heads || others || outputs || scopes || regexes || patterns || minus || imports;
+    if !any {
         return text.to_string();
     }
     let parse = |text: &str| {
@@ -560,15 +571,19 @@ fn rewritten_text(
         return text.to_string();
     };
     let mut text = text.to_string();
-    // Each on its own, parsed again after it, in this order: comprehension variables first
-    // (renaming moves every later column), then output arguments (a negated call's guard reads
+    // Each on its own, parsed again after it, in this order: references through imports
+    // first (written as the paths they name, so no later step takes them for variables), then
+    // comprehension variables (renaming moves every later column), then output arguments (a negated call's guard reads
     // the rewritten call), then partial-rule heads (the rewrites below may brace the same body),
     // then regular expressions (wherever the heads moved them), then object patterns (whose
     // guards may brace a body the heads left alone), then unary minus.
     type Rewrite<'r> = &'r dyn Fn(&regorus::unstable::Module, &str) -> Vec<splice::Edit>;
-    let steps: [(bool, Rewrite<'_>); 6] = [
+    let steps: [(bool, Rewrite<'_>); 7] = [
+        (imports, &|module, text| {
+            import_aliases::edits(module, text, neighbours.ref_heads)
+        }),
         (scopes, &|module, _| {
-            comprehension_scopes::edits(module, package_rules)
+            comprehension_scopes::edits(module, neighbours.package_rules)
         }),
         (outputs, &output_arguments::edits),
         (heads, &partial_heads::edits),
@@ -636,11 +651,16 @@ fn load_engine(
         .collect();
     let inlined = metadata::inline(&sources).map_err(|message| CompileError::Rego { message })?;
     let package_rules = comprehension_scopes::package_rule_names(texts.iter().map(|t| t.as_ref()));
+    let ref_heads = import_aliases::ref_head_paths(texts.iter().map(|t| t.as_ref()));
     let prepared = all_modules().zip(&ids).zip(inlined).zip(&texts);
     for ((((module, id), inlined), text), rules) in prepared.zip(&package_rules) {
         engine.set_rego_v0(module.rego_v0);
         let source = inlined.as_deref().unwrap_or(text);
-        let text = rewritten_text(id, source, module.rego_v0, rules, options);
+        let neighbours = Neighbours {
+            package_rules: rules,
+            ref_heads: &ref_heads,
+        };
+        let text = rewritten_text(id, source, module.rego_v0, neighbours, options);
         engine
             .add_policy(id.clone(), text)
             .map_err(|e| CompileError::Rego {
