@@ -10,8 +10,8 @@
 //! __authzd_o_N in input.l; {"k": v} = __authzd_o_N; count(__authzd_o_N) == 1`. A statement
 //! with `with` modifiers is left alone (the guard would read its value without them). So is a
 //! function's argument: `f({"k": v}) := v` becomes `f(__authzd_o_N) := v if { {"k": v} =
-//! __authzd_o_N; count(__authzd_o_N) == 1 }`, the guards first in its body (a function with
-//! `else` is left alone).
+//! __authzd_o_N; count(__authzd_o_N) == 1 }`, the guards first in each of its bodies, `else`
+//! ones included.
 
 use regorus::Value;
 use regorus::unstable::{AssignOp, Expr, Literal, Module, Rule, RuleBody, RuleHead, Span};
@@ -133,8 +133,8 @@ fn some_in_edits(value: &Expr, statement: &Span, source: &str, edits: &mut Vec<E
     guard_statement(source, statement, text, edits);
 }
 
-/// Each object pattern among a function's `args` as a variable, matched first in its body (one
-/// without `else`, added after the head when it has none).
+/// Each object pattern among a function's `args` as a variable, matched first in each of its
+/// bodies (`else` ones too; a body is added where there is none).
 fn argument_edits(
     args: &[regorus::unstable::Ref<Expr>],
     bodies: &[RuleBody],
@@ -142,11 +142,6 @@ fn argument_edits(
     source: &str,
     edits: &mut Vec<Edit>,
 ) {
-    let body = match bodies {
-        [] => None,
-        [body] if !body.is_else && body.assign.is_none() => Some(body),
-        _ => return,
-    };
     let mut matches = String::new();
     let mut renames = Vec::new();
     for arg in args {
@@ -174,23 +169,32 @@ fn argument_edits(
     if renames.is_empty() {
         return;
     }
-    match body.and_then(|b| Some((b.query.stmts.first()?, b.query.stmts.last()?))) {
-        Some((first, last)) => {
-            let (start, _) = statement_range(source, &first.span);
-            let (_, end) = statement_range(source, &last.span);
-            if after_if_keyword(source, start) {
-                edits.push(Edit::insert(start, format!("{{ {matches}; ")));
-                edits.push(Edit::insert(end, " }".into()));
-            } else {
-                edits.push(Edit::insert(start, format!("{matches}; ")));
+    let mut guards = Vec::new();
+    for body in bodies {
+        match (body.query.stmts.first(), body.query.stmts.last()) {
+            (Some(first), Some(last)) => {
+                let (start, _) = statement_range(source, &first.span);
+                let (_, end) = statement_range(source, &last.span);
+                if after_if_keyword(source, start) {
+                    guards.push(Edit::insert(start, format!("{{ {matches}; ")));
+                    guards.push(Edit::insert(end, " }".into()));
+                } else {
+                    guards.push(Edit::insert(start, format!("{matches}; ")));
+                }
             }
+            // `else := 2`, which holds for every argument that matches.
+            _ if body.is_else => {
+                let end = body.span.end as usize;
+                guards.push(Edit::insert(end, format!(" if {{ {matches} }}")));
+            }
+            _ => return,
         }
-        None if body.is_none() => {
-            let end = statement_range(source, rule).1;
-            edits.push(Edit::insert(end, format!(" if {{ {matches} }}")));
-        }
-        None => return,
     }
+    if bodies.is_empty() {
+        let end = statement_range(source, rule).1;
+        guards.push(Edit::insert(end, format!(" if {{ {matches} }}")));
+    }
+    edits.extend(guards);
     edits.extend(renames);
 }
 
@@ -316,8 +320,8 @@ mod tests {
             "package t\nh(__authzd_o_12) if { {\"k\": v} = __authzd_o_12; count(__authzd_o_12) == 1; v > 1 }\n"
         );
         assert_eq!(
-            rewritten("package t\nf({\"k\": v}) := 1 if v > 1\nelse := 2\n"),
-            None
+            rewritten("package t\nf({\"k\": v}) := 1 if v > 1\nelse := 2\n").unwrap(),
+            "package t\nf(__authzd_o_12) := 1 if { {\"k\": v} = __authzd_o_12; count(__authzd_o_12) == 1; v > 1 }\nelse := 2 if { {\"k\": v} = __authzd_o_12; count(__authzd_o_12) == 1 }\n"
         );
     }
 

@@ -27,4 +27,5 @@ CASES = [
  c("a function's array-of-object argument, with a body", 'g(n, [{"k": v}]) := v if {\n  v > n\n}\nx := [g(0, [o]) | some o in input.l]', inp=L),
  c("a function's boolean body over a pattern argument", 'h({"k": v}) if v > 1\nx := [o | some o in input.l; h(o)]', inp=L, rvm=True),
  c("several patterns, one with a constant value", 'f({"k": v}, {"j": 3}) := v\nx := [f(o, p) | some o in input.l; some p in input.l]', inp=L),
+ c("a function with else: every branch needs the keys", 'f({"k": v}) := 1 if v == 1\nelse := 2 if v == 2\nelse := 3\nx := [y | some o in input.l; y := f(o)]', inp=L),
 ]
