@@ -1,7 +1,10 @@
-//! `semver.is_valid` and `semver.compare`, overriding regorus' (a strict SemVer 2.0 parser)
-//! with the lenient reading of OPA's own semver package: a leading `v` is dropped, the three
-//! numbers may have leading zeros (`01.2.3`), a pre-release or build part may be empty
-//! (`1.2.3-`), and anything that is not a string is not valid (regorus: an error).
+//! `semver.is_valid` and `semver.compare`, overriding regorus' with the reading of OPA's own
+//! semver package: a leading `v` is dropped, and anything that is not a string is not valid
+//! (regorus: an error). SemVer 2.0's rules hold as OPA's conformance cases pin them
+//! (`semverisvalid/test-semverisvalid-strict.yaml`, newer than OPA v1.20, which took them):
+//! no leading zero in the three numbers (`01.2.3`) or in a numeric pre-release identifier
+//! (`1.2.3-01`), and no empty pre-release or build part (`1.2.3-`, `1.2.3+`); build metadata
+//! may have leading zeros (`1.2.3+01`).
 //!
 //! Owns: that parser and OPA's precedence: the three numbers, then no pre-release above any
 //! pre-release, then its dot-separated identifiers left to right (all-digit ones by value and
@@ -57,27 +60,52 @@ struct Version<'a> {
     pre_release: &'a str,
 }
 
-/// Dot-separated identifiers of letters, digits and `-`, or nothing.
+/// Dot-separated identifiers of letters, digits and `-`.
 fn valid_identifiers(text: &str) -> bool {
-    text.is_empty()
-        || text
-            .split('.')
-            .all(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+    text.split('.')
+        .all(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+}
+
+/// Digits without a leading zero (`0` itself is one).
+fn canonical_number(text: &str) -> bool {
+    !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'))
 }
 
 impl<'a> Version<'a> {
     fn parse(text: &'a str) -> Option<Self> {
         let text = text.strip_prefix('v').unwrap_or(text);
-        let (text, build) = text.split_once('+').unwrap_or((text, ""));
-        let (core, pre_release) = text.split_once('-').unwrap_or((text, ""));
-        if !valid_identifiers(pre_release) || !valid_identifiers(build) {
+        let (text, build) = match text.split_once('+') {
+            Some((text, build)) => (text, Some(build)),
+            None => (text, None),
+        };
+        let (core, pre_release) = match text.split_once('-') {
+            Some((core, pre_release)) => (core, Some(pre_release)),
+            None => (text, None),
+        };
+        if build.is_some_and(|b| !valid_identifiers(b)) {
             return None;
         }
+        let pre_release = match pre_release {
+            Some(p) if !valid_identifiers(p) => return None,
+            Some(p)
+                if p.split('.')
+                    .any(|id| is_numeric(id) && !canonical_number(id)) =>
+            {
+                return None;
+            }
+            Some(p) => p,
+            None => "",
+        };
         let mut parts = core.splitn(3, '.');
         let mut numbers = [0i64; 3];
         for number in &mut numbers {
             let part = parts.next()?;
-            // Go's ParseInt, as Rust's: digits after an optional sign, within 64 bits.
+            if !canonical_number(part) {
+                return None;
+            }
+            // Within 64 bits, as Go's ParseInt.
             *number = part.parse().ok()?;
         }
         Some(Version {
@@ -112,18 +140,17 @@ impl<'a> Version<'a> {
     }
 }
 
-/// All-digit identifiers by value and below the others; the rest, and equal values written
-/// differently (`01`, `1`), by bytes.
+fn is_numeric(id: &str) -> bool {
+    id.bytes().all(|c| c.is_ascii_digit())
+}
+
+/// All-digit identifiers by value (they have no leading zero: the longer is the larger) and
+/// below the others; the rest by bytes.
 fn cmp_identifier(a: &str, b: &str) -> Ordering {
-    let numeric = |s: &str| s.bytes().all(|c| c.is_ascii_digit());
-    fn by_value(s: &str) -> (usize, &str) {
-        let digits = s.trim_start_matches('0');
-        (digits.len(), digits)
-    }
-    match (numeric(a), numeric(b)) {
+    match (is_numeric(a), is_numeric(b)) {
         (true, false) => Ordering::Less,
         (false, true) => Ordering::Greater,
-        (true, true) => by_value(a).cmp(&by_value(b)).then_with(|| a.cmp(b)),
+        (true, true) => (a.len(), a).cmp(&(b.len(), b)),
         (false, false) => a.cmp(b),
     }
 }
@@ -141,16 +168,16 @@ mod tests {
     }
 
     #[test]
-    fn validity_is_opas_lenient_reading() {
+    fn validity_is_semver_2_as_opa_reads_it() {
         for ok in [
             "1.2.3",
             "v1.2.3",
-            "01.2.3",
-            "1.2.3-01",
-            "1.2.3-",
-            "1.2.3+",
+            "0.0.0",
+            "1.2.3-0",
+            "1.2.3-0a",
             "1.2.3-a.-1",
             "1.2.3+01",
+            "10.20.30-rc.10+build.007",
         ] {
             assert!(valid(ok), "{ok}");
         }
@@ -165,6 +192,15 @@ mod tests {
             "1.2.3-ä",
             "99999999999999999999.0.0",
             "1.2.3.4",
+            "01.2.3",
+            "1.02.3",
+            "1.2.03",
+            "1.2.3-01",
+            "1.2.3-alpha.01",
+            "1.2.3-",
+            "1.2.3+",
+            "+1.2.3",
+            "1.2.3-a+",
         ] {
             assert!(!valid(bad), "{bad}");
         }
@@ -184,11 +220,10 @@ mod tests {
             ("1.0.0-1", "1.0.0-a", -1),
             ("1.0.0-a.1", "1.0.0-a", 1),
             ("1.0.0-9", "1.0.0-10", -1),
-            ("1.0.0-01", "1.0.0-02", -1),
             ("1.0.0-x.1", "1.0.0-x.-1", -1),
             ("1.2.3-alpha", "1.2.3-Alpha", 1),
-            ("1.0.0-", "1.0.0", 0),
-            ("01.0.0", "1.0.0", 0),
+            ("1.2.3-0", "1.2.3-1", -1),
+            ("1.2.3+01", "1.2.3+2", 0),
         ];
         for (a, b, want) in cases {
             assert_eq!(compare(a, b), Value::from(want), "{a} vs {b}");
@@ -198,6 +233,7 @@ mod tests {
     #[test]
     fn an_invalid_version_is_an_error() {
         assert_eq!(compare("1.0.0", "x"), Value::Undefined);
+        assert_eq!(compare("1.02.3", "1.2.3"), Value::Undefined);
         let strict = crate::builtins::with_strict_errors(true, || {
             (BUILTINS[1].eval)(vec![Value::from("1.0.0"), Value::from("x")])
         });
