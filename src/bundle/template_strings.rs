@@ -120,7 +120,8 @@ impl Scanner<'_> {
                     break;
                 }
                 b'\n' if !raw => return Err(self.error(start, "non-terminated string")),
-                b'\\' if raw && self.src.get(self.pos + 1) == Some(&b'{') => {
+                // `\{` is a brace, not an expression (`\}` is no escape: OPA refuses it).
+                b'\\' if self.src.get(self.pos + 1) == Some(&b'{') => {
                     text.push('{');
                     self.pos += 2;
                 }
@@ -144,7 +145,12 @@ impl Scanner<'_> {
                     check_expression(&expression).map_err(|message| self.error(at + 1, message))?;
                     self.next_var += 1;
                     let var = format!("__authzd_t{}", self.next_var);
-                    parts.push(format!("{{{var} | {var} := ({expression})}}"));
+                    // `with` modifies the statement that computes the value.
+                    let (term, modifiers) = match top_level_with(&expression) {
+                        Some(at) => expression.split_at(at),
+                        None => (expression.as_str(), ""),
+                    };
+                    parts.push(format!("{{{var} | {var} := ({term}){modifiers}}}"));
                 }
                 _ => {
                     let len = utf8_len(byte);
@@ -246,7 +252,6 @@ fn check_expression(expression: &str) -> Result<(), &'static str> {
             "not",
             "unexpected negation ('not') in template-string expression",
         ),
-        ("with", "unexpected 'with' in template-string expression"),
         (
             "_",
             "var _ is undeclared: a template-string expression has one value",
@@ -263,6 +268,42 @@ fn check_expression(expression: &str) -> Result<(), &'static str> {
         return Err("expected } to end template string expression");
     }
     Ok(())
+}
+
+/// Where the first `with` keyword of `expression` outside its strings and brackets starts.
+fn top_level_with(expression: &str) -> Option<usize> {
+    let bytes = expression.as_bytes();
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'`' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'`' {
+                    i += 1;
+                }
+            }
+            b'[' | b'{' | b'(' => depth += 1,
+            b']' | b'}' | b')' => depth = depth.saturating_sub(1),
+            b'w' if depth == 0
+                && expression[i..].starts_with("with")
+                && (i == 0 || !ident(bytes[i - 1]) && bytes[i - 1] != b'.')
+                && !bytes.get(i + 4).is_some_and(|&b| ident(b)) =>
+            {
+                return Some(i);
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// `code` without the bodies of its comprehensions (`[x | ...]`, `{k: v | ...}`): what
@@ -430,11 +471,27 @@ mod tests {
     }
 
     #[test]
+    fn an_escaped_brace_is_text_and_with_modifies_the_value_s_statement() {
+        assert_eq!(
+            rewritten(r#"x := $"\{{1}\{""#),
+            r#"x := internal.template_string(["{", {__authzd_t1 | __authzd_t1 := (1)}, "{"])"#
+        );
+        assert_eq!(
+            rewritten(r#"x := $"{a with input as {"a": 42}}""#),
+            r#"x := internal.template_string([{__authzd_t1 | __authzd_t1 := (a )with input as {"a": 42}}])"#
+        );
+        assert_eq!(
+            rewritten(r#"x := $"{input.with}{"with"}""#),
+            r#"x := internal.template_string([{__authzd_t1 | __authzd_t1 := (input.with)}, {__authzd_t2 | __authzd_t2 := ("with")}])"#
+        );
+    }
+
+    #[test]
     fn malformed_templates_are_errors_with_opas_messages_and_positions() {
         let cases = [
             ("x := $\"a {1}", 1, 6, "non-terminated string"),
             (
-                "x := 1\ny := $\"esc \\{\"",
+                "x := 1\ny := $\"esc \\}\"",
                 2,
                 12,
                 "illegal escape sequence",

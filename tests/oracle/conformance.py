@@ -74,10 +74,9 @@ def oracle(case):
             engine.add_policy("m%d.rego" % i, module)
         if case.get("data") is not None:
             engine.add_data(case["data"])
-        try:
-            return ("result", engine.eval_document(case["_path"].replace("/", "."), case.get("input")))
-        except OpaError as err:
-            return ("undefined",) if err.code == "undefined" else ("error", err.code + ": " + err.message)
+        return ("result", engine.eval_document(case["_path"].replace("/", "."), case.get("input")))
+    except OpaError as err:
+        return ("undefined",) if err.code == "undefined" else ("error", err.code + ": " + err.message)
     finally:
         engine.close()
 

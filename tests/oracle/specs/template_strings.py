@@ -30,4 +30,7 @@ CASES = [
  c("an undefined rule", 'q := 1 if false\nx := $"{q}"'),
  c("a conflict between rule values is an error, not a value", 'x := $"{y}" if { some y in [5, 6] }', strict=False),
  c("a value from data", 'x := $"{data.t.limits.max}"\nlimits := {"max": 10}'),
+ c("\\{ in a template is a brace", 'x := [$"\\{42}", $"foo \\{42} bar \\{43} baz", $"\\{{42}"]'),
+ c("with inside a template expression", 'a := input.a\nx := y if {\n  y := $"foo {a with input as {"a": 42}}"\n}'),
+ c("with inside an expression over a collection", 'x := $"{[input.a] with input as {"a": 1}} {input.with}"', {"with": "w"}),
 ]
