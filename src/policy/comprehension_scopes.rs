@@ -57,27 +57,11 @@ pub fn package_rule_names<'t>(texts: impl Iterator<Item = &'t str>) -> Vec<BTree
     let mut packages: Vec<String> = Vec::new();
     let mut names: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for text in texts {
-        let mut package = String::new();
-        let mut rules = BTreeSet::new();
-        for line in text.lines() {
-            if let Some(path) = line.strip_prefix("package ") {
-                if package.is_empty() {
-                    package = path
-                        .split(['#', ' ', '\t'])
-                        .next()
-                        .unwrap_or_default()
-                        .to_string();
-                }
-                continue;
-            }
-            let line = line.strip_prefix("default ").unwrap_or(line);
-            if let Some(name) = line.split(|c: char| !is_ident(c)).next()
-                && !name.is_empty()
-                && !matches!(name, "import" | "package")
-            {
-                rules.insert(name.to_string());
-            }
-        }
+        let (package, lines) = super::rego_ast::head_lines(text);
+        let rules = lines.into_iter().filter_map(|line| {
+            let name = line.split(|c: char| !is_ident(c)).next()?;
+            (!name.is_empty()).then(|| name.to_string())
+        });
         names.entry(package.clone()).or_default().extend(rules);
         packages.push(package);
     }

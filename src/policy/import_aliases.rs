@@ -31,26 +31,13 @@ pub fn ref_head_paths<'t>(texts: impl Iterator<Item = &'t str>) -> BTreeSet<Stri
     let ident = |c: char| c.is_alphanumeric() || c == '_';
     let mut paths = BTreeSet::new();
     for text in texts {
-        let mut package = None;
-        for line in text.lines() {
-            if let Some(path) = line.strip_prefix("package ") {
-                package.get_or_insert_with(|| {
-                    path.split(['#', ' ', '\t'])
-                        .next()
-                        .unwrap_or_default()
-                        .to_string()
-                });
-                continue;
-            }
-            let line = line.strip_prefix("default ").unwrap_or(line);
+        let (package, lines) = super::rego_ast::head_lines(text);
+        for line in lines {
             let name_end = line.find(|c: char| !ident(c)).unwrap_or(line.len());
             let dotted = line[name_end..]
                 .strip_prefix('.')
                 .is_some_and(|rest| rest.starts_with(|c: char| c.is_alphabetic() || c == '_'));
-            if let Some(package) = &package
-                && name_end > 0
-                && dotted
-            {
+            if name_end > 0 && dotted {
                 paths.insert(format!("data.{package}.{}", &line[..name_end]));
             }
         }

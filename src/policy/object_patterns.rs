@@ -113,24 +113,35 @@ pub fn edits(module: &Module, source: &str) -> Vec<Edit> {
 /// count(__authzd_o_N) == 1`: the pattern is matched against each element as a statement
 /// matches it.
 fn some_in_edits(value: &Expr, statement: &Span, source: &str, edits: &mut Vec<Edit>) {
-    let start = expr_start(value, source);
-    let end = value.span().end as usize;
-    let Some(pattern) = source.get(start..end) else {
+    let Some((rename, matched)) = as_variable(value, source) else {
         return;
     };
+    edits.push(rename);
+    guard_statement(source, statement, format!("; {matched}"), edits);
+}
+
+/// The edit that writes the object pattern `pattern` as a new variable, and the statements
+/// that match the variable's value against it (`{"k": v} = __authzd_o_N; count(__authzd_o_N)
+/// == 1`); `None` when `pattern` holds no object with literal keys.
+fn as_variable(pattern: &Expr, source: &str) -> Option<(Edit, String)> {
+    let start = expr_start(pattern, source);
+    let end = pattern.span().end as usize;
+    let text = source.get(start..end)?;
     let var = format!("__authzd_o_{start}");
     let mut guards = Vec::new();
-    object_counts(value, var.clone(), &mut guards);
+    object_counts(pattern, var.clone(), &mut guards);
     if guards.is_empty() {
-        return;
+        return None;
     }
-    edits.push(Edit {
-        start,
-        end,
-        text: var.clone(),
-    });
-    let text = format!("; {pattern} = {var}{}", guards_text(&guards));
-    guard_statement(source, statement, text, edits);
+    let matched = format!("{text} = {var}{}", guards_text(&guards));
+    Some((
+        Edit {
+            start,
+            end,
+            text: var,
+        },
+        matched,
+    ))
 }
 
 /// Each object pattern among a function's `args` as a variable, matched first in each of its
@@ -142,30 +153,11 @@ fn argument_edits(
     source: &str,
     edits: &mut Vec<Edit>,
 ) {
-    let mut matches = String::new();
-    let mut renames = Vec::new();
-    for arg in args {
-        let start = expr_start(arg, source);
-        let end = arg.span().end as usize;
-        let Some(pattern) = source.get(start..end) else {
-            return;
-        };
-        let var = format!("__authzd_o_{start}");
-        let mut guards = Vec::new();
-        object_counts(arg, var.clone(), &mut guards);
-        if guards.is_empty() {
-            continue;
-        }
-        renames.push(Edit {
-            start,
-            end,
-            text: var.clone(),
-        });
-        if !matches.is_empty() {
-            matches.push_str("; ");
-        }
-        matches.push_str(&format!("{pattern} = {var}{}", guards_text(&guards)));
-    }
+    let (renames, matches): (Vec<Edit>, Vec<String>) = args
+        .iter()
+        .filter_map(|arg| as_variable(arg, source))
+        .unzip();
+    let matches = matches.join("; ");
     if renames.is_empty() {
         return;
     }

@@ -396,6 +396,27 @@ pub fn expr_start(expr: &Expr, source: &str) -> usize {
     }
 }
 
+/// A module's package path (`a.b` of `package a.b # c`) and its lines that may start a rule
+/// (column 0, after a `default`), read from the text without parsing it: the cheap look the
+/// rewrites that need the bundle's other modules take of them.
+pub fn head_lines(text: &str) -> (String, Vec<&str>) {
+    let mut package = None;
+    let mut lines = Vec::new();
+    for line in text.lines() {
+        if let Some(path) = line.strip_prefix("package ") {
+            package.get_or_insert_with(|| {
+                path.split(['#', ' ', '\t'])
+                    .next()
+                    .unwrap_or_default()
+                    .to_string()
+            });
+        } else if !line.starts_with("import ") {
+            lines.push(line.strip_prefix("default ").unwrap_or(line));
+        }
+    }
+    (package.unwrap_or_default(), lines)
+}
+
 /// Line and character column (both 1-based) where `span` starts.
 pub fn span_position(span: &Span) -> (u32, u32) {
     let text = span.source.contents();
