@@ -6,6 +6,7 @@
 //! one). Compiling and evaluating belong to [`crate::policy`]; fetching from a bundle server to
 //! [`crate::reload`].
 
+mod big_numbers;
 mod canonical;
 mod data;
 mod files;
@@ -210,9 +211,11 @@ impl Bundle {
 /// A module's text as regorus reads it: template strings (`$"..."`) become the
 /// `internal.template_string` calls OPA compiles them into, and negated bodies
 /// (`not { ... }`, with `future.keywords.not` or `rego.v2`) comprehensions, and a lone
-/// surrogate escape in a string `\ufffd` ([`surrogates`]), on the same lines.
+/// surrogate escape in a string `\ufffd` ([`surrogates`]), and an integer literal beyond f64
+/// an exact product ([`big_numbers`]), on the same lines.
 pub fn regorus_text(file: &str, text: String) -> Result<String, BundleError> {
     let text = surrogates::rewrite(&text).unwrap_or(text);
+    let text = big_numbers::rewrite(&text).unwrap_or(text);
     let text = match template_strings::rewrite(&text) {
         Ok(Some(rewritten)) => rewritten,
         Ok(None) => text,

@@ -6,11 +6,13 @@
 //! `Serialize` rounds them to f64), and [`parse_interned_parallel`] (a large data document
 //! on several threads).
 
+mod decimal;
 mod parallel;
 mod parse;
 mod share;
 mod write;
 
+pub use decimal::integer_digits;
 pub use parallel::parse_interned_parallel;
-pub use parse::{MAX_DEPTH, ParseError, parse, parse_interned};
+pub use parse::{MAX_DEPTH, MAX_EXACT_DIGITS, ParseError, parse, parse_interned};
 pub use write::{Exact, exact};

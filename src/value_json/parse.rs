@@ -21,7 +21,7 @@ pub const MAX_DEPTH: usize = 128;
 
 /// An integer literal longer than this is read as a float (so refused when out of f64's
 /// range): converting decimal digits to binary costs quadratic time.
-const MAX_EXACT_DIGITS: usize = 1_000;
+pub const MAX_EXACT_DIGITS: usize = 1_000;
 
 /// Why a document was refused, with the 1-based line and column of the offending byte.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -540,10 +540,16 @@ impl<'a> Parser<'a> {
         }
         match text.parse::<f64>() {
             Ok(f) if f.is_finite() => Ok(Value::from(f)),
-            _ => {
-                self.pos = start;
-                Err(self.error("number out of range"))
-            }
+            // Beyond f64, an integer (`1e400`) is kept exactly, as OPA keeps it.
+            _ => match super::integer_digits(text, MAX_EXACT_DIGITS)
+                .and_then(|digits| exact_integer(&digits, negative))
+            {
+                Some(value) => Ok(value),
+                None => {
+                    self.pos = start;
+                    Err(self.error("number out of range"))
+                }
+            },
         }
     }
 
@@ -668,7 +674,7 @@ mod tests {
             "+1",
             "NaN",
             "Infinity",
-            "1e400",
+            "1e1001",
             "\"unterminated",
             "\"bad \\x escape\"",
             "\"\\u12\"",
@@ -683,6 +689,15 @@ mod tests {
             assert!(regorus(doc).is_err(), "serde_json accepts {doc:?}");
         }
         assert!(parse(b"\"\xff\"").is_err());
+    }
+
+    #[test]
+    fn integers_beyond_f64_written_with_exponents_stay_exact() {
+        let v = parse(br#"[1e400, -15e399, 2.5e308]"#).unwrap();
+        let exact = |digits: String| Value::from_numeric_string(&digits).unwrap();
+        assert_eq!(v[0], exact(format!("1{}", "0".repeat(400))));
+        assert_eq!(v[1], exact(format!("-15{}", "0".repeat(399))));
+        assert_eq!(v[2], exact(format!("25{}", "0".repeat(307))));
     }
 
     #[test]
@@ -776,6 +791,8 @@ mod tests {
                 (Err(_), Err(_)) => {}
                 // A lone surrogate: U+FFFD as in Go (see the test above), refused by serde_json.
                 (Ok(_), Err(e)) if e.to_string().contains("surrogate") => {}
+                // An integer beyond f64 (`1e400`): kept exactly, as OPA keeps it.
+                (Ok(_), Err(e)) if e.to_string().contains("number out of range") => {}
                 (Ok(_), Err(e))
                     if e.to_string().contains("unexpected end of hex escape")
                         && String::from_utf8_lossy(&doc)
