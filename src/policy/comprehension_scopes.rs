@@ -53,7 +53,10 @@ fn is_ident(c: char) -> bool {
 /// modules need no rewrite): the first name of each line that starts a rule at column 0.
 /// It may take more (an unindented body line): renaming a local more than needed changes
 /// nothing.
-pub fn package_rule_names<'t>(texts: impl Iterator<Item = &'t str>) -> Vec<BTreeSet<String>> {
+/// Modules of one package share one set.
+pub fn package_rule_names<'t>(
+    texts: impl Iterator<Item = &'t str>,
+) -> Vec<std::rc::Rc<BTreeSet<String>>> {
     let mut packages: Vec<String> = Vec::new();
     let mut names: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for text in texts {
@@ -65,9 +68,13 @@ pub fn package_rule_names<'t>(texts: impl Iterator<Item = &'t str>) -> Vec<BTree
         names.entry(package.clone()).or_default().extend(rules);
         packages.push(package);
     }
+    let shared: BTreeMap<String, std::rc::Rc<BTreeSet<String>>> = names
+        .into_iter()
+        .map(|(package, rules)| (package, std::rc::Rc::new(rules)))
+        .collect();
     packages
         .iter()
-        .map(|package| names.get(package).cloned().unwrap_or_default())
+        .map(|package| shared.get(package).cloned().unwrap_or_default())
         .collect()
 }
 
@@ -193,20 +200,12 @@ fn rename(
 
 /// The names `module`'s rules and functions define (the first name of each head).
 fn rule_names(module: &Module) -> BTreeSet<String> {
-    fn head(rule: &Rule) -> &Expr {
-        match rule {
-            Rule::Default { refr, .. } => refr,
-            Rule::Spec { head, .. } => match head {
-                RuleHead::Compr { refr, .. }
-                | RuleHead::Set { refr, .. }
-                | RuleHead::Func { refr, .. } => refr,
-            },
-        }
-    }
     module
         .policy
         .iter()
-        .filter_map(|rule| regorus::utils::get_path_string(head(rule), None).ok())
+        .filter_map(|rule| {
+            regorus::utils::get_path_string(super::rule_graph::head_ref(rule), None).ok()
+        })
         .filter_map(|path| path.split(['.', '[']).next().map(str::to_string))
         .collect()
 }
@@ -264,6 +263,7 @@ mod tests {
     fn names(source: &str) -> BTreeSet<String> {
         package_rule_names(std::iter::once(source))
             .pop()
+            .map(|rules| (*rules).clone())
             .unwrap_or_default()
     }
 
@@ -362,9 +362,9 @@ b := r
         ];
         let names = package_rule_names(texts.into_iter());
         let of_p: BTreeSet<String> = ["a", "d", "r"].map(String::from).into();
-        assert_eq!(names[0], of_p);
-        assert_eq!(names[1], ["s"].map(String::from).into());
-        assert_eq!(names[2], of_p);
+        assert_eq!(*names[0], of_p);
+        assert_eq!(*names[1], ["s"].map(String::from).into());
+        assert_eq!(*names[2], of_p);
         let module = super::super::rego_ast::parsed(texts[2]);
         let out = super::super::splice::apply(texts[2], edits(&module, &names[2]));
         assert_eq!(

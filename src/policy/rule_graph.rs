@@ -689,7 +689,8 @@ pub fn is_function(rule: &Rule) -> bool {
     }
 }
 
-fn head_ref(rule: &Rule) -> &Expr {
+/// The reference a rule's head defines (`p`, `a.b[k]`, `f`).
+pub(super) fn head_ref(rule: &Rule) -> &Expr {
     match rule {
         Rule::Default { refr, .. } => refr,
         Rule::Spec { head, .. } => match head {
