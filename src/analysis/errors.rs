@@ -221,11 +221,13 @@ fn compile_once(files: &[SourceFile]) -> Option<Diagnostic> {
     );
     for (file, rules) in files.iter().zip(&package_rules) {
         engine.set_rego_v0(file.rego_v0);
-        // As the load compiles it: a comprehension's own `some` variables renamed, an
-        // extension's output argument a unification, and `with f as <builtin>` naming a
+        // As the load compiles it: a comprehension's own `some` variables renamed, operators
+        // called by name written as operators, an extension's output argument a unification, and `with f as <builtin>` naming a
         // wrapper regorus accepts.
         let text = crate::policy::comprehension_scopes::rewrite(&file.text, file.rego_v0, rules)
             .unwrap_or_else(|| file.text.clone());
+        let text =
+            crate::policy::operator_calls::rewrite(&text, file.rego_v0, rules).unwrap_or(text);
         let text = crate::policy::output_arguments::rewrite(&text, file.rego_v0).unwrap_or(text);
         let text = crate::policy::with_builtins::rewrite(&text, file.rego_v0).unwrap_or(text);
         if let Err(e) = engine.add_policy(file.id.clone(), text) {

@@ -18,6 +18,7 @@ pub mod metadata;
 pub mod negation;
 pub mod nesting;
 mod object_patterns;
+pub mod operator_calls;
 pub mod output_arguments;
 mod partial_heads;
 mod path;
@@ -537,7 +538,7 @@ struct Neighbours<'n> {
 /// ref-head rules ([`import_aliases`]), partial-rule heads that can be undefined
 /// ([`partial_heads`]), Go's syntax in literal patterns ([`regex_literals`]), object
 /// patterns and objects with other keys ([`object_patterns`]), unary minus over a term
-/// ([`unary_minus`]), `not` over undefined call arguments ([`negation`]) and `with ... as
+/// ([`unary_minus`]), operators called by name ([`operator_calls`]), `not` over undefined call arguments ([`negation`]) and `with ... as
 /// <builtin>` ([`with_builtins`]). The text as written when it has none, or does not parse
 /// (the real load reports that).
 fn rewritten_text(
@@ -556,7 +557,16 @@ fn rewritten_text(
     let patterns = object_patterns::may_apply(text);
     let minus = unary_minus::may_apply(text);
     let imports = import_aliases::may_apply(text, neighbours.ref_heads);
-    let any = heads || others || outputs || scopes || regexes || patterns || minus || imports;
+    let operators = operator_calls::may_apply(text);
+    let any = heads
+        || others
+        || outputs
+        || scopes
+        || regexes
+        || patterns
+        || minus
+        || imports
+        || operators;
     if !any {
         return text.to_string();
     }
@@ -573,17 +583,21 @@ fn rewritten_text(
     let mut text = text.to_string();
     // Each on its own, parsed again after it, in this order: references through imports
     // first (written as the paths they name, so no later step takes them for variables), then
-    // comprehension variables (renaming moves every later column), then output arguments (a negated call's guard reads
-    // the rewritten call), then partial-rule heads (the rewrites below may brace the same body),
+    // comprehension variables (renaming moves every later column), then operators called by
+    // name (which output arguments would take for calls), then output arguments (a negated
+    // call's guard reads the rewritten call), then partial-rule heads (the rewrites below may brace the same body),
     // then regular expressions (wherever the heads moved them), then object patterns (whose
     // guards may brace a body the heads left alone), then unary minus.
     type Rewrite<'r> = &'r dyn Fn(&regorus::unstable::Module, &str) -> Vec<splice::Edit>;
-    let steps: [(bool, Rewrite<'_>); 7] = [
+    let steps: [(bool, Rewrite<'_>); 8] = [
         (imports, &|module, text| {
             import_aliases::edits(module, text, neighbours.ref_heads)
         }),
         (scopes, &|module, _| {
             comprehension_scopes::edits(module, neighbours.package_rules)
+        }),
+        (operators, &|module, text| {
+            operator_calls::edits(module, text, neighbours.package_rules)
         }),
         (outputs, &output_arguments::edits),
         (heads, &partial_heads::edits),
