@@ -107,8 +107,9 @@ test_x if x == 6
 
 #[test]
 fn load_time_rewrites_of_opa_forms_are_accepted_everywhere() {
-    // A comprehension's own `some u` beside an outer `u`, and an extension's output argument:
-    // regorus alone refuses the first and fails the second at every decision.
+    // A comprehension's own `some u` beside an outer `u`, an extension's output argument, and
+    // an operator called by name: regorus alone refuses the first and the last, and fails the
+    // second at every decision.
     let dir = tempfile::tempdir().unwrap();
     write(
         dir.path(),
@@ -119,9 +120,13 @@ x := [u, v] if { u := 1; v := [u | some u in [3]] }
 
 y := z if glob.match(\"*.a\", [\".\"], \"b.a\", z)
 
+w := s if { plus(1, 1, s); lt(1, 2) }
+
 test_x if x == [1, [3]]
 
 test_y if y
+
+test_w if w == 2
 ",
     );
     let path = dir.path().to_str().unwrap();

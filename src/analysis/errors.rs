@@ -50,7 +50,25 @@ pub fn check(files: &[SourceFile]) -> Vec<Diagnostic> {
             diagnostic.fix_column(&file.text);
         }
     }
-    let modules: Vec<Ref<Module>> = parsed.iter().filter_map(|f| parse(f).ok()).collect();
+    // Operators called by name are calls the load writes as the operators.
+    let package_rules = crate::policy::comprehension_scopes::package_rule_names(
+        parsed.iter().map(|f| f.text.as_str()),
+    );
+    let modules: Vec<Ref<Module>> = parsed
+        .iter()
+        .zip(&package_rules)
+        .filter_map(|(file, rules)| {
+            let text = crate::policy::operator_calls::rewrite(&file.text, file.rego_v0, rules);
+            let file = match text {
+                Some(text) => &SourceFile {
+                    text,
+                    ..file.clone()
+                },
+                None => file,
+            };
+            parse(file).ok()
+        })
+        .collect();
     found.extend(super::calls::unknown_functions(&modules));
     found.sort_by(|a, b| (&a.file, a.line, a.col).cmp(&(&b.file, b.line, b.col)));
     found.dedup_by(|a, b| (&a.file, a.line, a.col) == (&b.file, b.line, b.col));
