@@ -254,8 +254,10 @@ fn compile_once(files: &[SourceFile]) -> Option<Diagnostic> {
     }
     engine.set_rego_v0(false);
     let first_file = files.first().map(|f| f.id.as_str()).unwrap_or("policy");
-    if let Err(message) =
-        crate::policy::calls::check_arity(engine.get_modules().iter().map(|m| m.as_ref()))
+    let parsed = engine.get_modules().clone();
+    let modules = || parsed.iter().map(|m| m.as_ref());
+    if let Err(message) = crate::policy::calls::check_arity(modules())
+        .and_then(|()| crate::policy::unary_minus::check(modules()))
     {
         return Some(Diagnostic::from_regorus(first_file, &message));
     }

@@ -28,7 +28,7 @@ pub mod routing;
 pub mod rule_graph;
 mod rvm_plan;
 mod splice;
-mod unary_minus;
+pub mod unary_minus;
 mod unchecked_values;
 pub mod with_builtins;
 
@@ -685,9 +685,11 @@ fn load_engine(
     let parsed = engine.get_modules().clone();
     let modules = || parsed.iter().map(|m| m.as_ref());
     // regorus would load a wrong-arity extension call and fail every decision on it.
-    calls::check_arity(modules()).map_err(|message| CompileError::Rego {
-        message: message.trim().to_string(),
-    })?;
+    calls::check_arity(modules())
+        .and_then(|()| unary_minus::check(modules()))
+        .map_err(|message| CompileError::Rego {
+            message: message.trim().to_string(),
+        })?;
     // regorus's interpreter would overflow its stack on the first decision that reaches a
     // cycle; OPA refuses the bundle, and so does authzd.
     let graph = RuleGraph::build(modules());

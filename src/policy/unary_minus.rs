@@ -5,7 +5,8 @@
 //! operand that is not a number literal (`unary - can only be used with numeric literals`, on
 //! both evaluators), so `d := -input.n`, `abs(-x)` and `2 * -input.n` failed every decision
 //! that reached them. Owns: rewriting each unary minus, at load, as the subtraction OPA
-//! computes, around the term only: `(0 - input.n) + 1`, on the same line.
+//! computes, around the term only: `(0 - input.n) + 1`, on the same line; and refusing at load
+//! a minus OPA does not parse (`-(1 + 2)`), which regorus would load and fail at every decision.
 
 use regorus::unstable::{Expr, Module};
 
@@ -70,6 +71,31 @@ pub fn edits(module: &Module, source: &str) -> Vec<Edit> {
     edits
 }
 
+/// The first unary minus left in `modules` (after [`edits`]) over anything but a number:
+/// OPA's parser takes a `-` before a number or a term only, and refuses `-(1 + 2)`.
+pub fn check<'m>(modules: impl IntoIterator<Item = &'m Module>) -> Result<(), String> {
+    for module in modules {
+        for rule in &module.policy {
+            let mut error = None;
+            walk_rule(rule, &mut |site| {
+                if error.is_none()
+                    && let Site::Expr(Expr::UnaryExpr { span, expr, .. }) = site
+                    && !matches!(&**expr, Expr::Number { .. })
+                {
+                    error = Some(span.error(NOT_A_TERM).to_string());
+                }
+                Descend::Yes
+            });
+            if let Some(error) = error {
+                return Err(error);
+            }
+        }
+    }
+    Ok(())
+}
+
+const NOT_A_TERM: &str = "rego_parse_error: a unary minus takes a number or a term, as in OPA; write `0 - (...)` to negate an expression";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +119,16 @@ mod tests {
             rewritten("package t\nf := - 2 * 3\n").unwrap(),
             "package t\nf := (0 - 2) * 3\n"
         );
+    }
+
+    #[test]
+    fn a_minus_over_a_parenthesis_is_refused_as_opa_refuses_it() {
+        let refused = parsed("package t\nx := 1\ny := [2, -(1 + 2)]\n");
+        let message = check([&*refused]).unwrap_err();
+        assert!(message.contains("t.rego:3:10"), "{message}");
+        assert!(message.contains("write `0 - (...)`"), "{message}");
+        let rewritten_source = rewritten("package t\nx := -input.n + -1\n").unwrap();
+        assert_eq!(check([&*parsed(&rewritten_source)]), Ok(()));
     }
 
     #[test]
