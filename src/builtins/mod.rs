@@ -53,7 +53,7 @@ mod keys;
 
 pub use jwt::{Signatures, TokenKeys, verify_signatures};
 pub use re2_syntax::to_rust as go_regex_to_rust;
-pub use template_string::rego_text;
+pub use template_string::{TEMPLATE_STRING, rego_text};
 
 /// One extension builtin: its Rego name, its arity and its implementation.
 #[derive(Clone, Copy)]

@@ -14,8 +14,11 @@ use regorus::Value;
 use super::Builtin;
 use super::go_text::quote;
 
+/// The builtin's name: the call the load writes for each template string.
+pub const TEMPLATE_STRING: &str = "internal.template_string";
+
 pub(super) const BUILTINS: &[Builtin] = &[Builtin {
-    name: "internal.template_string",
+    name: TEMPLATE_STRING,
     nargs: 1,
     eval: template_string,
 }];

@@ -11,7 +11,8 @@
 //! with `with` modifiers is left alone (the guard would read its value without them). So is a
 //! function's argument: `f({"k": v}) := v` becomes `f(__authzd_o_N) := v if { {"k": v} =
 //! __authzd_o_N; count(__authzd_o_N) == 1 }`, the guards first in each of its bodies, `else`
-//! ones included.
+//! ones included. A template string as an argument is matched the same way, by its value:
+//! `f($"{x}") := 1 if x := 2` answers `f("2")`.
 
 use regorus::Value;
 use regorus::unstable::{AssignOp, Expr, Literal, Module, Rule, RuleBody, RuleHead, Span};
@@ -144,7 +145,33 @@ fn as_variable(pattern: &Expr, source: &str) -> Option<(Edit, String)> {
     ))
 }
 
-/// Each object pattern among a function's `args` as a variable, matched first in each of its
+/// A template string as a function's argument (`f($"{x} {input.y}")`, which the bundle's load
+/// wrote as an `internal.template_string` call) as a new variable, compared with the string in
+/// each body, where the body binds the template's variables. OPA refuses any other call there
+/// (`rule arguments cannot contain calls`); regorus schedules none.
+fn template_argument(arg: &Expr, source: &str) -> Option<(Edit, String)> {
+    let Expr::Call { fcn, span, .. } = arg else {
+        return None;
+    };
+    if regorus::utils::get_path_string(fcn, None).ok()? != crate::builtins::TEMPLATE_STRING {
+        return None;
+    }
+    let start = expr_start(arg, source);
+    let end = span.end as usize;
+    let text = source.get(start..end)?;
+    let var = format!("__authzd_o_{start}");
+    let matched = format!("{var} == {text}");
+    Some((
+        Edit {
+            start,
+            end,
+            text: var,
+        },
+        matched,
+    ))
+}
+
+/// Each object pattern or template string among a function's `args` as a variable, matched first in each of its
 /// bodies (`else` ones too; a body is added where there is none).
 fn argument_edits(
     args: &[regorus::unstable::Ref<Expr>],
@@ -153,39 +180,59 @@ fn argument_edits(
     source: &str,
     edits: &mut Vec<Edit>,
 ) {
-    let (renames, matches): (Vec<Edit>, Vec<String>) = args
-        .iter()
-        .filter_map(|arg| as_variable(arg, source))
-        .unzip();
-    let matches = matches.join("; ");
+    // A pattern binds variables the body may read, so it is matched first; a template string
+    // reads variables the body binds, so it is compared last.
+    let mut renames = Vec::new();
+    let (mut first, mut last) = (Vec::new(), Vec::new());
+    for arg in args {
+        if let Some((rename, matched)) = as_variable(arg, source) {
+            renames.push(rename);
+            first.push(matched);
+        } else if let Some((rename, compared)) = template_argument(arg, source) {
+            renames.push(rename);
+            last.push(compared);
+        }
+    }
     if renames.is_empty() {
         return;
     }
+    let all = [first.as_slice(), last.as_slice()].concat().join("; ");
+    let (first, last) = (first.join("; "), last.join("; "));
     let mut guards = Vec::new();
     for body in bodies {
         match (body.query.stmts.first(), body.query.stmts.last()) {
-            (Some(first), Some(last)) => {
-                let (start, _) = statement_range(source, &first.span);
-                let (_, end) = statement_range(source, &last.span);
-                if after_if_keyword(source, start) {
-                    guards.push(Edit::insert(start, format!("{{ {matches}; ")));
-                    guards.push(Edit::insert(end, " }".into()));
-                } else {
-                    guards.push(Edit::insert(start, format!("{matches}; ")));
+            (Some(first_stmt), Some(last_stmt)) => {
+                let (start, _) = statement_range(source, &first_stmt.span);
+                let (_, end) = statement_range(source, &last_stmt.span);
+                let braceless = after_if_keyword(source, start);
+                let mut before = if braceless { "{ " } else { "" }.to_string();
+                if !first.is_empty() {
+                    before.push_str(&format!("{first}; "));
                 }
+                let mut after = if last.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {last}")
+                };
+                if braceless {
+                    after.push_str(" }");
+                }
+                guards.push(Edit::insert(start, before));
+                guards.push(Edit::insert(end, after));
             }
             // `else := 2`, which holds for every argument that matches.
             _ if body.is_else => {
                 let end = body.span.end as usize;
-                guards.push(Edit::insert(end, format!(" if {{ {matches} }}")));
+                guards.push(Edit::insert(end, format!(" if {{ {all} }}")));
             }
             _ => return,
         }
     }
     if bodies.is_empty() {
         let end = statement_range(source, rule).1;
-        guards.push(Edit::insert(end, format!(" if {{ {matches} }}")));
+        guards.push(Edit::insert(end, format!(" if {{ {all} }}")));
     }
+    guards.retain(|edit| !edit.text.is_empty());
     edits.extend(guards);
     edits.extend(renames);
 }
@@ -314,6 +361,25 @@ mod tests {
         assert_eq!(
             rewritten("package t\nf({\"k\": v}) := 1 if v > 1\nelse := 2\n").unwrap(),
             "package t\nf(__authzd_o_12) := 1 if { {\"k\": v} = __authzd_o_12; count(__authzd_o_12) == 1; v > 1 }\nelse := 2 if { {\"k\": v} = __authzd_o_12; count(__authzd_o_12) == 1 }\n"
+        );
+    }
+
+    #[test]
+    fn a_template_argument_is_compared_after_the_body_binds_its_variables() {
+        let t = "internal.template_string([\"a\", {s | s := (n)}])";
+        assert_eq!(
+            rewritten(&format!("package t\nf({t}) := n if n := 1\n")).unwrap(),
+            format!("package t\nf(__authzd_o_12) := n if {{ n := 1; __authzd_o_12 == {t} }}\n")
+        );
+        assert_eq!(
+            rewritten(&format!(
+                "package t\ng({{\"k\": v}}, {t}) := v if {{\n  n := v\n}}\n"
+            ))
+            .unwrap(),
+            format!(
+                "package t\ng(__authzd_o_12, __authzd_o_22) := v if {{\n  {{\"k\": v}} = __authzd_o_12; \
+                 count(__authzd_o_12) == 1; n := v; __authzd_o_22 == {t}\n}}\n"
+            )
         );
     }
 

@@ -33,4 +33,6 @@ CASES = [
  c("\\{ in a template is a brace", 'x := [$"\\{42}", $"foo \\{42} bar \\{43} baz", $"\\{{42}"]'),
  c("with inside a template expression", 'a := input.a\nx := y if {\n  y := $"foo {a with input as {"a": 42}}"\n}'),
  c("with inside an expression over a collection", 'x := $"{[input.a] with input as {"a": 1}} {input.with}"', {"with": "w"}),
+ c("a template string as a function's argument matches by its value", 'x := [f("foo bar"), other]\nother := true if not f("foo baz")\nf($"{z} {input.y}") := 42 if {\n  z = "foo"\n}', {"y": "bar"}),
+ c("template arguments beside a plain argument, over bodies with and without braces", 'x := [g("a1"), g("b2"), h("c", "3")]\ng($"a{n}") := n if n := 1\ng($"b{n}") := n if { n := 2 }\nh(c, $"{n}") := n if { n := 3; c == "c" }'),
 ]
