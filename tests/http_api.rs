@@ -956,3 +956,22 @@ fn a_lone_surrogate_in_the_input_is_the_replacement_character() {
     let body: Value = response.json().unwrap();
     assert_eq!(body["result"], json!("a\u{fffd}b"), "{body}");
 }
+
+#[test]
+fn opa_runtime_gives_policies_the_environment_as_an_opa_server_does() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rt.rego"),
+        "package rt\n\nstage := opa.runtime().env.AUTHZD_TEST_STAGE\n\nfields := object.keys(opa.runtime())\n",
+    )
+    .unwrap();
+    let bundle = dir.path().to_str().unwrap();
+    let d = Daemon::try_start(&["--bundle", bundle], &[("AUTHZD_TEST_STAGE", "prod")]).unwrap();
+    let body = result(&d, "/v1/data/rt", json!({}));
+    assert_eq!(body["stage"], "prod", "{body}");
+    assert_eq!(
+        body["fields"],
+        json!(["commit", "env", "version"]),
+        "{body}"
+    );
+}

@@ -28,6 +28,7 @@ mod re2_syntax;
 mod regex;
 mod regex_split;
 mod regorus_builtin;
+mod runtime;
 mod semver;
 mod sprintf;
 mod strings;
@@ -65,7 +66,7 @@ pub struct Builtin {
 
 /// Every extension builtin, family by family.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    let families: [&'static [Builtin]; 24] = [
+    let families: [&'static [Builtin]; 25] = [
         jwt::BUILTINS,
         crypto::BUILTINS,
         template::BUILTINS,
@@ -90,6 +91,7 @@ pub fn all() -> impl Iterator<Item = &'static Builtin> {
         semver::BUILTINS,
         urlquery::BUILTINS,
         regex_split::BUILTINS,
+        runtime::BUILTINS,
     ];
     families.into_iter().flatten()
 }
