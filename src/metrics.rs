@@ -213,16 +213,25 @@ pub enum FastPathCheck {
     Mismatch,
     /// The queue to the checker was full.
     Dropped,
+    /// The interpreter failed where it is known to be wrong and the fast path right
+    /// ([`crate::decide::interpreter_known_wrong`]): no evidence either way.
+    Unverifiable,
 }
 
 impl FastPathCheck {
-    const ALL: [FastPathCheck; 3] = [Self::Same, Self::Mismatch, Self::Dropped];
+    const ALL: [FastPathCheck; 4] = [
+        Self::Same,
+        Self::Mismatch,
+        Self::Dropped,
+        Self::Unverifiable,
+    ];
 
     fn as_str(self) -> &'static str {
         match self {
             Self::Same => "same",
             Self::Mismatch => "mismatch",
             Self::Dropped => "dropped",
+            Self::Unverifiable => "unverifiable",
         }
     }
 }
@@ -541,7 +550,7 @@ fn describe() {
     );
     metrics::describe_counter!(
         "authzd_fast_path_checks_total",
-        "Fast-path decisions evaluated again on the interpreter, by result (dropped: the queue was full)."
+        "Fast-path decisions evaluated again on the interpreter, by result (dropped: the queue was full; unverifiable: the interpreter failed where it is known wrong)."
     );
     metrics::describe_counter!(
         "authzd_fast_path_mismatches_total",

@@ -137,6 +137,47 @@ fn a_fast_path_mismatch_is_counted_logged_and_demoted() {
 }
 
 #[test]
+fn an_interpreter_error_known_to_be_wrong_does_not_demote_a_rule() {
+    // regorus' interpreter fails `some r in v` for a string `v`, where OPA and the RVM iterate
+    // nothing: a malformed input must not move the rule to the evaluator that fails it.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("policy.rego"),
+        "package fp\n\ndefault allow := false\n\nallow if {\n\tsome r in input.roles\n\tr == \"admin\"\n}\n",
+    )
+    .unwrap();
+    let bundle = format!("fp={}", dir.path().display());
+    let d = Daemon::start(&["--bundle", &bundle, "--verify-fast-path-rate", "1"]);
+    assert_eq!(rule_status(&d)["evaluator"], "rvm");
+    let decide = |roles: Value| -> Value {
+        let body: Value = client()
+            .post(d.url("/v1/data/fp/allow"))
+            .json(&json!({"input": {"roles": roles}}))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        body["result"].clone()
+    };
+    assert_eq!(decide(json!("admin")), json!(false));
+    let checked = |result: &str| {
+        metric(
+            &metrics(&d),
+            "authzd_fast_path_checks_total",
+            &[("result", result)],
+        )
+    };
+    wait_until("the check is counted unverifiable", || {
+        checked("unverifiable") >= 1.0
+    });
+    assert_eq!(decide(json!(["admin"])), json!(true));
+    wait_until("the next check is counted", || checked("same") >= 1.0);
+    assert_eq!(checked("mismatch"), 0.0);
+    assert_eq!(rule_status(&d)["evaluator"], "rvm");
+    assert_eq!(decide(json!("admin")), json!(false));
+}
+
+#[test]
 fn every_rule_of_the_example_bundle_says_where_it_runs() {
     let d = Daemon::start(&["--bundle", "policies"]);
     let rules = d.status()["result"]["bundles"]["policies"]["rules"].clone();

@@ -47,6 +47,7 @@ pub use admission::Overloaded;
 pub use error::{DecisionError, ErrorCode, EvalError, Location};
 pub use evaluate::{DecideOptions, Decision, Document, Evaluator, evaluate, evaluate_path};
 pub use record::Recorder;
+pub use regorus_error::interpreter_known_wrong;
 pub(crate) use regorus_error::split_text as split_regorus_error;
 
 use crate::decision_id::DecisionId;

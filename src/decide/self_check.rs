@@ -3,7 +3,8 @@
 //!
 //! Owns: sampling (`--verify-fast-path-rate`), the bounded queue to its worker thread (a full
 //! queue drops the check and counts it; a decision never waits), the comparison (an error on one
-//! side and a value on the other is a disagreement), and what a disagreement does: it is counted
+//! side and a value on the other is a disagreement, except an interpreter error that is a known
+//! regorus bug, counted as unverifiable), and what a disagreement does: it is counted
 //! in `authzd_fast_path_mismatches_total{rule}`, logged once per rule with the decision id and
 //! both answers, and the rule is demoted to the interpreter for the rest of the snapshot's life
 //! (and, through [`Demotions`], for any reload of the same rule text). The answer already sent
@@ -122,6 +123,12 @@ fn work(jobs: Receiver<Job>, metrics: &Metrics, demotions: &Demotions) {
             continue;
         };
         let slow = slow.map(|d| d.result);
+        if let (Ok(_), Err(DecisionError::Eval(e))) = (&job.fast, &slow)
+            && super::interpreter_known_wrong(e)
+        {
+            metrics.fast_path_check(CheckResult::Unverifiable);
+            continue;
+        }
         let same = match (&job.fast, &slow) {
             (Ok(a), Ok(b)) => a == b,
             (Err(a), Err(b)) => a.code() == b.code(),
