@@ -4,7 +4,8 @@
 //! OPA declares each infix operator as a builtin (`plus`, `minus`, `mul`, `div`, `rem`, `and`,
 //! `or`, `equal`, `neq`, `lt`, `lte`, `gt`, `gte`; its capabilities list them with their
 //! `infix`), and a policy may call it by that name, with the result as one more argument when
-//! the call is a statement of its own. regorus knows only the operators, so such a bundle was
+//! the call is a statement of its own; `eq` and `assign` (`=` and `:=`) are statements only.
+//! regorus knows only the operators, so such a bundle was
 //! refused (`undefined function lt`) while `authzd capabilities` listed the names. Owns:
 //! rewriting each such call, at load, as the operator in parentheses, on the same lines; a
 //! package that defines a rule or function of that name keeps its own.
@@ -33,10 +34,14 @@ const OPERATORS: [(&str, &str); 13] = [
     ("gte", ">="),
 ];
 
+/// The two that are statements, not expressions: `eq(x, 1)` is `x = 1`, `assign(x, 1)` is
+/// `x := 1`.
+const STATEMENTS: [(&str, &str); 2] = [("eq", "="), ("assign", ":=")];
+
 /// A cheap look at the text before parsing it: an operator's name followed by `(`, not part
 /// of a longer name or a reference (`x.lt(`).
 pub fn may_apply(text: &str) -> bool {
-    OPERATORS.iter().any(|(name, _)| {
+    OPERATORS.iter().chain(&STATEMENTS).any(|(name, _)| {
         text.match_indices(name).any(|(at, _)| {
             let named = !text[..at]
                 .chars()
@@ -66,10 +71,12 @@ pub fn edits(module: &Module, source: &str, rules: &BTreeSet<String>) -> Vec<Edi
         if rules.contains(&name) {
             return None;
         }
-        OPERATORS
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, op)| *op)
+        let find = |table: &[(&str, &'static str)]| {
+            table.iter().find(|(n, _)| *n == name).map(|(_, op)| *op)
+        };
+        find(&OPERATORS)
+            .map(|op| (op, false))
+            .or_else(|| find(&STATEMENTS).map(|op| (op, true)))
     };
     let mut edits = Vec::new();
     for rule in &module.policy {
@@ -84,10 +91,15 @@ pub fn edits(module: &Module, source: &str, rules: &BTreeSet<String>) -> Vec<Edi
             if let Site::Expr(Expr::Call {
                 fcn, params, span, ..
             }) = site
-                && let Some(op) = operator(fcn)
+                && let Some((op, bare)) = operator(fcn)
             {
                 let statement = statements.contains(&span.start);
-                if let Some(call) = rewritten(source, fcn, params, op, statement) {
+                let call = if bare {
+                    statement.then(|| bare_statement(source, fcn, params, op))
+                } else {
+                    Some(rewritten(source, fcn, params, op, statement))
+                };
+                if let Some(Some(call)) = call {
                     edits.extend(call);
                 }
             }
@@ -97,9 +109,84 @@ pub fn edits(module: &Module, source: &str, rules: &BTreeSet<String>) -> Vec<Edi
     edits
 }
 
+/// Where a call's parts are: its name's start, `(`, the `,` after the first argument, `)`, and
+/// each argument's range.
+struct Call {
+    name_start: usize,
+    open: usize,
+    comma: usize,
+    close: usize,
+    args: Vec<(usize, usize)>,
+}
+
+impl Call {
+    /// `None` for a shape the rewrite does not take (a parenthesized argument, a trailing
+    /// comma), which stays as written and is refused.
+    fn locate(source: &str, fcn: &Expr, params: &[regorus::unstable::Ref<Expr>]) -> Option<Self> {
+        let range = |e: &Expr| {
+            let (start, end) = statement_range(source, e.span());
+            (start.min(expr_start(e, source)), end)
+        };
+        let args: Vec<(usize, usize)> = params.iter().map(|p| range(p)).collect();
+        let (first, second) = (*args.first()?, *args.get(1)?);
+        let name_start = expr_start(fcn, source);
+        let open = name_start + source.get(name_start..first.0)?.find('(')?;
+        if !source.get(open + 1..first.0)?.trim().is_empty() {
+            return None;
+        }
+        for pair in args.windows(2) {
+            if source.get(pair[0].1..pair[1].0)?.trim() != "," {
+                return None;
+            }
+        }
+        let comma = first.1 + source.get(first.1..second.0)?.find(',')?;
+        let last_end = args.last()?.1;
+        let close = last_end + source.get(last_end..)?.find(')')?;
+        if !source.get(last_end..close)?.trim().is_empty() {
+            return None;
+        }
+        Some(Self {
+            name_start,
+            open,
+            comma,
+            close,
+            args,
+        })
+    }
+}
+
+/// The edits for the statement `eq(a, b)` (`assign(a, b)`): `a = b` (`a := b`).
+fn bare_statement(
+    source: &str,
+    fcn: &Expr,
+    params: &[regorus::unstable::Ref<Expr>],
+    op: &str,
+) -> Option<Vec<Edit>> {
+    if params.len() != 2 {
+        return None;
+    }
+    let call = Call::locate(source, fcn, params)?;
+    Some(vec![
+        Edit {
+            start: call.name_start,
+            end: call.open + 1,
+            text: String::new(),
+        },
+        Edit {
+            start: call.comma,
+            end: call.comma + 1,
+            text: format!(" {op}"),
+        },
+        Edit {
+            start: call.close,
+            end: call.close + 1,
+            text: String::new(),
+        },
+    ])
+}
+
 /// The edits for one call `name(a, b)` (`name(a, b, out)` when `statement`): `(a op b)`
-/// (`out = (a op b)`), keeping every line break where it was. `None` for any other shape (a
-/// parenthesized argument, a trailing comma), which stays as written and is refused.
+/// (`out = (a op b)`), keeping every line break where it was.
 fn rewritten(
     source: &str,
     fcn: &Expr,
@@ -107,30 +194,19 @@ fn rewritten(
     op: &str,
     statement: bool,
 ) -> Option<Vec<Edit>> {
-    let range = |e: &Expr| {
-        let (start, end) = statement_range(source, e.span());
-        (start.min(expr_start(e, source)), end)
-    };
-    let (first, second, out) = match params {
-        [a, b] => (range(a), range(b), None),
-        [a, b, c] if statement => (range(a), range(b), Some(range(c))),
+    match params.len() {
+        2 => {}
+        3 if statement => {}
         _ => return None,
-    };
-    let name_start = expr_start(fcn, source);
-    let open = name_start + source.get(name_start..first.0)?.find('(')?;
-    if !source.get(open + 1..first.0)?.trim().is_empty() {
-        return None;
     }
-    let comma = first.1 + source.get(first.1..second.0)?.find(',')?;
-    let single = |from: usize, to: usize| source.get(from..to).map(|s| s.trim() == ",");
-    if single(first.1, second.0) != Some(true) {
-        return None;
-    }
-    let last_end = out.map_or(second.1, |o| o.1);
-    let close = last_end + source.get(last_end..)?.find(')')?;
-    if !source.get(last_end..close)?.trim().is_empty() {
-        return None;
-    }
+    let Call {
+        name_start,
+        open,
+        comma,
+        close,
+        args,
+    } = Call::locate(source, fcn, params)?;
+    let (second, out) = (args[1], args.get(2).copied());
     let mut edits = Vec::new();
     let opening = match out {
         Some((start, end)) => format!("{} = (", source.get(start..end)?),
@@ -146,12 +222,9 @@ fn rewritten(
         end: comma + 1,
         text: format!(" {op}"),
     });
-    if let Some((start, _)) = out {
+    if out.is_some() {
         // `, out` goes; its line breaks stay.
         let kept = source.get(second.1..close)?.matches('\n').count();
-        if single(second.1, start) != Some(true) {
-            return None;
-        }
         edits.push(Edit {
             start: second.1,
             end: close,
@@ -195,6 +268,18 @@ mod tests {
             rewritten("package t\nx if {\n  gte(input.n,\n    2, true)\n  true\n}\n"),
             "package t\nx if {\n  true = (input.n >=\n    2)\n  true\n}\n"
         );
+    }
+
+    #[test]
+    fn eq_and_assign_are_statements() {
+        assert_eq!(
+            rewritten(
+                "package t\nx := y if { assign(y, [1]); eq(z, y) }\np if not eq(input.a, 1)\n"
+            ),
+            "package t\nx := y if { y := [1]; z = y }\np if not input.a = 1\n"
+        );
+        let expression = "package t\nx := [eq(1, 1)]\n";
+        assert_eq!(rewritten(expression), expression);
     }
 
     #[test]

@@ -14,5 +14,6 @@ CASES = [
  c("the result as a third argument", 'x := [a, b] if {\n  plus(input.n, 2, a)\n  lt(input.n, 2, b)\n}', input={"n": 5}),
  c("a third argument compared with the result", 'default x := false\nx if gte(input.n,\n  2, true)', input={"n": 5}),
  c("a comparison in a rule body and under not", 'default x := "no"\nx := "yes" if {\n  gt(input.n, 1)\n  not equal(input.n, 3)\n}', input={"n": 2}),
+ c("eq and assign by name are statements", 'x := [y, z] if {\n  assign(y, input.n)\n  eq(z, [y])\n  not eq(y, 3)\n}', input={"n": 5}),
  c("a package's own function of the name is called", 'lt(a, b) := a > b\nx := lt(1, 2)', rvm=False),
 ]
