@@ -13,12 +13,14 @@
 
 mod arrays;
 mod aws;
+mod bits;
 #[cfg(test)]
 mod compare;
 mod glob;
 mod go_text;
 mod graphql;
 mod json;
+mod json_remove;
 mod net;
 mod numbers;
 mod objects;
@@ -38,6 +40,7 @@ mod units;
 mod uri;
 mod urlquery;
 mod uuid;
+mod validity;
 mod x509;
 
 use std::cell::Cell;
@@ -66,7 +69,7 @@ pub struct Builtin {
 
 /// Every extension builtin, family by family.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    let families: [&'static [Builtin]; 25] = [
+    let families: [&'static [Builtin]; 28] = [
         jwt::BUILTINS,
         crypto::BUILTINS,
         template::BUILTINS,
@@ -92,6 +95,9 @@ pub fn all() -> impl Iterator<Item = &'static Builtin> {
         urlquery::BUILTINS,
         regex_split::BUILTINS,
         runtime::BUILTINS,
+        bits::BUILTINS,
+        json_remove::BUILTINS,
+        validity::BUILTINS,
     ];
     families.into_iter().flatten()
 }

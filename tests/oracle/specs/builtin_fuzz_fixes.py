@@ -2,7 +2,8 @@ HEADER = """Builtins a type-aware fuzz against OPA's engine found answering diff
 object.subset (regorus panics on an empty array), semver.is_valid / semver.compare (OPA's own
 parser; its SemVer 2.0 rules are in semver_strict.yaml), urlquery.* (Go's net/url),
 glob.quote_meta (gobwas/glob), json.verify_schema, regex.split (Go's Split) and
-regex.template_match (one-byte delimiters)."""
+regex.template_match (one-byte delimiters); base64.is_valid / net.cidr_is_valid of a
+non-string, json.remove of an empty path, bits.lsh / bits.rsh of an integral float count."""
 def o(note, rego, inp=None, strict=False):
     c = {"note": note, "rego": rego, "overrides": True, "strict": strict}
     if inp is not None: c["input"] = inp
@@ -41,4 +42,9 @@ CASES = [
  o("net.cidr_expand is a set", "x := net.cidr_expand(input.c)", {"c": "10.0.0.8/30"}),
  o("net.cidr_expand compares with a set", "x := net.cidr_expand(input.c) == {\"10.0.0.8\", \"10.0.0.9\", \"10.0.0.10\", \"10.0.0.11\"}", {"c": "10.0.0.8/30"}),
  o("uri.is_valid of a non-string is false", "x := [uri.is_valid(input.n), uri.is_valid(input.o), uri.is_valid(\"https://a.b/c\")]", {"n": False, "o": {"a": 1}}),
+ o("base64.is_valid and net.cidr_is_valid of a non-string are false", "x := [base64.is_valid(input.n), net.cidr_is_valid(input.n), base64.is_valid(input.o), net.cidr_is_valid(input.c)]", {"n": 1, "o": {"a": 1}, "c": "10.0.0.0/8"}),
+ o("json.remove: an empty path removes nothing", "x := [json.remove(input.o, [[]]), json.remove(input.o, [[], \"a/b\"]), json.remove(input.o, {[]})]", {"o": {"a": {"b": 1}, "c": 2}}),
+ o("bits.lsh and bits.rsh: a count written as a float with no fraction", "x := [bits.lsh(100, 3.0), bits.rsh(100, 3.0), bits.lsh(input.n, 2.0)]", {"n": 5}),
+ o("bits.lsh: a count with a fraction is an error", "x := bits.lsh(100, input.f)", {"f": 3.5}, strict=True),
+ o("format_int and the shifts beyond 64 bits are exact", "x := [format_int(1e20, 2), format_int(100000000000000000000, 16), bits.rsh(bits.lsh(1, 100), 99), bits.lsh(input.n, 70)]", {"n": 1}),
 ]
