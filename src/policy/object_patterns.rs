@@ -8,8 +8,8 @@
 //! after it, on the same line: `{"k": v} := input.o; count(input.o) == 1`. A pattern after
 //! `some ... in` is matched the same way: `some {"k": v} in input.l` becomes `some
 //! __authzd_o_N in input.l; {"k": v} = __authzd_o_N; count(__authzd_o_N) == 1`. A statement
-//! with `with` modifiers is left alone (the guard would read its value without them). So is a
-//! function's argument: `f({"k": v}) := v` becomes `f(__authzd_o_N) := v if { {"k": v} =
+//! with `with` modifiers has them on each guard too (`count(input.o) == 1 with input as x`). A
+//! function's argument is matched the same way: `f({"k": v}) := v` becomes `f(__authzd_o_N) := v if { {"k": v} =
 //! __authzd_o_N; count(__authzd_o_N) == 1 }`, the guards first in each of its bodies, `else`
 //! ones included. A template string as an argument is matched the same way, by its value:
 //! `f($"{x}") := 1 if x := 2` answers `f("2")`.
@@ -74,10 +74,8 @@ pub fn edits(module: &Module, source: &str) -> Vec<Edit> {
             argument_edits(args, bodies, span, source, &mut edits);
         }
         for_each_statement(rule, &mut |stmt| {
-            if !stmt.with_mods.is_empty() {
-                return;
-            }
             if let Literal::SomeIn { value, .. } = &stmt.literal {
+                // The guards read the variable the statement binds, not what `with` replaces.
                 some_in_edits(value, &stmt.span, source, &mut edits);
                 return;
             }
@@ -104,7 +102,23 @@ pub fn edits(module: &Module, source: &str) -> Vec<Edit> {
             if guards.is_empty() {
                 return;
             }
-            guard_statement(source, &stmt.span, guards_text(&guards), &mut edits);
+            // Each guard reads the value under the statement's own `with` modifiers.
+            let modifiers = match stmt.with_mods.first() {
+                Some(first) => {
+                    let (_, end) = statement_range(source, &stmt.span);
+                    match source.get(first.span.start as usize..end) {
+                        Some(text) => format!(" {text}"),
+                        None => return,
+                    }
+                }
+                None => String::new(),
+            };
+            guard_statement(
+                source,
+                &stmt.span,
+                guards_text(&guards, &modifiers),
+                &mut edits,
+            );
         });
     }
     edits
@@ -134,7 +148,7 @@ fn as_variable(pattern: &Expr, source: &str) -> Option<(Edit, String)> {
     if guards.is_empty() {
         return None;
     }
-    let matched = format!("{text} = {var}{}", guards_text(&guards));
+    let matched = format!("{text} = {var}{}", guards_text(&guards, ""));
     Some((
         Edit {
             start,
@@ -237,10 +251,10 @@ fn argument_edits(
     edits.extend(renames);
 }
 
-fn guards_text(guards: &[(String, usize)]) -> String {
+fn guards_text(guards: &[(String, usize)], modifiers: &str) -> String {
     guards
         .iter()
-        .map(|(path, n)| format!("; count({path}) == {n}"))
+        .map(|(path, n)| format!("; count({path}) == {n}{modifiers}"))
         .collect()
 }
 
@@ -394,12 +408,23 @@ mod tests {
     }
 
     #[test]
+    fn a_statement_s_with_modifiers_hold_for_its_guards() {
+        assert_eq!(
+            rewritten(
+                "package t\nx if { {\"k\": v} := input.o with input as {} with data.d as 1 }\n"
+            )
+            .unwrap(),
+            "package t\nx if { {\"k\": v} := input.o with input as {} with data.d as 1; \
+             count(input.o) == 1 with input as {} with data.d as 1 }\n"
+        );
+    }
+
+    #[test]
     fn values_and_other_statements_are_left_alone() {
         for source in [
             "package t\nx := {\"a\": 1}\n",
             "package t\nx if { o := {\"a\": input.a}; o.a }\n",
             "package t\nx if { {\"k\": v} := {\"k\": 1}; v }\n",
-            "package t\nx if { {\"k\": v} := input.o with input as {} }\n",
             "package t\nx if { input.o == {\"k\": 1} }\n",
         ] {
             assert_eq!(rewritten(source), None, "{source}");

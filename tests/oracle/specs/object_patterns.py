@@ -28,4 +28,6 @@ CASES = [
  c("a function's boolean body over a pattern argument", 'h({"k": v}) if v > 1\nx := [o | some o in input.l; h(o)]', inp=L, rvm=True),
  c("several patterns, one with a constant value", 'f({"k": v}, {"j": 3}) := v\nx := [f(o, p) | some o in input.l; some p in input.l]', inp=L),
  c("a function with else: every branch needs the keys", 'f({"k": v}) := 1 if v == 1\nelse := 2 if v == 2\nelse := 3\nx := [y | some o in input.l; y := f(o)]', inp=L),
+ c("a statement with with: the replaced value must have the same keys", 'default x := "no"\nx := v if {\n  {"k": v} := input.o with input.o as {"k": 1, "j": 2}\n}', inp={"o": {"k": 5}}),
+ c("a statement with with: the replaced value with the same keys matches", 'default x := "no"\nx := v if {\n  {"k": v} := input.o with input.o as {"k": 1}\n}', inp={"o": {"k": 5, "j": 2}}),
 ]
