@@ -27,6 +27,7 @@ pub mod rego_ast;
 pub mod routing;
 pub mod rule_graph;
 mod rvm_plan;
+mod some_in_loops;
 mod splice;
 pub mod unary_minus;
 mod unchecked_values;
@@ -558,6 +559,7 @@ fn rewritten_text(
     let minus = unary_minus::may_apply(text);
     let imports = import_aliases::may_apply(text, neighbours.ref_heads);
     let operators = operator_calls::may_apply(text);
+    let loops = some_in_loops::may_apply(text);
     let any = heads
         || others
         || outputs
@@ -566,7 +568,8 @@ fn rewritten_text(
         || patterns
         || minus
         || imports
-        || operators;
+        || operators
+        || loops;
     if !any {
         return text.to_string();
     }
@@ -587,9 +590,10 @@ fn rewritten_text(
     // name (which output arguments would take for calls), then output arguments (a negated
     // call's guard reads the rewritten call), then partial-rule heads (the rewrites below may brace the same body),
     // then regular expressions (wherever the heads moved them), then object patterns (whose
-    // guards may brace a body the heads left alone), then unary minus.
+    // guards may brace a body the heads left alone), then loops over what may not be a
+    // collection, then unary minus.
     type Rewrite<'r> = &'r dyn Fn(&regorus::unstable::Module, &str) -> Vec<splice::Edit>;
-    let steps: [(bool, Rewrite<'_>); 8] = [
+    let steps: [(bool, Rewrite<'_>); 9] = [
         (imports, &|module, text| {
             import_aliases::edits(module, text, neighbours.ref_heads)
         }),
@@ -603,6 +607,7 @@ fn rewritten_text(
         (heads, &partial_heads::edits),
         (regexes, &regex_literals::edits),
         (patterns, &object_patterns::edits),
+        (loops, &some_in_loops::edits),
         (minus, &unary_minus::edits),
     ];
     for (applies, edits) in steps {
