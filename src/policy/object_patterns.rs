@@ -139,23 +139,29 @@ fn some_in_edits(value: &Expr, statement: &Span, source: &str, edits: &mut Vec<E
 /// that match the variable's value against it (`{"k": v} = __authzd_o_N; count(__authzd_o_N)
 /// == 1`); `None` when `pattern` holds no object with literal keys.
 fn as_variable(pattern: &Expr, source: &str) -> Option<(Edit, String)> {
-    let start = expr_start(pattern, source);
-    let end = pattern.span().end as usize;
-    let text = source.get(start..end)?;
-    let var = format!("__authzd_o_{start}");
+    let (rename, text) = renamed(pattern, source)?;
     let mut guards = Vec::new();
-    object_counts(pattern, var.clone(), &mut guards);
+    object_counts(pattern, rename.text.clone(), &mut guards);
     if guards.is_empty() {
         return None;
     }
-    let matched = format!("{text} = {var}{}", guards_text(&guards, ""));
+    let matched = format!("{text} = {}{}", rename.text, guards_text(&guards, ""));
+    Some((rename, matched))
+}
+
+/// The edit that writes `expr` as the variable `__authzd_o_N` (N its offset), and its text.
+fn renamed<'s>(expr: &Expr, source: &'s str) -> Option<(Edit, &'s str)> {
+    let start = expr_start(expr, source);
+    let end = expr.span().end as usize;
+    let text = source.get(start..end)?;
+    let var = format!("__authzd_o_{start}");
     Some((
         Edit {
             start,
             end,
             text: var,
         },
-        matched,
+        text,
     ))
 }
 
@@ -164,29 +170,19 @@ fn as_variable(pattern: &Expr, source: &str) -> Option<(Edit, String)> {
 /// each body, where the body binds the template's variables. OPA refuses any other call there
 /// (`rule arguments cannot contain calls`); regorus schedules none.
 fn template_argument(arg: &Expr, source: &str) -> Option<(Edit, String)> {
-    let Expr::Call { fcn, span, .. } = arg else {
+    let Expr::Call { fcn, .. } = arg else {
         return None;
     };
     if regorus::utils::get_path_string(fcn, None).ok()? != crate::builtins::TEMPLATE_STRING {
         return None;
     }
-    let start = expr_start(arg, source);
-    let end = span.end as usize;
-    let text = source.get(start..end)?;
-    let var = format!("__authzd_o_{start}");
-    let matched = format!("{var} == {text}");
-    Some((
-        Edit {
-            start,
-            end,
-            text: var,
-        },
-        matched,
-    ))
+    let (rename, text) = renamed(arg, source)?;
+    let compared = format!("{} == {text}", rename.text);
+    Some((rename, compared))
 }
 
-/// Each object pattern or template string among a function's `args` as a variable, matched first in each of its
-/// bodies (`else` ones too; a body is added where there is none).
+/// Each object pattern or template string among a function's `args` as a variable, matched in
+/// each of its bodies (`else` ones too; a body is added where there is none).
 fn argument_edits(
     args: &[regorus::unstable::Ref<Expr>],
     bodies: &[RuleBody],
