@@ -47,7 +47,10 @@ fn shift(name: &str, mut args: Vec<Value>) -> anyhow::Result<Value> {
         {
             // regorus stores `3.0` as a float, which its shift refuses; an integral f64 up to
             // 1e15 converts without loss.
-            args[1] = Value::from(float as u64);
+            let integer = Value::from(float as u64);
+            if let Some(slot) = args.get_mut(1) {
+                *slot = integer;
+            }
         }
     }
     regorus_builtin::call(name, &args).or_else(|e| builtin_error(format!("{name}: {e}")))

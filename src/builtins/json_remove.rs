@@ -33,8 +33,8 @@ fn remove(mut args: Vec<Value>) -> anyhow::Result<Value> {
         )),
         _ => None,
     };
-    if let Some(kept) = kept {
-        args[1] = kept;
+    if let (Some(kept), Some(slot)) = (kept, args.get_mut(1)) {
+        *slot = kept;
     }
     regorus_builtin::call("json.remove", &args)
         .or_else(|e| builtin_error(format!("json.remove: {e}")))

@@ -206,7 +206,7 @@ fn rewritten(
         close,
         args,
     } = Call::locate(source, fcn, params)?;
-    let (second, out) = (args[1], args.get(2).copied());
+    let (second, out) = (*args.get(1)?, args.get(2).copied());
     let mut edits = Vec::new();
     let opening = match out {
         Some((start, end)) => format!("{} = (", source.get(start..end)?),
