@@ -607,7 +607,9 @@ fn rewritten_text(
         (heads, &partial_heads::edits),
         (regexes, &regex_literals::edits),
         (patterns, &object_patterns::edits),
-        (loops, &some_in_loops::edits),
+        (loops, &|module, text| {
+            some_in_loops::edits(module, text, neighbours.package_rules)
+        }),
         (minus, &unary_minus::edits),
     ];
     for (applies, edits) in steps {

@@ -3,30 +3,35 @@
 //! OPA (and regorus' RVM) iterate nothing when `v` is not an array, set or object (a string in
 //! the input where a list was expected); regorus' interpreter fails the whole decision
 //! (docs/upstream/interpreter-some-in-non-collection.md). `x := v[_]` iterates the same
-//! values on both evaluators and nothing over a string. Owns: writing `some x in v` as
-//! `x := v[_]`, at load, on the same line, in the rules that call one of authzd's extension
-//! builtins themselves: those run on the interpreter whatever the routing finds, so the
-//! rewrite does not touch a fast-path rule. Only the plain form is written: one variable, a
-//! reference or a variable as the collection, no `with` modifiers.
+//! values on both evaluators and nothing over a string. Owns: writing, at load and on the same
+//! line, `some x in v` as `x := v[_]` and `some k, x in v` as `x := v[k]` (`_ = v[k]` for
+//! `some k, _ in v`), in every rule: the interpreter runs more than the rules the routing
+//! keeps there (a whole package's document, `--no-rvm`, a demoted rule), and the RVM answers
+//! both forms alike. Only the plain forms are written: variables, a reference or a variable as
+//! the collection, no `with` modifiers, and a key that names nothing already in scope (a key
+//! bound before the loop, or a rule of the package, would turn the index into a filter).
 
-use regorus::unstable::{Expr, Literal, Module, Rule};
+use std::collections::BTreeSet;
+
+use regorus::unstable::{Expr, Literal, Module, Query, Rule, RuleHead};
 
 use super::rego_ast::{Descend, Site, expr_start, for_each_statement, is_ref, walk_rule};
 use super::splice::{Edit, statement_range};
 
-/// A cheap look at the text before parsing it: a `some` and an extension's name.
+/// A cheap look at the text before parsing it.
 pub fn may_apply(text: &str) -> bool {
-    text.contains("some ") && crate::builtins::all().any(|b| text.contains(b.name))
+    text.contains("some ") && text.contains(" in ")
 }
 
-/// The edits that write each plain `some x in v` of `module` (`source` parsed), in a rule
-/// that calls an extension, as `x := v[_]`.
-pub fn edits(module: &Module, source: &str) -> Vec<Edit> {
+/// The edits that write each plain `some .. in v` of `module` (`source` parsed) as an index
+/// into `v`. `package_rules` are the names the package's rules have, in every module.
+pub fn edits(module: &Module, source: &str, package_rules: &BTreeSet<String>) -> Vec<Edit> {
     let mut edits = Vec::new();
-    for rule in module.policy.iter().filter(|r| calls_an_extension(r)) {
+    for rule in &module.policy {
+        let bound = bound_before(rule, source);
         for_each_statement(rule, &mut |stmt| {
             let Literal::SomeIn {
-                key: None,
+                key,
                 value,
                 collection,
                 ..
@@ -40,10 +45,6 @@ pub fn edits(module: &Module, source: &str) -> Vec<Edit> {
             let Expr::Var { span: var, .. } = &**value else {
                 return;
             };
-            let name = var.text();
-            if name == "_" {
-                return;
-            }
             let (start, end) = statement_range(source, &stmt.span);
             let from = expr_start(collection, source);
             let Some(collection) = source.get(from..end) else {
@@ -55,29 +56,102 @@ pub fn edits(module: &Module, source: &str) -> Vec<Edit> {
             {
                 return;
             }
-            edits.push(Edit {
-                start,
-                end,
-                text: format!("{name} := {collection}[_]"),
-            });
+            let name = var.text();
+            let text = match key {
+                None if name == "_" => return,
+                None => format!("{name} := {collection}[_]"),
+                Some(key) => {
+                    let Expr::Var { span: key, .. } = &**key else {
+                        return;
+                    };
+                    let key = key.text();
+                    // An index by a fresh key is a loop; `=` keeps the RVM's routing (its
+                    // unread-assignment check is about `:=` of a lookup).
+                    let bound = bound(start);
+                    let named =
+                        |v: &str| v != "_" && (package_rules.contains(v) || mentions(&bound, v));
+                    if named(key) || named(name) {
+                        return;
+                    }
+                    format!("{name} = {collection}[{key}]")
+                }
+            };
+            edits.push(Edit { start, end, text });
         });
     }
     edits
 }
 
-/// True when `rule` calls one of authzd's extension builtins itself.
-fn calls_an_extension(rule: &Rule) -> bool {
-    let mut found = false;
-    walk_rule(rule, &mut |site| {
-        if let Site::Expr(Expr::Call { fcn, .. }) = site
-            && regorus::utils::get_path_string(fcn, None)
-                .is_ok_and(|name| crate::builtins::is_extension(&name))
+/// The text that may bind a variable before offset `at` of `rule`: a function's arguments,
+/// and the statements before `at` in each query that holds it (a body, a comprehension's,
+/// an `every`'s). An output (a rule head's, a comprehension's) binds nothing.
+fn bound_before<'s>(rule: &Rule, source: &'s str) -> impl Fn(usize) -> String + 's {
+    let text = |start: u32, end: u32| source.get(start as usize..end as usize).unwrap_or("");
+    let mut args = String::new();
+    let mut queries: Vec<&Query> = Vec::new();
+    if let Rule::Spec { head, bodies, .. } = rule {
+        if let RuleHead::Func { args: a, .. } = head
+            && let (Some(first), Some(last)) = (a.first(), a.last())
         {
-            found = true;
+            args = text(first.span().start, last.span().end).to_string();
         }
-        if found { Descend::No } else { Descend::Yes }
+        queries.extend(bodies.iter().map(|b| &*b.query));
+    }
+    walk_rule(rule, &mut |site| {
+        if let Site::Expr(
+            Expr::ArrayCompr { query, .. }
+            | Expr::SetCompr { query, .. }
+            | Expr::ObjectCompr { query, .. },
+        ) = site
+        {
+            queries.push(query);
+        }
+        Descend::Yes
     });
-    found
+    let mut next = 0;
+    while let Some(query) = queries.get(next) {
+        let nested: Vec<&Query> = query
+            .stmts
+            .iter()
+            .filter_map(|stmt| match &stmt.literal {
+                Literal::Every { query, .. } => Some(&**query),
+                _ => None,
+            })
+            .collect();
+        queries.extend(nested);
+        next += 1;
+    }
+    // Each query holding `at`, and its statements that end before `at`.
+    type Span = (u32, u32);
+    let spans: Vec<(Span, Vec<Span>)> = queries
+        .iter()
+        .map(|q| {
+            let stmts = q.stmts.iter().map(|s| (s.span.start, s.span.end)).collect();
+            ((q.span.start, q.span.end), stmts)
+        })
+        .collect();
+    move |at| {
+        let at = u32::try_from(at).unwrap_or(u32::MAX);
+        let mut bound = args.clone();
+        for ((start, end), stmts) in &spans {
+            if *start <= at && at < *end {
+                for (s, e) in stmts.iter().filter(|(_, e)| *e <= at) {
+                    bound.push(' ');
+                    bound.push_str(text(*s, *e));
+                }
+            }
+        }
+        bound
+    }
+}
+
+/// True when `text` holds `name` as a whole identifier.
+fn mentions(text: &str, name: &str) -> bool {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(name).any(|(at, _)| {
+        !text[..at].chars().next_back().is_some_and(is_ident)
+            && !text[at + name.len()..].chars().next().is_some_and(is_ident)
+    })
 }
 
 #[cfg(test)]
@@ -86,35 +160,66 @@ mod tests {
     use crate::policy::rego_ast::parsed;
 
     fn rewritten(source: &str) -> Option<String> {
-        super::super::splice::apply(source, edits(&parsed(source), source))
+        let rules = BTreeSet::from(["r".to_string(), "s".to_string(), "q".to_string()]);
+        super::super::splice::apply(source, edits(&parsed(source), source, &rules))
     }
 
     #[test]
-    fn a_loop_in_a_rule_that_calls_an_extension_indexes_instead() {
+    fn a_loop_indexes_instead() {
         assert_eq!(
             rewritten(
-                "package t\nr contains sprintf(\"%v\", [e]) if { some e in input.errors }\n\
-                 s contains m if { some e in input.l; m := sprintf(\"%v\", [[x | some x in e.xs]]) }\n"
+                "package t\nr contains e if { some e in input.errors }\n\
+                 s contains m if { some e in input.l; m := [x | some x in e.xs] }\n"
             )
             .unwrap(),
-            "package t\nr contains sprintf(\"%v\", [e]) if { e := input.errors[_] }\n\
-             s contains m if { e := input.l[_]; m := sprintf(\"%v\", [[x | x := e.xs[_]]]) }\n"
+            "package t\nr contains e if { e := input.errors[_] }\n\
+             s contains m if { e := input.l[_]; m := [x | x := e.xs[_]] }\n"
+        );
+        assert_eq!(
+            rewritten("package t\nr if some e in data.t.l\n").unwrap(),
+            "package t\nr if e := data.t.l[_]\n"
         );
     }
 
     #[test]
-    fn other_loops_and_rules_are_left_alone() {
+    fn a_loop_with_a_key_indexes_by_the_key() {
+        assert_eq!(
+            rewritten(
+                "package t\nr contains k if { some k, v in input.o; v > 1 }\n\
+                 s contains k if { some k, _ in input.o }\n\
+                 q contains v if { some _, v in input.o }\n\
+                 x := [k | some k, _ in input.o]\n"
+            )
+            .unwrap(),
+            "package t\nr contains k if { v = input.o[k]; v > 1 }\n\
+             s contains k if { _ = input.o[k] }\n\
+             q contains v if { v = input.o[_] }\n\
+             x := [k | _ = input.o[k]]\n"
+        );
+    }
+
+    #[test]
+    fn other_loops_are_left_alone() {
         for source in [
-            "package t\nr contains e if { some e in input.errors }\n",
-            "package t\nr contains sprintf(\"%v\", [k]) if { some k, _ in input.o }\n",
-            "package t\nr contains sprintf(\"%v\", [e]) if { some e in [1, 2] }\n",
-            "package t\nr contains sprintf(\"%v\", [e]) if { some e in input.l with input as {} }\n",
+            // A key bound before the loop, or named like a rule, would filter instead.
+            "package t\nx contains y if { k := 1; y := [v | some k, v in input.o] }\n",
+            "package t\nf(k) := [v | some k, v in input.o]\n",
+            "package t\nx contains v if { some r, v in input.o }\n",
+            "package t\nx := [v | k := 1; v := [w | some k, w in input.o]]\n",
+            // Literals are collections; patterns and modifiers keep regorus' reading.
+            "package t\nx contains e if { some e in [1, 2] }\n",
+            "package t\nx contains e if { some [e, _] in input.l }\n",
+            "package t\nx contains e if { some e in input.l with input as {} }\n",
         ] {
             assert_eq!(rewritten(source), None, "{source}");
         }
-        assert!(!may_apply("r contains e if { some e in input.errors }"));
-        assert!(may_apply(
-            "r contains sprintf(\"%v\", [e]) if { some e in input.errors }"
-        ));
+        assert!(!may_apply("r contains e if { e := input.errors[_] }"));
+        assert!(may_apply("r contains e if { some e in input.errors }"));
+    }
+
+    #[test]
+    fn mentions_finds_whole_identifiers_only() {
+        assert!(mentions("f(k) := ", "k"));
+        assert!(!mentions("kk := 1; ok", "k"));
     }
 }

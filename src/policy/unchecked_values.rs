@@ -101,6 +101,7 @@ fn query(q: &Query, readers: &[&Expr]) -> Option<&'static str> {
                 ..
             } = &**expr
             && may_be_undefined(rhs)
+            && !is_loop(rhs)
         {
             let mut names = Vec::new();
             vars(lhs, &mut names);
@@ -154,6 +155,13 @@ fn nested(expr: &Expr) -> Option<&'static str> {
         }
     });
     found
+}
+
+/// A reference whose last index is `_` (`input.l[_]`): a loop, which iterates nothing over a
+/// value that is undefined or not a collection, on the RVM too.
+fn is_loop(expr: &Expr) -> bool {
+    matches!(expr, Expr::RefBrack { index, .. }
+        if matches!(&**index, Expr::Var { span, .. } if span.text() == "_"))
 }
 
 /// An array or object comprehension's element: a variable the body reads or binds is the body's
@@ -272,10 +280,11 @@ mod tests {
              b := 1 if { u := input.user }\n\
              f(x) := 1 if { n := x.name }\n\
              c if { u := input.user; not deny[u] }\n\
+             e if { u := input.users[_].name }\n\
              d if { u := input.user; count([1 | u == 1]) == 0 }\n\
              deny contains 1\n",
         );
-        assert_eq!(found[..5], [Some(UNREAD); 5]);
+        assert_eq!(found[..6], [Some(UNREAD); 6]);
     }
 
     #[test]
@@ -288,9 +297,11 @@ mod tests {
              c if { u := input.user; n := u.name; startswith(n, \"a\") }\n\
              d if { r := input.roles; some x in r; x == \"a\" }\n\
              e if { n := 1; true }\n\
-             f if { xs := [x | some x in input.a]; count(xs) > 0 }\n",
+             f if { xs := [x | some x in input.a]; count(xs) > 0 }\n\
+             g if { u := input.users[_] }\n\
+             h := [u | u := input.users[_]]\n",
         );
-        assert_eq!(found, vec![None; 7]);
+        assert_eq!(found, vec![None; 9]);
     }
 
     #[test]

@@ -1,10 +1,11 @@
 HEADER = """`some x in v` where `v` is not a collection iterates nothing, as in OPA. regorus' interpreter
-failed the decision; in a rule that calls an authzd extension (which runs on the interpreter)
-each plain `some x in v` is written at load as `x := v[_]`, on the same line
-(src/policy/some_in_loops.rs). The RVM answered these already."""
+failed the decision (a whole package's document runs there, and so does `--no-rvm`); each
+plain `some x in v` is written at load as `x := v[_]`, and `some k, x in v` as `x := v[k]`,
+on the same line (src/policy/some_in_loops.rs). The RVM answered these already."""
 I = {"s": "abc", "n": 3, "z": None, "l": ["a", "b"], "o": {"k": "v"}, "t": True}
-def c(note, rego, inp=I, rvm=False, strict=False):
+def c(note, rego, inp=I, rvm=False, strict=False, path=None):
     d = {"note": note, "rego": rego, "input": inp, "strict": strict}
+    if path: d["path"] = path
     if rvm: d["want_rvm"] = True
     return d
 CASES = [
@@ -14,4 +15,10 @@ CASES = [
  c("a rule's body over an array, beside a default", 'default x := "none"\nx := sprintf("%v", [e]) if {\n  some e in input.l\n  e == "b"\n}'),
  c("an undefined collection", 'x := [sprintf("%v", [e]) | some e in input.missing]'),
  c("a loop variable that shadows an outer one", 'x := y if {\n  e := 1\n  y := [sprintf("%v", [e]) | some e in input.l]\n}'),
+ c("a key and a value over a string, a number and null", 'x := [[[k, v] | some k, v in input.s], [k | some k, _ in input.n], [v | some _, v in input.z]]'),
+ c("a key and a value over an array, an object and a set", 'x := [[[k, v] | some k, v in input.l], [k | some k, _ in input.o], [[k, v] | some k, v in {"p", "q"}]]'),
+ c("a key bound before the loop is left to regorus and filters as OPA reads it", 'x := [v | some k in ["a", "b"]; w := [u | some j, u in input.l; j == 1]; v := [k, w]]'),
+ c("a whole package's document, which runs on the interpreter", 'r contains e if { some e in input.s }\nq contains k if { some k, _ in input.s }\nw := count(r) + count(q)', path="t"),
+ c("a key named like a rule is left alone", 'k := 1\nx := [v | some k, v in input.l]', path="t/x"),
+ c("a loop in a function over its argument", 'f(xs) := [x | some x in xs]\nx := [f(input.s), f(input.l)]', rvm=True),
 ]
