@@ -74,6 +74,7 @@ pub mod shutdown;
 pub mod store;
 pub mod threads;
 pub mod value_json;
+pub mod value_yaml;
 
 /// Entry points of private modules, for the fuzz targets in `fuzz/` only; not a stable API.
 #[doc(hidden)]

@@ -975,3 +975,37 @@ fn opa_runtime_gives_policies_the_environment_as_an_opa_server_does() {
         "{body}"
     );
 }
+
+#[test]
+fn yaml_data_and_yaml_bodies_are_read_as_opa_reads_them() {
+    // OPA reads YAML with YAML 1.1's scalars (Go's sigs.k8s.io/yaml): `yes` is true, `010` is 8.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("flags")).unwrap();
+    std::fs::write(
+        dir.path().join("flags/data.yaml"),
+        "enabled: yes\nlegacy: off\nmode: 010\nname: 'yes'\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("f.rego"),
+        "package f\n\nallow if data.flags.enabled == true\n\nflag := input.flag\n",
+    )
+    .unwrap();
+    let bundle = dir.path().to_str().unwrap();
+    let d = Daemon::start(&["--bundle", bundle]);
+    let body = result(&d, "/v1/data/flags", json!({}));
+    assert_eq!(
+        body,
+        json!({"enabled": true, "legacy": false, "mode": 8, "name": "yes"})
+    );
+    assert_eq!(result(&d, "/v1/data/f/allow", json!({})), json!(true));
+    let answer: Value = client()
+        .post(d.url("/v1/data/f/flag"))
+        .header("content-type", "application/x-yaml")
+        .body("input:\n  flag: on\n")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(answer["result"], json!(true), "{answer}");
+}

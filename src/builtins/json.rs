@@ -1,12 +1,14 @@
-//! `json.is_valid`, `yaml.is_valid`, `json.match_schema` and `json.verify_schema`, overriding
+//! `json.is_valid`, `yaml.is_valid`, `yaml.unmarshal`, `json.match_schema` and
+//! `json.verify_schema`, overriding
 //! regorus' where OPA answers differently: `is_valid` of a non-string is `false` (regorus: an error), a YAML
-//! stream is judged by its first document, as OPA's YAML library reads it, and
+//! stream is judged by its first document, as OPA's YAML library reads it, `yaml.unmarshal`
+//! reads YAML 1.1's scalars as OPA does (`yes` is `true`, [`crate::value_yaml`]), and
 //! `json.match_schema` answers `[true, []]` or `[false, errors]` with gojsonschema's error
 //! objects (`{error, type, field, desc}`), and fails on an invalid schema;
 //! `json.verify_schema` answers `[false, why]` for a string that is no JSON or no schema, and
 //! for a value that is no string or object (regorus: an error, or `[true, null]` for `false`).
 //!
-//! Owns: those four builtins. Schemas are validated with the `jsonschema` crate (draft 7, the
+//! Owns: those five builtins. Schemas are validated with the `jsonschema` crate (draft 7, the
 //! newest draft gojsonschema knows); its errors are put in gojsonschema's words.
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
@@ -25,6 +27,11 @@ pub(super) const BUILTINS: &[Builtin] = &[
         name: "yaml.is_valid",
         nargs: 1,
         eval: yaml_is_valid,
+    },
+    Builtin {
+        name: "yaml.unmarshal",
+        nargs: 1,
+        eval: yaml_unmarshal,
     },
     Builtin {
         name: "json.match_schema",
@@ -57,6 +64,15 @@ fn yaml_is_valid(args: Vec<Value>) -> anyhow::Result<Value> {
     let valid = yaml_serde::Deserializer::from_str(text)
         .all(|document| yaml_serde::Value::deserialize(document).is_ok());
     Ok(Value::from(valid))
+}
+
+/// YAML as OPA reads it (YAML 1.1 scalars, Go's keys, the first document; see
+/// [`crate::value_yaml`]), where regorus reads YAML 1.2.
+fn yaml_unmarshal(args: Vec<Value>) -> anyhow::Result<Value> {
+    let Some(Value::String(text)) = args.first() else {
+        return regorus_builtin::call("yaml.unmarshal", &args).or_else(builtin_error);
+    };
+    crate::value_yaml::parse(text).or_else(|e| builtin_error(format!("yaml.unmarshal: {e}")))
 }
 
 /// A document or schema argument: an object or array as is, a string parsed as JSON.

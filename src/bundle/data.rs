@@ -15,10 +15,13 @@ use crate::value_json;
 /// Parses one data file.
 pub fn parse(rel: &str, file_name: &str, content: &[u8]) -> Result<Value, BundleError> {
     if file_name != "data.json" {
-        return yaml_serde::from_slice::<Value>(content).map_err(|e| BundleError::Yaml {
+        // Read as OPA reads it (YAML 1.1 scalars: `enabled: yes` is true).
+        let yaml = |message: String| BundleError::Yaml {
             file: rel.to_string(),
-            message: e.to_string(),
-        });
+            message,
+        };
+        let text = std::str::from_utf8(content).map_err(|e| yaml(e.to_string()))?;
+        return crate::value_yaml::parse(text).map_err(yaml);
     }
     // Loading happens off the request path; a large file takes every core for its moment.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));

@@ -120,7 +120,8 @@ pub fn v1_input(body: &[u8], yaml: bool) -> Result<Option<Value>, ApiError> {
 /// A JSON (or YAML) body as one value; JSON keeps integers beyond 64 bits exact.
 pub fn document(body: &[u8], yaml: bool) -> Result<Value, String> {
     if yaml {
-        yaml_serde::from_slice(body).map_err(|e| e.to_string())
+        let text = std::str::from_utf8(body).map_err(|e| e.to_string())?;
+        crate::value_yaml::parse(text)
     } else {
         value_json::parse(body).map_err(|e| e.to_string())
     }
