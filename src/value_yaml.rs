@@ -323,38 +323,15 @@ fn key_string(key: Parsed) -> Result<String, String> {
 /// float32, with an exponent (`1.2345679e+08`) when it is below -4 or at least 6.
 fn go_float32_g(f: f64) -> String {
     let single = f as f32;
-    // Rust's `{:e}` writes the shortest digits that read back as the same f32: `1.2345679e8`.
-    let scientific = format!("{single:e}");
-    let Some((mantissa, exponent)) = scientific.split_once('e') else {
-        return scientific;
-    };
-    let Ok(exponent) = exponent.parse::<i32>() else {
-        return scientific;
-    };
-    let negative = mantissa.starts_with('-');
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let sign = if negative { "-" } else { "" };
-    if !(-4..6).contains(&exponent) {
-        let (first, rest) = digits.split_at(1);
-        let rest = if rest.is_empty() {
-            String::new()
-        } else {
-            format!(".{rest}")
-        };
-        let esign = if exponent < 0 { '-' } else { '+' };
-        return format!("{sign}{first}{rest}e{esign}{:02}", exponent.abs());
+    if single == 0.0 || !single.is_finite() {
+        return format!("{single}");
     }
-    let point = exponent + 1;
-    if point <= 0 {
-        let zeros = "0".repeat(usize::try_from(-point).unwrap_or(0));
-        format!("{sign}0.{zeros}{digits}")
+    // Rust's `{:e}` writes the shortest digits that read back as the same f32.
+    let magnitude = crate::builtins::g_from_scientific(&format!("{:e}", single.abs()), 'e', None);
+    if single < 0.0 {
+        format!("-{magnitude}")
     } else {
-        let point = usize::try_from(point).unwrap_or(0);
-        if digits.len() <= point {
-            format!("{sign}{digits}{}", "0".repeat(point - digits.len()))
-        } else {
-            format!("{sign}{}.{}", &digits[..point], &digits[point..])
-        }
+        magnitude
     }
 }
 

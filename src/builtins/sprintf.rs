@@ -485,7 +485,13 @@ fn shortest_g(f: f64, e: char, precision: Option<usize>) -> String {
         Some(p) => format!("{:.*e}", p.max(1) - 1, f),
         None => format!("{f:e}"),
     };
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    g_from_scientific(&sci, e, precision)
+}
+
+/// Go's `%g` of a positive number Rust wrote as `{:e}` (`1.2345679e8`): for the shortest
+/// digits of an f32 too (`strconv.FormatFloat(f, 'g', -1, 32)`).
+pub(crate) fn g_from_scientific(sci: &str, e: char, precision: Option<usize>) -> String {
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
     let digits = digits.trim_end_matches('0');
