@@ -11,6 +11,7 @@
 //! The token verification of `io.jwt.decode_verify` is also the identity step's
 //! ([`TokenKeys`], [`verify_signatures`]), so that authzd verifies JWTs one way.
 
+mod add_date;
 mod arrays;
 mod aws;
 mod bits;
@@ -19,6 +20,7 @@ mod compare;
 mod glob;
 mod go_text;
 mod graphql;
+mod indexof;
 mod json;
 mod json_remove;
 mod net;
@@ -36,6 +38,7 @@ mod sprintf;
 mod strings;
 mod template;
 mod template_string;
+mod time_format;
 mod units;
 mod uri;
 mod urlquery;
@@ -71,7 +74,7 @@ pub struct Builtin {
 
 /// Every extension builtin, family by family.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    let families: [&'static [Builtin]; 28] = [
+    let families: [&'static [Builtin]; 31] = [
         jwt::BUILTINS,
         crypto::BUILTINS,
         template::BUILTINS,
@@ -100,6 +103,9 @@ pub fn all() -> impl Iterator<Item = &'static Builtin> {
         bits::BUILTINS,
         json_remove::BUILTINS,
         validity::BUILTINS,
+        add_date::BUILTINS,
+        time_format::BUILTINS,
+        indexof::BUILTINS,
     ];
     families.into_iter().flatten()
 }
