@@ -1,7 +1,8 @@
 //! `glob.match`, overriding regorus' for patterns with an empty alternative (`{,a}`, `a{b,}`):
 //! OPA's matcher (gobwas/glob) lets an alternative be empty, regorus' (globset) never matches
-//! it. Such a pattern is expanded into its alternatives, each matched by regorus; any other
-//! pattern is regorus' own answer. `glob.quote_meta` escapes as gobwas/glob does.
+//! it. Such a pattern is expanded into its alternatives, each matched by regorus. Character
+//! classes are written with gobwas' meaning first (`[^a]` is `^` or `a`; `[ab-c]` is a list;
+//! `[a-z0-9]` is an error). Any other pattern is regorus' own answer. `glob.quote_meta` escapes as gobwas/glob does.
 
 use regorus::Value;
 
@@ -42,7 +43,14 @@ fn quote_meta(text: &str) -> String {
 /// More alternatives than this are left to regorus as written.
 const MAX_EXPANSIONS: usize = 256;
 
-fn glob_match(args: Vec<Value>) -> anyhow::Result<Value> {
+fn glob_match(mut args: Vec<Value>) -> anyhow::Result<Value> {
+    if let Some(Value::String(pattern)) = args.first() {
+        match gobwas_classes(pattern) {
+            Ok(Some(translated)) => args[0] = Value::from(translated),
+            Ok(None) => {}
+            Err(e) => return builtin_error(format!("glob.match: {e}")),
+        }
+    }
     let expanded = match args.first() {
         Some(Value::String(p)) if has_empty_alternative(p) => expand(p),
         _ => None,
@@ -63,6 +71,128 @@ fn glob_match(args: Vec<Value>) -> anyhow::Result<Value> {
         }
     }
     Ok(Value::from(false))
+}
+
+/// `pattern` with each character class written for regorus' matcher (globset) with the
+/// meaning gobwas/glob gives it, or `None` when none needs it. gobwas reads a class as either
+/// one range (`[a-c]`, `[!a-c]`, and nothing after it) or a list of characters, every one
+/// literal (`[^a]` is `^` or `a`, `[ab-c]` is `a`, `b`, `-` or `c`); globset reads `^` first as
+/// a negation and `b-c` as a range. An empty class, or a range with more after it
+/// (`[a-z0-9]`), is gobwas' error.
+fn gobwas_classes(pattern: &str) -> Result<Option<String>, String> {
+    if !pattern.contains('[') {
+        return Ok(None);
+    }
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::with_capacity(pattern.len());
+    let mut changed = false;
+    let mut i = 0;
+    while let Some(&c) = chars.get(i) {
+        if c == '\\' {
+            out.push(c);
+            if let Some(&next) = chars.get(i + 1) {
+                out.push(next);
+            }
+            i += 2;
+            continue;
+        }
+        if c != '[' {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        i += 1;
+        let negated = chars.get(i) == Some(&'!');
+        if negated {
+            i += 1;
+        }
+        // One range: `lo-hi` and the close.
+        if let (Some(&lo), Some('-')) = (chars.get(i), chars.get(i + 1)) {
+            let (Some(&hi), Some(']')) = (chars.get(i + 2), chars.get(i + 3)) else {
+                return Err(if chars.len() <= i + 3 {
+                    "unexpected end of input".to_string()
+                } else {
+                    "expected close range character".to_string()
+                });
+            };
+            if !negated && lo == '^' {
+                // globset would take the `^` for a negation.
+                out.push_str(&format!("[\\^-{hi}]"));
+                changed = true;
+            } else {
+                out.extend(&chars[start..i + 4]);
+            }
+            i += 4;
+            continue;
+        }
+        // A list of literal characters, `\` escaping the next, up to the close.
+        let mut members = Vec::new();
+        loop {
+            match chars.get(i) {
+                None => return Err("unexpected end of input".to_string()),
+                Some(']') => break,
+                Some('\\') => {
+                    members.extend(chars.get(i + 1));
+                    i += 2;
+                }
+                Some(&m) => {
+                    members.push(m);
+                    i += 1;
+                }
+            }
+        }
+        i += 1;
+        if members.is_empty() {
+            return Err("unexpected end of range".to_string());
+        }
+        let original: String = chars[start..i].iter().collect();
+        let written = globset_list(&members, negated).unwrap_or_else(|| original.clone());
+        changed |= written != original;
+        out.push_str(&written);
+    }
+    Ok(changed.then_some(out))
+}
+
+/// A globset class matching exactly `members` (or all but them), each literal; `None` where no
+/// arrangement of them reads so (only `^` and `!`, unnegated, or a backslash).
+fn globset_list(members: &[char], negated: bool) -> Option<String> {
+    if members.contains(&'\\') {
+        return None;
+    }
+    let has = |c: char| members.contains(&c);
+    let plain: Vec<char> = members
+        .iter()
+        .copied()
+        .filter(|c| !matches!(c, ']' | '-' | '^' | '!'))
+        .collect();
+    if !negated && plain.is_empty() && !has(']') && !has('-') {
+        // Only `^` and `!`: a lone one is written escaped, outside a class.
+        return match (has('^'), has('!')) {
+            (true, false) => Some("\\^".to_string()),
+            (false, true) => Some("\\!".to_string()),
+            _ => None,
+        };
+    }
+    let mut out = String::from(if negated { "[!" } else { "[" });
+    // A `]` is literal first, a `-` first or last; `^` and `!` anywhere but first.
+    if has(']') {
+        out.push(']');
+    } else if has('-') {
+        out.push('-');
+    }
+    out.extend(plain);
+    if has('^') {
+        out.push('^');
+    }
+    if has('!') {
+        out.push('!');
+    }
+    if has(']') && has('-') {
+        out.push('-');
+    }
+    out.push(']');
+    Some(out)
 }
 
 /// The byte ranges of a pattern outside escapes and character classes, with their depth of
@@ -145,6 +275,21 @@ fn expand(pattern: &str) -> Option<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn classes_are_written_with_gobwas_meaning() {
+        let t = |p: &str| gobwas_classes(p);
+        assert_eq!(t("[^a]b"), Ok(Some("[a^]b".to_string())));
+        assert_eq!(t("[ab-c]"), Ok(Some("[-abc]".to_string())));
+        assert_eq!(t("[!^a]"), Ok(Some("[!a^]".to_string())));
+        assert_eq!(t("[^]"), Ok(Some("\\^".to_string())));
+        assert_eq!(t("[^-a]"), Ok(Some("[\\^-a]".to_string())));
+        assert_eq!(t("[a-c]x[abc]*"), Ok(None));
+        assert_eq!(t("no classes"), Ok(None));
+        for invalid in ["[a-z0-9]", "[]", "[!]", "[a", "[a-", "[]a]"] {
+            assert!(t(invalid).is_err(), "{invalid}");
+        }
+    }
 
     #[test]
     fn quote_meta_escapes_gobwas_specials_only() {

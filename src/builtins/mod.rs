@@ -18,10 +18,12 @@ mod bits;
 #[cfg(test)]
 mod compare;
 mod glob;
+pub(crate) mod go_duration;
 mod go_text;
 mod graphql;
 mod indexof;
 mod json;
+mod json_marshal;
 mod json_remove;
 mod net;
 mod numbers;
@@ -74,7 +76,7 @@ pub struct Builtin {
 
 /// Every extension builtin, family by family.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    let families: [&'static [Builtin]; 31] = [
+    let families: [&'static [Builtin]; 32] = [
         jwt::BUILTINS,
         crypto::BUILTINS,
         template::BUILTINS,
@@ -106,6 +108,7 @@ pub fn all() -> impl Iterator<Item = &'static Builtin> {
         add_date::BUILTINS,
         time_format::BUILTINS,
         indexof::BUILTINS,
+        json_marshal::BUILTINS,
     ];
     families.into_iter().flatten()
 }

@@ -230,17 +230,14 @@ fn intersect_special(g1: &[Token], g2: &[Token]) -> bool {
 }
 
 fn intersect_plus(plussed: &[Token], other: &[Token]) -> bool {
+    // The first token must match. Then either the plussed token goes on like a starred one
+    // past it, or that token, when flagged, takes the whole plussed token in (`a+` against
+    // `a+\.*a+`: the library version OPA uses).
     match (plussed.first(), other.first()) {
-        // The first token must match; then the plussed token goes on like a starred one. A
-        // flagged token of `other` may match more, so it stays for the starred walk (the
-        // answers of the library version OPA uses).
         (Some(p), Some(o)) if matches(p, o) => {
-            let rest = if o.flag == Flag::None {
-                other.get(1..).unwrap_or(&[])
-            } else {
-                other
-            };
-            intersect_star(plussed, rest)
+            intersect_star(plussed, other.get(1..).unwrap_or(&[]))
+                || (o.flag != Flag::None
+                    && intersect_normal(plussed.get(1..).unwrap_or(&[]), other))
         }
         _ => false,
     }

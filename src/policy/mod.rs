@@ -10,6 +10,7 @@
 pub mod calls;
 pub mod comprehension_scopes;
 mod demotions;
+mod duration_literals;
 mod evaluators;
 mod import_aliases;
 mod loop_values;
@@ -560,6 +561,7 @@ fn rewritten_text(
     let imports = import_aliases::may_apply(text, neighbours.ref_heads);
     let operators = operator_calls::may_apply(text);
     let loops = some_in_loops::may_apply(text);
+    let durations = duration_literals::may_apply(text);
     let any = heads
         || others
         || outputs
@@ -569,7 +571,8 @@ fn rewritten_text(
         || minus
         || imports
         || operators
-        || loops;
+        || loops
+        || durations;
     if !any {
         return text.to_string();
     }
@@ -591,9 +594,9 @@ fn rewritten_text(
     // call's guard reads the rewritten call), then partial-rule heads (the rewrites below may brace the same body),
     // then regular expressions (wherever the heads moved them), then object patterns (whose
     // guards may brace a body the heads left alone), then loops over what may not be a
-    // collection, then unary minus.
+    // collection, then unary minus, then durations in OPA's units (a call becomes a number).
     type Rewrite<'r> = &'r dyn Fn(&regorus::unstable::Module, &str) -> Vec<splice::Edit>;
-    let steps: [(bool, Rewrite<'_>); 9] = [
+    let steps: [(bool, Rewrite<'_>); 10] = [
         (imports, &|module, text| {
             import_aliases::edits(module, text, neighbours.ref_heads)
         }),
@@ -611,6 +614,7 @@ fn rewritten_text(
             some_in_loops::edits(module, text, neighbours.package_rules)
         }),
         (minus, &unary_minus::edits),
+        (durations, &duration_literals::edits),
     ];
     for (applies, edits) in steps {
         if applies
