@@ -35,6 +35,9 @@
 //!   [`change`]: how two answers to one decision differ (replay and shadow evaluation).
 //! - [`shadow`]: shadow evaluation, a pipeline step: candidate bundles kept current like the
 //!   served ones, evaluated on live traffic off the request path, never answering.
+//! - [`value_json`]: JSON into regorus values (big integers exact, keys interned);
+//!   [`value_yaml`]: YAML as OPA reads it (YAML 1.1 scalars, Go's keys), for data, bodies and
+//!   `yaml.unmarshal`; [`go_float`]: Go's `%g` spelling of a number.
 //! - [`decision_id`], [`logging`], [`shutdown`], [`backoff`], [`build_info`], [`redact`],
 //!   [`threads`], [`config_error`], [`allocator`]: small shared pieces.
 
@@ -61,6 +64,7 @@ pub mod config_file;
 pub mod decide;
 pub mod decision_id;
 pub mod decision_log;
+pub mod go_float;
 
 pub mod limits;
 pub mod logging;

@@ -327,7 +327,7 @@ fn go_float32_g(f: f64) -> String {
         return format!("{single}");
     }
     // Rust's `{:e}` writes the shortest digits that read back as the same f32.
-    let magnitude = crate::builtins::g_from_scientific(&format!("{:e}", single.abs()), 'e', None);
+    let magnitude = crate::go_float::g_from_scientific(&format!("{:e}", single.abs()), 'e', None);
     if single < 0.0 {
         format!("-{magnitude}")
     } else {

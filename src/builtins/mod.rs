@@ -62,8 +62,6 @@ mod keys;
 
 pub use jwt::{Signatures, TokenKeys, verify_signatures};
 pub use re2_syntax::to_rust as go_regex_to_rust;
-/// Go's `%g`, for YAML keys that are floats ([`crate::value_yaml`]).
-pub(crate) use sprintf::g_from_scientific;
 pub use template_string::{TEMPLATE_STRING, rego_text};
 
 /// One extension builtin: its Rego name, its arity and its implementation.
