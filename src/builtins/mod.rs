@@ -41,6 +41,7 @@ mod strings;
 mod template;
 mod template_string;
 mod time_format;
+mod trace;
 mod units;
 mod uri;
 mod urlquery;
@@ -74,7 +75,7 @@ pub struct Builtin {
 
 /// Every extension builtin, family by family.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    let families: [&'static [Builtin]; 32] = [
+    let families: [&'static [Builtin]; 33] = [
         jwt::BUILTINS,
         crypto::BUILTINS,
         template::BUILTINS,
@@ -107,6 +108,7 @@ pub fn all() -> impl Iterator<Item = &'static Builtin> {
         time_format::BUILTINS,
         indexof::BUILTINS,
         json_marshal::BUILTINS,
+        trace::BUILTINS,
     ];
     families.into_iter().flatten()
 }

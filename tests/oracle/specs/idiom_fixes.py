@@ -3,7 +3,8 @@ overridden: indexof and indexof_n refuse an empty search string (src/builtins/in
 json.marshal and json.marshal_with_options escape <, >, & and U+2028/U+2029 as Go's encoder
 does (src/builtins/json_marshal.rs); glob.match reads a character class as gobwas/glob does
 (src/builtins/glob.rs); regex.globs_match lets a flagged token take in a plussed one, as the
-glob-intersection version OPA uses does (src/builtins/regex.rs; found by the random globs probe).
+glob-intersection version OPA uses does (src/builtins/regex.rs; found by the random globs probe); trace is true, as in OPA
+(src/builtins/trace.rs).
 time.add_date and time.format have their own files (builtins_add_date.yaml,
 builtins_time_format.yaml)."""
 def c(note, rego, strict=False):
@@ -24,4 +25,7 @@ CASES = [
  c("glob.match: two ranges in a class are an error", 'x := glob.match("[a-z0-9]", [], "a")', strict=True),
  c("glob.match: an empty class is an error", 'x := glob.match("[]", [], "a")', strict=True),
  c("regex.globs_match: a starred token between two plussed ones may be empty", 'x := [regex.globs_match("a+\\\\.*a+", "a+"), regex.globs_match("[a-c]*a+\\\\.*[a-c]", "[b]+a+a+"), regex.globs_match("a+", "b+")]'),
+ c("trace is true", 'x := trace("hello")'),
+ c("so a rule can trace in its body", 'x if { trace("checking"); 1 == 1 }'),
+ c("a note that is no string is a type error", 'x := trace(input.n)', strict=True) | {"input": {"n": 1}},
 ]
