@@ -1,8 +1,32 @@
-//! Go's `time.ParseDuration`, with the units OPA adds (`d`, `w`, `y`: 24, 168 and 8,760
-//! hours), as `time.parse_duration_ns` reads a duration in OPA.
+//! `time.parse_duration_ns`, overriding regorus': Go's `time.ParseDuration` with the units OPA
+//! adds (`d`, `w`, `y`: 24, 168 and 8,760 hours), where regorus knew only Go's units (`"1d"`
+//! was undefined) and panicked on a unit beyond ASCII (`"1時間"` from a request's input failed
+//! the decision with a 500; OPA answers undefined).
 //!
 //! Owns: that grammar (`[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+`, or `0`), its integer arithmetic
-//! (a fraction is exact to the nanosecond, as in Go) and its errors.
+//! (a fraction is exact to the nanosecond, as in Go) and its errors. A literal duration never
+//! reaches it: `crate::policy`'s `duration_literals` writes it as its number at load, so the
+//! rule keeps the RVM; this answers the others (from the input, data or a variable).
+
+use regorus::Value;
+
+use super::{Builtin, builtin_error, regorus_builtin};
+
+pub(super) const BUILTINS: &[Builtin] = &[Builtin {
+    name: "time.parse_duration_ns",
+    nargs: 1,
+    eval: parse_duration_ns,
+}];
+
+fn parse_duration_ns(args: Vec<Value>) -> anyhow::Result<Value> {
+    let Some(Value::String(text)) = args.first() else {
+        return regorus_builtin::call("time.parse_duration_ns", &args).or_else(builtin_error);
+    };
+    match parse(text) {
+        Ok(ns) => Ok(Value::from(ns)),
+        Err(e) => builtin_error(format!("time.parse_duration_ns: {e}")),
+    }
+}
 
 /// Nanoseconds per unit.
 const UNITS: &[(&str, u64)] = &[
@@ -108,11 +132,6 @@ pub fn parse(text: &str) -> Result<i64, String> {
     i64::try_from(total).map_err(|_| invalid())
 }
 
-/// True when `text` uses a unit Go's own `ParseDuration` lacks (`d`, `w`, `y`).
-pub fn uses_opa_units(text: &str) -> bool {
-    text.contains(['d', 'w', 'y'])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +172,16 @@ mod tests {
             parse("9223372036854775808ns"),
             Err("time: invalid duration \"9223372036854775808ns\"".into())
         );
+        assert_eq!(
+            parse("1時間"),
+            Err("time: unknown unit \"時間\" in duration \"1時間\"".into())
+        );
+    }
+
+    #[test]
+    fn the_builtin_answers_a_duration_from_the_input() {
+        let call = |d: &str| parse_duration_ns(vec![Value::from(d)]).unwrap();
+        assert_eq!(call("1d"), Value::from(86_400_000_000_000i64));
+        assert_eq!(call("1時間"), Value::Undefined);
     }
 }

@@ -18,7 +18,7 @@ mod bits;
 #[cfg(test)]
 mod compare;
 mod glob;
-pub(crate) mod go_duration;
+mod go_duration;
 mod go_text;
 mod graphql;
 mod indexof;
@@ -61,6 +61,8 @@ mod jws;
 mod jwt;
 mod keys;
 
+/// Go's `time.ParseDuration` with OPA's units, for durations written in a policy.
+pub(crate) use go_duration::parse as parse_go_duration;
 pub use jwt::{Signatures, TokenKeys, verify_signatures};
 pub use re2_syntax::to_rust as go_regex_to_rust;
 pub use template_string::{TEMPLATE_STRING, rego_text};
@@ -75,7 +77,7 @@ pub struct Builtin {
 
 /// Every extension builtin, family by family.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    let families: [&'static [Builtin]; 33] = [
+    let families: [&'static [Builtin]; 34] = [
         jwt::BUILTINS,
         crypto::BUILTINS,
         template::BUILTINS,
@@ -109,6 +111,7 @@ pub fn all() -> impl Iterator<Item = &'static Builtin> {
         indexof::BUILTINS,
         json_marshal::BUILTINS,
         trace::BUILTINS,
+        go_duration::BUILTINS,
     ];
     families.into_iter().flatten()
 }
