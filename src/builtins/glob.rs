@@ -44,9 +44,11 @@ fn quote_meta(text: &str) -> String {
 const MAX_EXPANSIONS: usize = 256;
 
 fn glob_match(mut args: Vec<Value>) -> anyhow::Result<Value> {
-    if let Some(Value::String(pattern)) = args.first() {
+    if let Some(first) = args.first_mut()
+        && let Value::String(pattern) = first
+    {
         match gobwas_classes(pattern) {
-            Ok(Some(translated)) => args[0] = Value::from(translated),
+            Ok(Some(translated)) => *first = Value::from(translated),
             Ok(None) => {}
             Err(e) => return builtin_error(format!("glob.match: {e}")),
         }
