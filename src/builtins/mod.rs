@@ -29,6 +29,7 @@ mod net;
 mod numbers;
 mod objects;
 mod parse_module;
+mod parse_ns;
 mod private_keys;
 mod re2_syntax;
 mod regex;
@@ -77,7 +78,7 @@ pub struct Builtin {
 
 /// Every extension builtin, family by family.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    let families: [&'static [Builtin]; 34] = [
+    let families: [&'static [Builtin]; 35] = [
         jwt::BUILTINS,
         crypto::BUILTINS,
         template::BUILTINS,
@@ -112,6 +113,7 @@ pub fn all() -> impl Iterator<Item = &'static Builtin> {
         json_marshal::BUILTINS,
         trace::BUILTINS,
         go_duration::BUILTINS,
+        parse_ns::BUILTINS,
     ];
     families.into_iter().flatten()
 }
