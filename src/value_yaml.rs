@@ -11,6 +11,7 @@
 //! slice of the text not opened by a quote) is resolved again by Go's rules. Explicit tags
 //! (`!!bool yes`) keep `yaml_serde`'s reading.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use regorus::Value;
@@ -18,12 +19,12 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 
 /// The first document of `text` (`null` for none), as OPA reads it.
 pub fn parse(text: &str) -> Result<Value, String> {
-    let Some(document) = yaml_serde::Deserializer::from_str(text).next() else {
-        return Ok(Value::Null);
-    };
     if holds_no_node(text) {
         return Ok(Value::Null);
     }
+    let Some(document) = yaml_serde::Deserializer::from_str(text).next() else {
+        return Ok(Value::Null);
+    };
     document
         .deserialize_any(Node { text })
         .map(Parsed::into_value)
@@ -149,43 +150,29 @@ impl<'de> Visitor<'de> for Node<'de> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Parsed, A::Error> {
-        let mut object = Value::new_object();
+        let mut members: BTreeMap<Value, Value> = BTreeMap::new();
         while let Some(key) = map.next_key_seed(self)? {
             let value = map.next_value_seed(self)?.into_value();
-            let Ok(members) = object.as_object_mut() else {
-                return Err(de::Error::custom("not an object"));
+            let Parsed::Merge = key else {
+                let key = key_string(key).map_err(de::Error::custom)?;
+                members.insert(Value::from(key), value);
+                continue;
             };
-            match key {
-                // yaml.v2 merges at the key's place: later keys win, a list's first map wins.
-                Parsed::Merge => match value {
-                    Value::Object(from) => {
-                        members.extend(from.iter().map(|(k, v)| (k.clone(), v.clone())));
-                    }
-                    Value::Array(maps) => {
-                        for from in maps.iter().rev() {
-                            let Value::Object(from) = from else {
-                                return Err(de::Error::custom(
-                                    "map merge requires map or sequence of maps as the value",
-                                ));
-                            };
-                            members.extend(from.iter().map(|(k, v)| (k.clone(), v.clone())));
-                        }
-                    }
-                    _ => {
-                        return Err(de::Error::custom(
-                            "map merge requires map or sequence of maps as the value",
-                        ));
-                    }
-                },
-                key => {
-                    members.insert(
-                        Value::from(key_string(key).map_err(de::Error::custom)?),
-                        value,
-                    );
-                }
+            // yaml.v2 merges at the key's place: later keys win, a list's first map wins.
+            let sources: Vec<&Value> = match &value {
+                Value::Array(maps) => maps.iter().rev().collect(),
+                one => vec![one],
+            };
+            for source in sources {
+                let Value::Object(from) = source else {
+                    return Err(de::Error::custom(
+                        "map merge requires map or sequence of maps as the value",
+                    ));
+                };
+                members.extend(from.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
         }
-        Ok(Parsed::Value(object))
+        Ok(Parsed::Value(Value::from(members)))
     }
 }
 

@@ -8,6 +8,7 @@
 
 use regorus::Value;
 
+use super::time_format::{is_placeholder, placeholders};
 use super::{Builtin, builtin_error, regorus_builtin};
 
 pub(super) const BUILTINS: &[Builtin] = &[Builtin {
@@ -49,17 +50,13 @@ fn parse_ns(args: Vec<Value>) -> anyhow::Result<Value> {
     delegate(&[Value::from(layout_ascii), Value::from(value_ascii)])
 }
 
-fn is_placeholder(c: char) -> bool {
-    c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r' | '\0' | '\x7f')
-}
-
 /// `layout` with each distinct run of characters beyond ASCII written as its own placeholder,
 /// and the runs; `None` when the layout holds a placeholder already or too many runs.
 fn placeheld(layout: &str) -> Option<(String, Vec<(String, char)>)> {
     if layout.chars().any(is_placeholder) {
         return None;
     }
-    let mut free = ('\x01'..='\x1f').filter(|c| is_placeholder(*c));
+    let mut free = placeholders();
     let mut runs: Vec<(String, char)> = Vec::new();
     let mut out = String::with_capacity(layout.len());
     let mut chars = layout.chars().peekable();

@@ -24,12 +24,13 @@ pub(super) const BUILTINS: &[Builtin] = &[Builtin {
 /// Go's RFC 3339 with nanoseconds, the layout when none is given.
 const RFC3339_NANO: &str = "2006-01-02T15:04:05.999999999Z07:00";
 
-/// The placeholders: ASCII control characters but the tab, line feed and carriage return.
-fn is_placeholder(c: char) -> bool {
+/// The placeholders: ASCII control characters but the tab, line feed and carriage return
+/// (`time.parse_ns` uses them too).
+pub(super) fn is_placeholder(c: char) -> bool {
     c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r' | '\0' | '\x7f')
 }
 
-fn placeholders() -> impl Iterator<Item = char> {
+pub(super) fn placeholders() -> impl Iterator<Item = char> {
     ('\x01'..='\x1f').filter(|c| is_placeholder(*c))
 }
 

@@ -43,7 +43,8 @@ pub fn may_apply(text: &str, rules: &BTreeSet<String>) -> bool {
     })
 }
 
-fn is_ident(c: char) -> bool {
+/// True for a character of a Rego identifier (also read by `some_in_loops`).
+pub(super) fn is_ident(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
 

@@ -594,7 +594,7 @@ fn rewritten_text(
     // call's guard reads the rewritten call), then partial-rule heads (the rewrites below may brace the same body),
     // then regular expressions (wherever the heads moved them), then object patterns (whose
     // guards may brace a body the heads left alone), then loops over what may not be a
-    // collection, then unary minus, then durations in OPA's units (a call becomes a number).
+    // collection, then unary minus, then literal durations (a call becomes a number).
     type Rewrite<'r> = &'r dyn Fn(&regorus::unstable::Module, &str) -> Vec<splice::Edit>;
     let steps: [(bool, Rewrite<'_>); 10] = [
         (imports, &|module, text| {

@@ -4,7 +4,7 @@
 //! the input where a list was expected); regorus' interpreter fails the whole decision
 //! (docs/upstream/interpreter-some-in-non-collection.md). `x := v[_]` iterates the same
 //! values on both evaluators and nothing over a string. Owns: writing, at load and on the same
-//! line, `some x in v` as `x := v[_]` and `some k, x in v` as `x := v[k]` (`_ = v[k]` for
+//! line, `some x in v` as `x := v[_]` and `some k, x in v` as `x = v[k]` (`_ = v[k]` for
 //! `some k, _ in v`), in every rule: the interpreter runs more than the rules the routing
 //! keeps there (a whole package's document, `--no-rvm`, a demoted rule), and the RVM answers
 //! both forms alike. Only the plain forms are written: variables, a reference or a variable as
@@ -15,6 +15,7 @@ use std::collections::BTreeSet;
 
 use regorus::unstable::{Expr, Literal, Module, Query, Rule, RuleHead};
 
+use super::comprehension_scopes::is_ident;
 use super::rego_ast::{Descend, Site, expr_start, for_each_statement, is_ref, walk_rule};
 use super::splice::{Edit, statement_range};
 
@@ -147,7 +148,6 @@ fn bound_before<'s>(rule: &Rule, source: &'s str) -> impl Fn(usize) -> String + 
 
 /// True when `text` holds `name` as a whole identifier.
 fn mentions(text: &str, name: &str) -> bool {
-    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
     text.match_indices(name).any(|(at, _)| {
         !text[..at].chars().next_back().is_some_and(is_ident)
             && !text[at + name.len()..].chars().next().is_some_and(is_ident)
