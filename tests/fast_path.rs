@@ -138,13 +138,13 @@ fn a_fast_path_mismatch_is_counted_logged_and_demoted() {
 
 #[test]
 fn an_interpreter_error_known_to_be_wrong_does_not_demote_a_rule() {
-    // regorus' interpreter fails `some [r, _] in v` for a string `v` (authzd rewrites only the
-    // plain forms), where OPA and the RVM iterate nothing: a malformed input must not move the
-    // rule to the evaluator that fails it.
+    // regorus' interpreter fails `some [r, input.kind] in v` for a string `v` (authzd rewrites
+    // only patterns of variables and scalars), where OPA and the RVM iterate nothing: a
+    // malformed input must not move the rule to the evaluator that fails it.
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("policy.rego"),
-        "package fp\n\ndefault allow := false\n\nallow if {\n\tsome [r, _] in input.roles\n\tr == \"admin\"\n}\n",
+        "package fp\n\ndefault allow := false\n\nallow if {\n\tsome [r, input.kind] in input.roles\n\tr == \"admin\"\n}\n",
     )
     .unwrap();
     let bundle = format!("fp={}", dir.path().display());
@@ -153,7 +153,7 @@ fn an_interpreter_error_known_to_be_wrong_does_not_demote_a_rule() {
     let decide = |roles: Value| -> Value {
         let body: Value = client()
             .post(d.url("/v1/data/fp/allow"))
-            .json(&json!({"input": {"roles": roles}}))
+            .json(&json!({"input": {"roles": roles, "kind": "user"}}))
             .send()
             .unwrap()
             .json()
@@ -171,7 +171,7 @@ fn an_interpreter_error_known_to_be_wrong_does_not_demote_a_rule() {
     wait_until("the check is counted unverifiable", || {
         checked("unverifiable") >= 1.0
     });
-    assert_eq!(decide(json!([["admin", 1]])), json!(true));
+    assert_eq!(decide(json!([["admin", "user"]])), json!(true));
     wait_until("the next check is counted", || checked("same") >= 1.0);
     assert_eq!(checked("mismatch"), 0.0);
     assert_eq!(rule_status(&d)["evaluator"], "rvm");

@@ -7,9 +7,12 @@
 //! line, `some x in v` as `x := v[_]` and `some k, x in v` as `x = v[k]` (`_ = v[k]` for
 //! `some k, _ in v`), in every rule: the interpreter runs more than the rules the routing
 //! keeps there (a whole package's document, `--no-rvm`, a demoted rule), and the RVM answers
-//! both forms alike. Only the plain forms are written: variables, a reference or a variable as
-//! the collection, no `with` modifiers, and a key that names nothing already in scope (a key
-//! bound before the loop, or a rule of the package, would turn the index into a filter).
+//! both forms alike. A pattern (`some [a, _] in v`, `some k, {"a": a} in v`) is written as a
+//! unification with each value, `[a, _] = v[_]`. Only the plain forms are written: a variable,
+//! or an array or object pattern of variables and scalars, a reference, a variable or a call
+//! as the collection (`f(x)[_]` is a reference too), no `with` modifiers, and variables that name nothing already in scope (one
+//! bound before the loop, or a rule of the package, would turn the index or the unification
+//! into a filter).
 
 use std::collections::BTreeSet;
 
@@ -40,10 +43,11 @@ pub fn edits(module: &Module, source: &str, package_rules: &BTreeSet<String>) ->
             else {
                 return;
             };
-            if !stmt.with_mods.is_empty() || !is_ref(collection) {
+            let call = matches!(&**collection, Expr::Call { .. });
+            if !stmt.with_mods.is_empty() || !(is_ref(collection) || call) {
                 return;
             }
-            let Expr::Var { span: var, .. } = &**value else {
+            let Some(vars) = loop_vars(value) else {
                 return;
             };
             let (start, end) = statement_range(source, &stmt.span);
@@ -51,15 +55,32 @@ pub fn edits(module: &Module, source: &str, package_rules: &BTreeSet<String>) ->
             let Some(collection) = source.get(from..end) else {
                 return;
             };
-            if !source
-                .get(start..end)
-                .is_some_and(|s| s.starts_with("some "))
-            {
+            // The text between `some` and `in`: the value's (after the key's, when there is
+            // one). regorus' span of an object pattern does not start at its brace.
+            let Some(name) = source
+                .get(start..from)
+                .and_then(|s| s.strip_prefix("some "))
+                .and_then(|s| s.trim_end().strip_suffix("in"))
+                .map(|s| match key {
+                    Some(_) => s.split_once(',').map_or(s, |(_, value)| value),
+                    None => s,
+                })
+                .map(str::trim)
+            else {
+                return;
+            };
+            // `some` declares its variables afresh; `=` would compare one bound before (or
+            // a rule of the package) instead.
+            let bound = bound(start);
+            let named = |v: &str| v != "_" && (package_rules.contains(v) || mentions(&bound, v));
+            let pattern = vars.is_some();
+            if vars.is_some_and(|vars| vars.iter().any(|v| named(v))) {
                 return;
             }
-            let name = var.text();
             let text = match key {
                 None if name == "_" => return,
+                // A pattern unifies with each value; a variable is assigned it.
+                None if pattern => format!("{name} = {collection}[_]"),
                 None => format!("{name} := {collection}[_]"),
                 Some(key) => {
                     let Expr::Var { span: key, .. } = &**key else {
@@ -68,10 +89,7 @@ pub fn edits(module: &Module, source: &str, package_rules: &BTreeSet<String>) ->
                     let key = key.text();
                     // An index by a fresh key is a loop; `=` keeps the RVM's routing (its
                     // unread-assignment check is about `:=` of a lookup).
-                    let bound = bound(start);
-                    let named =
-                        |v: &str| v != "_" && (package_rules.contains(v) || mentions(&bound, v));
-                    if named(key) || named(name) {
+                    if named(key) || (!pattern && named(name)) {
                         return;
                     }
                     format!("{name} = {collection}[{key}]")
@@ -81,6 +99,41 @@ pub fn edits(module: &Module, source: &str, package_rules: &BTreeSet<String>) ->
         });
     }
     edits
+}
+
+/// What a loop's value binds: `Some(None)` for a variable (`some x in v`), the variables of an
+/// array or object pattern of variables and scalars (`some [a, _] in v`), and `None` for
+/// anything else (a reference or a call inside a pattern, a set), left to regorus.
+fn loop_vars(value: &Expr) -> Option<Option<Vec<&str>>> {
+    if let Expr::Var { .. } = value {
+        return Some(None);
+    }
+    let mut vars = Vec::new();
+    pattern_vars(value, &mut vars).then_some(Some(vars))
+}
+
+/// Collects the variables of a pattern into `vars`; false when `pattern` holds what is not a
+/// variable, a scalar, or an array or object (with scalar keys) of those.
+fn pattern_vars<'e>(pattern: &'e Expr, vars: &mut Vec<&'e str>) -> bool {
+    match pattern {
+        Expr::Var { span, .. } => {
+            vars.push(span.text());
+            true
+        }
+        Expr::String { .. }
+        | Expr::RawString { .. }
+        | Expr::Number { .. }
+        | Expr::Bool { .. }
+        | Expr::Null { .. } => true,
+        Expr::Array { items, .. } => items.iter().all(|item| pattern_vars(item, vars)),
+        Expr::Object { fields, .. } => fields.iter().all(|(_, key, value)| {
+            matches!(
+                &**key,
+                Expr::String { .. } | Expr::RawString { .. } | Expr::Number { .. }
+            ) && pattern_vars(value, vars)
+        }),
+        _ => false,
+    }
 }
 
 /// The text that may bind a variable before offset `at` of `rule`: a function's arguments,
@@ -179,6 +232,10 @@ mod tests {
             rewritten("package t\nr if some e in data.t.l\n").unwrap(),
             "package t\nr if e := data.t.l[_]\n"
         );
+        assert_eq!(
+            rewritten("package t\nr if some e in object.get(input, \"l\", [])\n").unwrap(),
+            "package t\nr if e := object.get(input, \"l\", [])[_]\n"
+        );
     }
 
     #[test]
@@ -199,6 +256,19 @@ mod tests {
     }
 
     #[test]
+    fn a_pattern_unifies_with_each_value() {
+        assert_eq!(
+            rewritten(
+                "package t\nx contains e if { some [e, _] in input.l }\n\
+                 y := [[k, a] | some k, {\"a\": a, \"n\": [1, _]} in input.o]\n"
+            )
+            .unwrap(),
+            "package t\nx contains e if { [e, _] = input.l[_] }\n\
+             y := [[k, a] | {\"a\": a, \"n\": [1, _]} = input.o[k]]\n"
+        );
+    }
+
+    #[test]
     fn other_loops_are_left_alone() {
         for source in [
             // A key bound before the loop, or named like a rule, would filter instead.
@@ -206,9 +276,15 @@ mod tests {
             "package t\nf(k) := [v | some k, v in input.o]\n",
             "package t\nx contains v if { some r, v in input.o }\n",
             "package t\nx := [v | k := 1; v := [w | some k, w in input.o]]\n",
-            // Literals are collections; patterns and modifiers keep regorus' reading.
+            // Literals are collections; modifiers, and patterns holding more than
+            // variables and scalars keep regorus' reading, and so does a pattern variable
+            // bound before.
             "package t\nx contains e if { some e in [1, 2] }\n",
-            "package t\nx contains e if { some [e, _] in input.l }\n",
+            "package t\nx contains e if { some [e, input.y] in input.l }\n",
+            "package t\nx contains e if { some {e} in input.l }\n",
+            "package t\nx contains e if { some {input.k: e} in input.l }\n",
+            "package t\nx := [e | y := 1; some [e, y] in input.l]\n",
+            "package t\nx contains e if { some [e, r] in input.l }\n",
             "package t\nx contains e if { some e in input.l with input as {} }\n",
         ] {
             assert_eq!(rewritten(source), None, "{source}");

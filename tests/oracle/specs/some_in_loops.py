@@ -1,8 +1,11 @@
 HEADER = """`some x in v` where `v` is not a collection iterates nothing, as in OPA. regorus' interpreter
-failed the decision (a whole package's document runs there, and so does `--no-rvm`); each
-plain `some x in v` is written at load as `x := v[_]`, and `some k, x in v` as `x := v[k]`,
-on the same line (src/policy/some_in_loops.rs). The RVM answered these already."""
+failed the decision (a whole package's document runs there, and so does `--no-rvm`). At load,
+on the same line (src/policy/some_in_loops.rs), `some x in v` is written `x := v[_]`,
+`some k, x in v` is written `x = v[k]`, and a pattern `some [a, _] in v` is written
+`[a, _] = v[_]`; a call's value is indexed as a reference is, `f(x)[_]`. The RVM answered
+these already."""
 I = {"s": "abc", "n": 3, "z": None, "l": ["a", "b"], "o": {"k": "v"}, "t": True}
+P = {"s": "abc", "n": 3, "l": [["a", 1], ["b", 2], ["c"]], "o": {"p": {"name": "x", "tags": [1, 2]}, "q": {"name": "y"}}}
 def c(note, rego, inp=I, rvm=False, strict=False, path=None):
     d = {"note": note, "rego": rego, "input": inp, "strict": strict}
     if path: d["path"] = path
@@ -21,4 +24,12 @@ CASES = [
  c("a whole package's document, which runs on the interpreter", 'r contains e if { some e in input.s }\nq contains k if { some k, _ in input.s }\nw := count(r) + count(q)', path="t"),
  c("a key named like a rule is left alone", 'k := 1\nx := [v | some k, v in input.l]', path="t/x"),
  c("a loop in a function over its argument", 'f(xs) := [x | some x in xs]\nx := [f(input.s), f(input.l)]', rvm=True),
+ c("an array pattern over a string, a number and an array of pairs", 'x := [[a | some [a, _] in input.s], [a | some [a, _] in input.n], [[a, b] | some [a, b] in input.l]]', inp=P),
+ c("an object pattern, with a key, over an object and a string", 'x := [[[k, n] | some k, {"name": n} in input.o], [n | some _, {"name": n} in input.s]]', inp=P),
+ c("a pattern with a scalar and a nested pattern filters", 'x := [[t | some {"name": "x", "tags": [t, _]} in input.o], [b | some ["b", b] in input.l]]', inp=P),
+ c("a rule's body over a string with a pattern, beside a default", 'default x := false\nx if {\n  some [role, "admin"] in input.s\n  role != ""\n}', inp=P),
+ c("a whole package's document with pattern loops", 'r contains a if { some [a, _] in input.s }\nq contains n if { some k, {"name": n} in input.o; k != "q" }', inp=P, path="t"),
+ c("a pattern variable that shadows an outer one is left to regorus", 'x := y if {\n  b := 2\n  y := [a | some [a, b] in input.l]\n}', inp=P),
+ c("a loop over a call's value, which may not be a collection", 'x := [[e | some e in object.get(input, "s", [])], [e | some e in split(input.s, "")], [[k, e] | some k, e in object.get(input, "n", {})]]', inp=P),
+ c("a rule over a call's value keeps the RVM", 'default x := false\nx if {\n  some e in object.get(input, "s", [])\n  e == "abc"\n}', inp=P, rvm=True),
 ]
