@@ -1009,3 +1009,38 @@ fn yaml_data_and_yaml_bodies_are_read_as_opa_reads_them() {
         .unwrap();
     assert_eq!(answer["result"], json!(true), "{answer}");
 }
+
+#[test]
+fn arithmetic_on_a_string_input_is_undefined_not_a_failed_decision() {
+    // OPA's arithmetic operators are builtins: `"100" * 2` is undefined, so the default
+    // answers; regorus failed the decision (HTTP 500) on both evaluators.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.rego"),
+        "package pay\n\ndefault allow := false\n\nallow if input.amount * 2 <= 500\n",
+    )
+    .unwrap();
+    let d = Daemon::start(&["--bundle", dir.path().to_str().unwrap()]);
+    let decide = |amount: Value, strict: bool| {
+        let path = if strict {
+            "/v1/data/pay/allow?strict-builtin-errors=true"
+        } else {
+            "/v1/data/pay/allow"
+        };
+        client()
+            .post(d.url(path))
+            .json(&json!({"input": {"amount": amount}}))
+            .send()
+            .unwrap()
+    };
+    let answer: Value = decide(json!(100), false).json().unwrap();
+    assert_eq!(answer["result"], json!(true), "{answer}");
+    let answer = decide(json!("100"), false);
+    assert_eq!(answer.status(), 200);
+    let answer: Value = answer.json().unwrap();
+    assert_eq!(answer["result"], json!(false), "{answer}");
+    let strict = decide(json!("100"), true);
+    assert_eq!(strict.status(), 500);
+    let strict: Value = strict.json().unwrap();
+    assert!(strict.to_string().contains("eval_type_error"), "{strict}");
+}

@@ -7,6 +7,7 @@
 //! resolving a request path to a rule, a package (namespace) or plain data. Evaluation itself
 //! lives in [`crate::decide`].
 
+mod arithmetic_operands;
 pub mod calls;
 pub mod comprehension_scopes;
 mod demotions;
@@ -540,7 +541,7 @@ struct Neighbours<'n> {
 /// ref-head rules ([`import_aliases`]), partial-rule heads that can be undefined
 /// ([`partial_heads`]), Go's syntax in literal patterns ([`regex_literals`]), object
 /// patterns and objects with other keys ([`object_patterns`]), unary minus over a term
-/// ([`unary_minus`]), operators called by name ([`operator_calls`]), `not` over undefined call arguments ([`negation`]) and `with ... as
+/// ([`unary_minus`]), arithmetic on what may not be a number ([`arithmetic_operands`]), operators called by name ([`operator_calls`]), `not` over undefined call arguments ([`negation`]) and `with ... as
 /// <builtin>` ([`with_builtins`]). The text as written when it has none, or does not parse
 /// (the real load reports that).
 fn rewritten_text(
@@ -562,6 +563,7 @@ fn rewritten_text(
     let operators = operator_calls::may_apply(text);
     let loops = some_in_loops::may_apply(text);
     let durations = duration_literals::may_apply(text);
+    let arithmetic = arithmetic_operands::may_apply(text);
     let any = heads
         || others
         || outputs
@@ -572,7 +574,8 @@ fn rewritten_text(
         || imports
         || operators
         || loops
-        || durations;
+        || durations
+        || arithmetic;
     if !any {
         return text.to_string();
     }
@@ -594,9 +597,10 @@ fn rewritten_text(
     // call's guard reads the rewritten call), then partial-rule heads (the rewrites below may brace the same body),
     // then regular expressions (wherever the heads moved them), then object patterns (whose
     // guards may brace a body the heads left alone), then loops over what may not be a
-    // collection, then unary minus, then literal durations (a call becomes a number).
+    // collection, then unary minus, then literal durations (a call becomes a number), then
+    // arithmetic operands (a unary minus is a subtraction by then).
     type Rewrite<'r> = &'r dyn Fn(&regorus::unstable::Module, &str) -> Vec<splice::Edit>;
-    let steps: [(bool, Rewrite<'_>); 10] = [
+    let steps: [(bool, Rewrite<'_>); 11] = [
         (imports, &|module, text| {
             import_aliases::edits(module, text, neighbours.ref_heads)
         }),
@@ -615,6 +619,19 @@ fn rewritten_text(
         }),
         (minus, &unary_minus::edits),
         (durations, &duration_literals::edits),
+        (arithmetic, &|module, text| {
+            let hazards = |text: &str| {
+                let module = parse(text)?;
+                Some(
+                    module
+                        .policy
+                        .iter()
+                        .map(|r| unchecked_values::find(r))
+                        .collect(),
+                )
+            };
+            arithmetic_operands::edits(module, text, neighbours.package_rules, &hazards)
+        }),
     ];
     for (applies, edits) in steps {
         if applies

@@ -1,0 +1,29 @@
+HEADER = """Arithmetic on what is not a number is undefined, as OPA answers it without strict-builtin-errors
+(`+`, `-`, `*`, `/` and `%` are builtins in OPA; their errors are a builtin's). regorus failed the
+whole decision on both evaluators; each operand that may not be a number is wrapped at load in
+`sum([x])` (`bits.and(x, -1)` under `%`), which both evaluators answer as OPA does
+(src/policy/arithmetic_operands.rs). Cases whose answer is a default are not comparable in the
+differential (the oracle evaluates strictly); their values follow OPA's documented rule."""
+I = {"amount": "100", "n": 7, "f": 2.5, "exp": 1700000900, "iat": "1700000000", "l": [1, "2", 3], "o": {"price": "9.99", "qty": 3}}
+def c(note, rego, inp=I, path=None, strict=False, rvm=False, nonstrict=None):
+    d = {"note": note, "rego": rego, "input": inp}
+    if path: d["path"] = path
+    if strict: d["strict"] = True
+    if rvm: d["want_rvm"] = True
+    if nonstrict is not None: d["nonstrict"] = nonstrict
+    return d
+CASES = [
+ c("a string operand makes a sum undefined", 'x := input.amount + 1'),
+ c("a product of a string", 'x := [input.amount * 2]'),
+ c("a quotient of a string", 'x := [input.amount / 2]'),
+ c("a difference of a string claim", 'x := input.exp - input.iat'),
+ c("numbers still compute, on the RVM", 'x := [input.n + 1, input.n * 2, input.n / 2, input.n - 1, input.n % 4, -input.n, input.exp - 900]', rvm=True),
+ c("a default answers when the arithmetic is undefined", 'default allow := false\nallow if {\n  input.amount * 2 <= 500\n}', path="t/allow", nonstrict=False),
+ c("a rule body over a string input ends there; other rules still answer", 'total := input.o.price * input.o.qty\nitems := input.o.qty * 2\nr := {"items": items, "totals": count([1 | total])}', path="t/r", nonstrict={"items": 6, "totals": 0}),
+ c("a fraction under % is undefined", 'x := input.f % 2'),
+ c("a string under % is undefined", 'x := input.amount % 2'),
+ c("a token age from a string claim", 'default fresh := false\nfresh if {\n  time.now_ns() / 1000000000 - input.iat < 3600\n}', path="t/fresh", nonstrict=False),
+ c("with strict-builtin-errors, the decision fails with a type error", 'x := input.amount + 1', strict=True),
+ c("a set difference is left alone", 'p contains 1\np contains 2\nq contains 2\nx := p - q', rvm=True),
+ c("a loop skips the elements that are not numbers", 'x := {v | some e in input.l; v := e * 10; v > 0}', nonstrict=[10, 30]),
+]
