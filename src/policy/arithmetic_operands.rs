@@ -23,22 +23,16 @@ use super::comprehension_scopes::is_ident;
 use super::rego_ast::{Descend, Site, expr_start, walk_rule};
 use super::splice::Edit;
 
-/// Builtins whose value, when they have one, is a number.
-const NUMERIC: &[&str] = &[
+/// Builtins whose value, when they have one, is an integer.
+const INTEGER: &[&str] = &[
     "count",
-    "sum",
-    "product",
-    "abs",
     "ceil",
     "floor",
     "round",
-    "to_number",
     "time.now_ns",
     "time.parse_ns",
     "time.parse_rfc3339_ns",
     "time.parse_duration_ns",
-    "units.parse",
-    "units.parse_bytes",
     "strings.count",
     "indexof",
     "bits.and",
@@ -49,21 +43,14 @@ const NUMERIC: &[&str] = &[
     "bits.rsh",
 ];
 
-/// Builtins whose value, when they have one, is an integer.
-const INTEGER: &[&str] = &[
-    "count",
-    "time.now_ns",
-    "time.parse_ns",
-    "time.parse_rfc3339_ns",
-    "time.parse_duration_ns",
-    "strings.count",
-    "indexof",
-    "bits.and",
-    "bits.or",
-    "bits.xor",
-    "bits.negate",
-    "bits.lsh",
-    "bits.rsh",
+/// Builtins whose value, when they have one, is a number that may be a fraction.
+const FRACTIONAL: &[&str] = &[
+    "sum",
+    "product",
+    "abs",
+    "to_number",
+    "units.parse",
+    "units.parse_bytes",
 ];
 
 /// A cheap look at the text before parsing it.
@@ -220,7 +207,8 @@ fn is_number(expr: &Expr) -> bool {
     match expr {
         Expr::Number { .. } => true,
         Expr::UnaryExpr { expr, .. } => is_number(expr),
-        Expr::Call { fcn, .. } => call_name(fcn).is_some_and(|n| NUMERIC.contains(&n.as_str())),
+        Expr::Call { fcn, .. } => call_name(fcn)
+            .is_some_and(|n| INTEGER.contains(&n.as_str()) || FRACTIONAL.contains(&n.as_str())),
         Expr::ArithExpr {
             op: ArithOp::Sub,
             lhs,

@@ -19,7 +19,9 @@ use std::collections::BTreeSet;
 use regorus::unstable::{Expr, Literal, Module, Query, Rule, RuleHead};
 
 use super::comprehension_scopes::is_ident;
-use super::rego_ast::{Descend, Site, expr_start, for_each_statement, is_ref, walk_rule};
+use super::rego_ast::{
+    Descend, Site, expr_start, for_each_statement, is_ref, is_scalar_literal, walk_rule,
+};
 use super::splice::{Edit, statement_range};
 
 /// A cheap look at the text before parsing it.
@@ -120,11 +122,7 @@ fn pattern_vars<'e>(pattern: &'e Expr, vars: &mut Vec<&'e str>) -> bool {
             vars.push(span.text());
             true
         }
-        Expr::String { .. }
-        | Expr::RawString { .. }
-        | Expr::Number { .. }
-        | Expr::Bool { .. }
-        | Expr::Null { .. } => true,
+        _ if is_scalar_literal(pattern) => true,
         Expr::Array { items, .. } => items.iter().all(|item| pattern_vars(item, vars)),
         Expr::Object { fields, .. } => fields.iter().all(|(_, key, value)| {
             matches!(
@@ -151,17 +149,20 @@ fn bound_before<'s>(rule: &Rule, source: &'s str) -> impl Fn(usize) -> String + 
         }
         queries.extend(bodies.iter().map(|b| &*b.query));
     }
+    let mut comprehensions: Vec<(u32, u32)> = Vec::new();
     walk_rule(rule, &mut |site| {
         if let Site::Expr(
-            Expr::ArrayCompr { query, .. }
-            | Expr::SetCompr { query, .. }
-            | Expr::ObjectCompr { query, .. },
+            Expr::ArrayCompr { query, span, .. }
+            | Expr::SetCompr { query, span, .. }
+            | Expr::ObjectCompr { query, span, .. },
         ) = site
         {
             queries.push(query);
+            comprehensions.push((span.start, span.end));
         }
         Descend::Yes
     });
+    comprehensions.sort_unstable();
     let mut next = 0;
     while let Some(query) = queries.get(next) {
         let nested: Vec<&Query> = query
@@ -190,8 +191,18 @@ fn bound_before<'s>(rule: &Rule, source: &'s str) -> impl Fn(usize) -> String + 
         for ((start, end), stmts) in &spans {
             if *start <= at && at < *end {
                 for (s, e) in stmts.iter().filter(|(_, e)| *e <= at) {
+                    // A comprehension's variables are its own: `v` of `x := [v | ...]` binds
+                    // nothing after it.
+                    let mut from = *s;
+                    for (cs, ce) in &comprehensions {
+                        if *cs >= from && *ce <= *e {
+                            bound.push(' ');
+                            bound.push_str(text(from, *cs));
+                            from = *ce;
+                        }
+                    }
                     bound.push(' ');
-                    bound.push_str(text(*s, *e));
+                    bound.push_str(text(from, *e));
                 }
             }
         }
@@ -252,6 +263,15 @@ mod tests {
              s contains k if { _ = input.o[k] }\n\
              q contains v if { v = input.o[_] }\n\
              x := [k | _ = input.o[k]]\n"
+        );
+    }
+
+    #[test]
+    fn a_name_an_earlier_comprehension_used_is_free() {
+        assert_eq!(
+            rewritten("package t\nx contains k if { y := [v | v := input.l[_]]; some k, v in input.o; v > y[0] }\n")
+                .unwrap(),
+            "package t\nx contains k if { y := [v | v := input.l[_]]; v = input.o[k]; v > y[0] }\n"
         );
     }
 

@@ -32,4 +32,5 @@ CASES = [
  c("a pattern variable that shadows an outer one is left to regorus", 'x := y if {\n  b := 2\n  y := [a | some [a, b] in input.l]\n}', inp=P),
  c("a loop over a call's value, which may not be a collection", 'x := [[e | some e in object.get(input, "s", [])], [e | some e in split(input.s, "")], [[k, e] | some k, e in object.get(input, "n", {})]]', inp=P),
  c("a rule over a call's value keeps the RVM", 'default x := false\nx if {\n  some e in object.get(input, "s", [])\n  e == "abc"\n}', inp=P, rvm=True),
+ c("a name an earlier comprehension used is free for the loop", 'x := [[k | y := [v | v := input.l[_]]; some k, v in input.s; v != y[0]], [k | y := [v | some v in input.l]; some k, v in input.o; v != y]]', inp=P),
 ]
