@@ -563,7 +563,8 @@ fn rewritten_text(
     let operators = operator_calls::may_apply(text);
     let loops = some_in_loops::may_apply(text);
     let durations = duration_literals::may_apply(text);
-    let arithmetic = arithmetic_operands::may_apply(text);
+    // Operators called by name (`minus(x, 1)`) become arithmetic on the way.
+    let arithmetic = arithmetic_operands::may_apply(text) || operators;
     let any = heads
         || others
         || outputs

@@ -26,4 +26,6 @@ CASES = [
  c("with strict-builtin-errors, the decision fails with a type error", 'x := input.amount + 1', strict=True),
  c("a set difference is left alone", 'p contains 1\np contains 2\nq contains 2\nx := p - q', rvm=True),
  c("a loop skips the elements that are not numbers", 'x := {v | some e in input.l; v := e * 10; v > 0}', nonstrict=[10, 30]),
+ c("an operator called by name", 'x := [minus(input.amount, 1)]'),
+ c("an operator called by name, on numbers", 'x := [minus(input.n, 1), mul(input.n, 2), rem(input.n, 4)]'),
 ]
