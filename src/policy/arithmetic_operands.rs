@@ -133,11 +133,11 @@ fn rule_edits(rule: &Rule, source: &str) -> Vec<Edit> {
         .collect()
 }
 
-/// True when `name` stands in `source`, outside comments, as an identifier that is not a call
-/// or a package path (`sum :=`, `f(sum)`): then `sum([x])` might not be the builtin.
+/// True when `name` stands in `source`, outside comments and strings, as an identifier that is
+/// not a call or a package path (`sum :=`, `f(sum)`): then `sum([x])` might not be the builtin.
 fn named_otherwise(source: &str, name: &str) -> bool {
     source.lines().any(|line| {
-        let code = line.split('#').next().unwrap_or("");
+        let code = code_of(line);
         code.match_indices(name).any(|(at, _)| {
             let after = &code[at + name.len()..];
             !code[..at].chars().next_back().is_some_and(is_ident)
@@ -145,6 +145,34 @@ fn named_otherwise(source: &str, name: &str) -> bool {
                 && !after.starts_with(['(', '.'])
         })
     })
+}
+
+/// A line with its string literals blanked and its comment cut (a `#` inside a string stays).
+fn code_of(line: &str) -> String {
+    let mut code = String::with_capacity(line.len());
+    let (mut quote, mut escaped) = (None, false);
+    for c in line.chars() {
+        match quote {
+            Some(q) => {
+                code.push(' ');
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' && q == '"' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None if c == '#' => break,
+            None => {
+                if c == '"' || c == '`' {
+                    quote = Some(c);
+                }
+                code.push(c);
+            }
+        }
+    }
+    code
 }
 
 fn wrap_operands(
@@ -337,7 +365,11 @@ mod tests {
         ] {
             assert_eq!(rewritten(source), None, "{source}");
         }
-        // A comment that says "sum" does not count.
+        // A comment or a string that says "sum" does not count.
         assert!(rewritten("package t\n# the sum of both\nx := input.a + 1\n").is_some());
+        assert!(
+            rewritten("package t\nm := \"the sum of #1 \\\" and bits\"\nx := input.a + 1\n")
+                .is_some()
+        );
     }
 }
