@@ -17,11 +17,11 @@
 
 use std::collections::BTreeSet;
 
-use regorus::unstable::{ArithOp, Expr, Module, Rule};
+use regorus::unstable::{ArithOp, Expr, Module, Query, Rule};
 
 use super::comprehension_scopes::is_ident;
-use super::rego_ast::{Descend, Site, expr_start, walk_rule};
-use super::splice::Edit;
+use super::rego_ast::{Descend, Site, expr_start, walk_expr, walk_query, walk_rule};
+use super::splice::{Edit, statement_range};
 
 /// Builtins whose value, when they have one, is an integer.
 const INTEGER: &[&str] = &[
@@ -65,7 +65,7 @@ struct Insertion {
     closing: bool,
     /// The other end of the wrapped range: its start for a closing, its end for an opening.
     other: usize,
-    text: &'static str,
+    text: String,
 }
 
 /// Why each rule of a module's text cannot run on the RVM, if it cannot (the routing's
@@ -116,12 +116,7 @@ pub fn edits(
 /// The insertions that wrap the arithmetic operands of one rule, in the order they apply.
 fn rule_edits(rule: &Rule, source: &str) -> Vec<Edit> {
     let mut insertions = Vec::new();
-    walk_rule(rule, &mut |site| {
-        if let Site::Expr(Expr::ArithExpr { op, lhs, rhs, .. }) = site {
-            wrap_operands(op, lhs, rhs, source, &mut insertions);
-        }
-        Descend::Yes
-    });
+    walk_rule(rule, &mut |site| visit(site, source, &mut insertions));
     insertions.sort_by(|a, b| {
         a.at.cmp(&b.at)
             .then(b.closing.cmp(&a.closing))
@@ -129,7 +124,7 @@ fn rule_edits(rule: &Rule, source: &str) -> Vec<Edit> {
     });
     insertions
         .into_iter()
-        .map(|i| Edit::insert(i.at, i.text.to_string()))
+        .map(|i| Edit::insert(i.at, i.text))
         .collect()
 }
 
@@ -175,6 +170,114 @@ fn code_of(line: &str) -> String {
     code
 }
 
+/// Wraps the operands of an arithmetic expression; guards those of an array or object
+/// comprehension's element instead, and goes on into its body.
+fn visit(site: Site<'_>, source: &str, insertions: &mut Vec<Insertion>) -> Descend {
+    match site {
+        Site::Expr(Expr::ArithExpr { op, lhs, rhs, .. }) => {
+            wrap_operands(op, lhs, rhs, source, insertions);
+            Descend::Yes
+        }
+        Site::Expr(Expr::ArrayCompr { term, query, .. }) => {
+            guard_element(&[term], query, source, insertions);
+            Descend::No
+        }
+        Site::Expr(Expr::ObjectCompr {
+            key, value, query, ..
+        }) => {
+            guard_element(&[key, value], query, source, insertions);
+            Descend::No
+        }
+        _ => Descend::Yes,
+    }
+}
+
+/// An array or object comprehension's element that computes (`[x * 2 | some x in l]`): a
+/// wrapped operand would make the element undefined, which the RVM collects as
+/// `"<undefined>"`. So each operand that is a variable or a reference is checked at the end of
+/// the comprehension's body instead (`; is_number(x)`), and an element that would fail is
+/// left out, as OPA leaves it out. Its nested comprehensions and its body are visited as the
+/// rest of the rule is.
+fn guard_element(element: &[&Expr], query: &Query, source: &str, out: &mut Vec<Insertion>) {
+    let mut guards: Vec<String> = Vec::new();
+    for expr in element {
+        walk_expr(expr, &mut |site| match site {
+            Site::Expr(Expr::ArithExpr { op, lhs, rhs, .. }) => {
+                for operand in needs_check(op, lhs, rhs) {
+                    let start = expr_start(operand, source);
+                    let end = operand.span().end as usize;
+                    let guardable = matches!(
+                        operand,
+                        Expr::Var { .. } | Expr::RefDot { .. } | Expr::RefBrack { .. }
+                    ) && !has_wildcard(operand);
+                    let Some(text) = source.get(start..end).filter(|_| guardable) else {
+                        continue;
+                    };
+                    let guard = match op {
+                        ArithOp::Mod => format!("is_number({text}); floor({text}) == {text}"),
+                        _ => format!("is_number({text})"),
+                    };
+                    if !guards.contains(&guard) {
+                        guards.push(guard);
+                    }
+                }
+                Descend::Yes
+            }
+            Site::Expr(
+                nested @ (Expr::ArrayCompr { .. }
+                | Expr::SetCompr { .. }
+                | Expr::ObjectCompr { .. }),
+            ) => {
+                walk_expr(nested, &mut |site| visit(site, source, out));
+                Descend::No
+            }
+            _ => Descend::Yes,
+        });
+    }
+    walk_query(query, &mut |site| visit(site, source, out));
+    let Some(last) = query.stmts.last() else {
+        return;
+    };
+    if guards.is_empty() {
+        return;
+    }
+    out.push(Insertion {
+        at: statement_range(source, &last.span).1,
+        closing: true,
+        other: 0,
+        text: format!("; {}", guards.join("; ")),
+    });
+}
+
+/// The operands of `lhs op rhs` that may not be a number (under `%`, an integer), to be
+/// checked: none for a difference that may be of sets.
+fn needs_check<'e>(op: &ArithOp, lhs: &'e Expr, rhs: &'e Expr) -> Vec<&'e Expr> {
+    if matches!(op, ArithOp::Sub)
+        && !(is_number(lhs) || is_number(rhs) || from_input(lhs) || from_input(rhs))
+    {
+        return Vec::new();
+    }
+    let known: fn(&Expr) -> bool = match op {
+        ArithOp::Mod => is_integer,
+        _ => is_number,
+    };
+    [lhs, rhs].into_iter().filter(|o| !known(o)).collect()
+}
+
+/// True when a reference iterates (`input.l[_]`): checking it apart would be another loop.
+fn has_wildcard(expr: &Expr) -> bool {
+    let mut found = false;
+    walk_expr(expr, &mut |site| {
+        if let Site::Expr(Expr::Var { span, .. }) = site
+            && span.text() == "_"
+        {
+            found = true;
+        }
+        Descend::Yes
+    });
+    found
+}
+
 fn wrap_operands(
     op: &ArithOp,
     lhs: &Expr,
@@ -182,19 +285,14 @@ fn wrap_operands(
     source: &str,
     insertions: &mut Vec<Insertion>,
 ) {
-    let (open, close, known): (_, _, fn(&Expr) -> bool) = match op {
-        ArithOp::Mod => ("bits.and(", ", -1)", is_integer),
-        _ => ("sum([", "])", is_number),
+    let (open, close) = match op {
+        ArithOp::Mod => ("bits.and(", ", -1)"),
+        _ => ("sum([", "])"),
     };
-    if matches!(op, ArithOp::Sub)
-        && !(is_number(lhs) || is_number(rhs) || from_input(lhs) || from_input(rhs))
-    {
-        return;
-    }
-    for operand in [lhs, rhs] {
+    for operand in needs_check(op, lhs, rhs) {
         // A fraction written under `%` is an error in OPA too, a builtin's.
         let fraction = matches!((op, operand), (ArithOp::Mod, Expr::Number { .. }));
-        if known(operand) || !(wrappable(operand) || fraction) {
+        if !(wrappable(operand) || fraction) {
             continue;
         }
         let (start, end) = (expr_start(operand, source), operand.span().end as usize);
@@ -205,13 +303,13 @@ fn wrap_operands(
             at: start,
             closing: false,
             other: end,
-            text: open,
+            text: open.to_string(),
         });
         insertions.push(Insertion {
             at: end,
             closing: true,
             other: start,
-            text: close,
+            text: close.to_string(),
         });
     }
 }
@@ -348,6 +446,23 @@ mod tests {
             assert_eq!(rewritten(source), None, "{source}");
         }
         assert!(!may_apply("package t\nx := input.a"));
+    }
+
+    #[test]
+    fn a_computed_comprehension_element_is_checked_in_the_body() {
+        assert_eq!(
+            rewritten(
+                "package t\nd := [(i.price * i.qty) | some i in input.items]\n\
+                 e := {k: (v % 2) | some k, v in input.o; v != \"x\"}\n\
+                 f := [[(y * 2) | some y in x] | some x in input.l]\n\
+                 g := {(x * 2) | some x in input.l}\n"
+            )
+            .unwrap(),
+            "package t\nd := [(i.price * i.qty) | some i in input.items; is_number(i.price); is_number(i.qty)]\n\
+             e := {k: (v % 2) | some k, v in input.o; v != \"x\"; is_number(v); floor(v) == v}\n\
+             f := [[(y * 2) | some y in x; is_number(y)] | some x in input.l]\n\
+             g := {(sum([x]) * 2) | some x in input.l}\n"
+        );
     }
 
     #[test]

@@ -28,4 +28,8 @@ CASES = [
  c("a loop skips the elements that are not numbers", 'x := {v | some e in input.l; v := e * 10; v > 0}', nonstrict=[10, 30]),
  c("an operator called by name", 'x := [minus(input.amount, 1)]'),
  c("an operator called by name, on numbers", 'x := [minus(input.n, 1), mul(input.n, 2), rem(input.n, 4)]'),
+ c("a computed element over a string is left out", 'x := sum([(i.price * i.qty) | some i in input.items])', inp={"items": [{"price": 2, "qty": 3}, {"price": "9.99", "qty": 1}, {"price": 1.5, "qty": 2}]}, nonstrict=9),
+ c("a computed element of loop variables over a string is left out, on the RVM", 'x := sum([(p * 2) | some p in input.prices])', inp={"prices": [2, "9.99", 1.5]}, rvm=True, nonstrict=7),
+ c("a computed element of loop variables, on the RVM", 'x := sum([(p * 2) | some p in input.prices])', inp={"prices": [2, 1.5]}, rvm=True),
+ c("an object comprehension's computed value", 'x := {k: (v % 2) | some k, v in input.o}', inp={"o": {"a": 3, "b": "4", "c": 2.5, "d": 8}}, nonstrict={"a": 1, "d": 0}),
 ]
