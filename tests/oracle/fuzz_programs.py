@@ -49,7 +49,9 @@ def stmt(bound, depth):
         bound.append(v)
         inner = []; b2 = list(bound)
         body = "; ".join(stmt(b2, depth + 1)[0] for _ in range(random.randint(1, 2)))
-        return "%s := %s" % (v, pick(["[%s | %s]", "{%s | %s}"]) % (pick(b2[len(bound):] or VALS), body)), [v]
+        term = pick(b2[len(bound):] or VALS)
+        if random.random() < 0.4: term = "(%s %s %s)" % (term, pick(["*", "+", "%", "-", "/"]), pick(["2", "input.a", "0.5"]))
+        return "%s := %s" % (v, pick(["[%s | %s]", "{%s | %s}"]) % (term, body)), [v]
     return pick(VALS), []
 def body(depth=0):
     bound = []
