@@ -204,6 +204,13 @@ fn guard_element(element: &[&Expr], query: &Query, source: &str, out: &mut Vec<I
         walk_expr(expr, &mut |site| match site {
             Site::Expr(Expr::ArithExpr { op, lhs, rhs, .. }) => {
                 for operand in needs_check(op, lhs, rhs) {
+                    // A fraction written under `%`: the element always fails, so no element.
+                    if matches!(operand, Expr::Number { .. }) {
+                        if !guards.iter().any(|g| g == "false") {
+                            guards.push("false".to_string());
+                        }
+                        continue;
+                    }
                     let start = expr_start(operand, source);
                     let end = operand.span().end as usize;
                     let guardable = matches!(
@@ -462,6 +469,10 @@ mod tests {
              e := {k: (v % 2) | some k, v in input.o; v != \"x\"; is_number(v); floor(v) == v}\n\
              f := [[(y * 2) | some y in x; is_number(y)] | some x in input.l]\n\
              g := {(sum([x]) * 2) | some x in input.l}\n"
+        );
+        assert_eq!(
+            rewritten("package t\nd := [(x % 0.5) | some x in input.l]\n").unwrap(),
+            "package t\nd := [(x % 0.5) | some x in input.l; is_number(x); floor(x) == x; false]\n"
         );
     }
 
