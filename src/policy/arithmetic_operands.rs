@@ -17,7 +17,7 @@
 
 use std::collections::BTreeSet;
 
-use regorus::unstable::{ArithOp, Expr, Module, Query, Rule};
+use regorus::unstable::{ArithOp, AssignOp, Expr, Literal, Module, Query, Rule};
 
 use super::comprehension_scopes::is_ident;
 use super::rego_ast::{Descend, Site, expr_start, walk_expr, walk_query, walk_rule};
@@ -170,15 +170,15 @@ fn code_of(line: &str) -> String {
     code
 }
 
-/// Wraps the operands of an arithmetic expression; guards those of an array or object
-/// comprehension's element instead, and goes on into its body.
+/// Wraps the operands of an arithmetic expression; guards those of a comprehension's element
+/// and its body's assignments instead, and goes on into its body.
 fn visit(site: Site<'_>, source: &str, insertions: &mut Vec<Insertion>) -> Descend {
     match site {
         Site::Expr(Expr::ArithExpr { op, lhs, rhs, .. }) => {
             wrap_operands(op, lhs, rhs, source, insertions);
             Descend::Yes
         }
-        Site::Expr(Expr::ArrayCompr { term, query, .. }) => {
+        Site::Expr(Expr::ArrayCompr { term, query, .. } | Expr::SetCompr { term, query, .. }) => {
             guard_element(&[term], query, source, insertions);
             Descend::No
         }
@@ -192,56 +192,53 @@ fn visit(site: Site<'_>, source: &str, insertions: &mut Vec<Insertion>) -> Desce
     }
 }
 
-/// An array or object comprehension's element that computes (`[x * 2 | some x in l]`): a
-/// wrapped operand would make the element undefined, which the RVM collects as
-/// `"<undefined>"`. So each operand that is a variable or a reference is checked at the end of
+/// A comprehension's element that computes (`[x * 2 | some x in l]`): a wrapped operand would
+/// make the element undefined, which the RVM collects as `"<undefined>"` (in an array or
+/// object). So each operand that is a variable or a reference is checked at the end of
 /// the comprehension's body instead (`; is_number(x)`), and an element that would fail is
-/// left out, as OPA leaves it out. Its nested comprehensions and its body are visited as the
-/// rest of the rule is.
+/// left out, as OPA leaves it out. So is an assignment in its body (`y := x * 2`), which the
+/// RVM would take as true when undefined: its operands are checked just before it
+/// (`is_number(x); y := x * 2`). Its nested comprehensions and the rest of its body are visited
+/// as the rest of the rule is.
 fn guard_element(element: &[&Expr], query: &Query, source: &str, out: &mut Vec<Insertion>) {
     let mut guards: Vec<String> = Vec::new();
     for expr in element {
-        walk_expr(expr, &mut |site| match site {
-            Site::Expr(Expr::ArithExpr { op, lhs, rhs, .. }) => {
-                for operand in needs_check(op, lhs, rhs) {
-                    // A fraction written under `%`: the element always fails, so no element.
-                    if matches!(operand, Expr::Number { .. }) {
-                        if !guards.iter().any(|g| g == "false") {
-                            guards.push("false".to_string());
-                        }
-                        continue;
-                    }
-                    let start = expr_start(operand, source);
-                    let end = operand.span().end as usize;
-                    let guardable = matches!(
-                        operand,
-                        Expr::Var { .. } | Expr::RefDot { .. } | Expr::RefBrack { .. }
-                    ) && !has_wildcard(operand);
-                    let Some(text) = source.get(start..end).filter(|_| guardable) else {
-                        continue;
-                    };
-                    let guard = match op {
-                        ArithOp::Mod => format!("is_number({text}); floor({text}) == {text}"),
-                        _ => format!("is_number({text})"),
-                    };
-                    if !guards.contains(&guard) {
-                        guards.push(guard);
-                    }
-                }
-                Descend::Yes
-            }
-            Site::Expr(
-                nested @ (Expr::ArrayCompr { .. }
-                | Expr::SetCompr { .. }
-                | Expr::ObjectCompr { .. }),
-            ) => {
-                walk_expr(nested, &mut |site| visit(site, source, out));
-                Descend::No
-            }
-            _ => Descend::Yes,
-        });
+        collect_guards(expr, source, Some(&mut *out), &mut guards);
     }
-    walk_query(query, &mut |site| visit(site, source, out));
+    // Assignments whose arithmetic is checked before them, not wrapped.
+    let mut checked: Vec<(u32, u32)> = Vec::new();
+    for stmt in &query.stmts {
+        if let Literal::Expr { expr, .. } = &stmt.literal
+            && let Expr::AssignExpr {
+                op: AssignOp::ColEq,
+                rhs,
+                ..
+            } = &**expr
+            && stmt.with_mods.is_empty()
+        {
+            let mut before = Vec::new();
+            collect_guards(rhs, source, None, &mut before);
+            if !before.is_empty() {
+                checked.push((rhs.span().start, rhs.span().end));
+                out.push(Insertion {
+                    at: statement_range(source, &stmt.span).0,
+                    closing: false,
+                    other: usize::MAX,
+                    text: format!("{}; ", before.join("; ")),
+                });
+            }
+        }
+    }
+    walk_query(query, &mut |site| match site {
+        Site::Expr(Expr::ArithExpr { span, .. })
+            if checked
+                .iter()
+                .any(|(s, e)| *s <= span.start && span.end <= *e) =>
+        {
+            Descend::Yes
+        }
+        _ => visit(site, source, out),
+    });
     let Some(last) = query.stmts.last() else {
         return;
     };
@@ -253,6 +250,58 @@ fn guard_element(element: &[&Expr], query: &Query, source: &str, out: &mut Vec<I
         closing: true,
         other: 0,
         text: format!("; {}", guards.join("; ")),
+    });
+}
+
+/// Adds to `guards` the checks of the arithmetic operands in `expr` that may not be numbers:
+/// `is_number(x)` for a variable or a reference (under `%`, also `floor(x) == x`), `false`
+/// for a fraction written under `%`. A call is not checked (it would run twice). Nested
+/// comprehensions are visited as the rest of the rule is when `out` is given, and skipped
+/// otherwise (the caller's walk reaches them).
+fn collect_guards(
+    expr: &Expr,
+    source: &str,
+    mut out: Option<&mut Vec<Insertion>>,
+    guards: &mut Vec<String>,
+) {
+    let mut add = |guard: String| {
+        if !guards.contains(&guard) {
+            guards.push(guard);
+        }
+    };
+    walk_expr(expr, &mut |site| match site {
+        Site::Expr(Expr::ArithExpr { op, lhs, rhs, .. }) => {
+            for operand in needs_check(op, lhs, rhs) {
+                // A fraction written under `%`: the expression always fails.
+                if matches!(operand, Expr::Number { .. }) {
+                    add("false".to_string());
+                    continue;
+                }
+                let start = expr_start(operand, source);
+                let end = operand.span().end as usize;
+                let guardable = matches!(
+                    operand,
+                    Expr::Var { .. } | Expr::RefDot { .. } | Expr::RefBrack { .. }
+                ) && !has_wildcard(operand);
+                let Some(text) = source.get(start..end).filter(|_| guardable) else {
+                    continue;
+                };
+                add(match op {
+                    ArithOp::Mod => format!("is_number({text}); floor({text}) == {text}"),
+                    _ => format!("is_number({text})"),
+                });
+            }
+            Descend::Yes
+        }
+        Site::Expr(
+            nested @ (Expr::ArrayCompr { .. } | Expr::SetCompr { .. } | Expr::ObjectCompr { .. }),
+        ) => {
+            if let Some(out) = out.as_deref_mut() {
+                walk_expr(nested, &mut |site| visit(site, source, out));
+            }
+            Descend::No
+        }
+        _ => Descend::Yes,
     });
 }
 
@@ -468,7 +517,7 @@ mod tests {
             "package t\nd := [(i.price * i.qty) | some i in input.items; is_number(i.price); is_number(i.qty)]\n\
              e := {k: (v % 2) | some k, v in input.o; v != \"x\"; is_number(v); floor(v) == v}\n\
              f := [[(y * 2) | some y in x; is_number(y)] | some x in input.l]\n\
-             g := {(sum([x]) * 2) | some x in input.l}\n"
+             g := {(x * 2) | some x in input.l; is_number(x)}\n"
         );
         assert_eq!(
             rewritten("package t\nd := [(x % 0.5) | some x in input.l]\n").unwrap(),
@@ -477,12 +526,21 @@ mod tests {
     }
 
     #[test]
-    fn a_rule_the_rvm_would_misread_or_a_shadowed_sum_is_left_alone() {
-        // `y` unread but by the term: undefined would be collected; the other rule is wrapped.
+    fn an_assignment_in_a_comprehension_is_checked_before_it() {
         assert_eq!(
-            rewritten("package t\nd := [y | some x in input.l; y := x * 2]\ne := input.a * 2\n")
+            rewritten("package t\nd := [y | some x in input.l; y := x * 2]\n").unwrap(),
+            "package t\nd := [y | some x in input.l; is_number(x); y := x * 2]\n"
+        );
+    }
+
+    #[test]
+    fn a_rule_the_rvm_would_misread_or_a_shadowed_sum_is_left_alone() {
+        // `y` is never read: the RVM would take its undefined value as true; the other rule
+        // is wrapped.
+        assert_eq!(
+            rewritten("package t\nd if { some x in input.l; y := x * 2 }\ne := input.a * 2\n")
                 .unwrap(),
-            "package t\nd := [y | some x in input.l; y := x * 2]\ne := sum([input.a]) * 2\n"
+            "package t\nd if { some x in input.l; y := x * 2 }\ne := sum([input.a]) * 2\n"
         );
         for source in [
             "package t\nsum := 1\nx := input.a + 1\n",

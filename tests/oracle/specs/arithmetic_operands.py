@@ -33,4 +33,6 @@ CASES = [
  c("a computed element of loop variables, on the RVM", 'x := sum([(p * 2) | some p in input.prices])', inp={"prices": [2, 1.5]}, rvm=True),
  c("an object comprehension's computed value", 'x := {k: (v % 2) | some k, v in input.o}', inp={"o": {"a": 3, "b": "4", "c": 2.5, "d": 8}}, nonstrict={"a": 1, "d": 0}),
  c("a fraction written under % in a computed element: no element", 'x := [(p % 0.5) | some p in input.prices]', inp={"prices": [2, 3]}, nonstrict=[]),
+ c("an assignment in a comprehension over a string is left out, on the RVM", 'x := [t | some p in input.prices; t := p * 2]', inp={"prices": [2, "9.99", 1.5]}, rvm=True, nonstrict=[4, 3]),
+ c("an assignment in a set comprehension, on numbers", 'x := {t | some p in input.prices; t := p * 2}', inp={"prices": [2, 1.5]}, rvm=True),
 ]
