@@ -22,6 +22,7 @@ use regorus::unstable::{ArithOp, AssignOp, Expr, Literal, Module, Query, Rule};
 use super::comprehension_scopes::is_ident;
 use super::rego_ast::{Descend, Site, expr_start, walk_expr, walk_query, walk_rule};
 use super::splice::{Edit, statement_range};
+use super::unchecked_values;
 
 /// Builtins whose value, when they have one, is an integer.
 const INTEGER: &[&str] = &[
@@ -69,7 +70,8 @@ struct Insertion {
 }
 
 /// Why each rule of a module's text cannot run on the RVM, if it cannot (the routing's
-/// `unchecked_values` reasons, in rule order); `None` when the text does not parse.
+/// `unchecked_values` reasons, in rule order); `None` when the text does not parse. Asked of
+/// the rewritten text only: the module as given is read directly.
 pub type RvmHazards<'h> = &'h dyn Fn(&str) -> Option<Vec<Option<&'static str>>>;
 
 /// The edits that wrap each arithmetic operand of `module` (`source` parsed) that may not be a
@@ -93,9 +95,11 @@ pub fn edits(
         .iter()
         .map(|r| rule_edits(r, source))
         .collect();
-    let Some(before) = hazards(source) else {
-        return Vec::new();
-    };
+    let before: Vec<_> = module
+        .policy
+        .iter()
+        .map(|r| unchecked_values::find(r))
+        .collect();
     let all = |keep: &dyn Fn(usize) -> bool| -> Vec<Edit> {
         by_rule
             .iter()
@@ -308,9 +312,7 @@ fn collect_guards(
 /// The operands of `lhs op rhs` that may not be a number (under `%`, an integer), to be
 /// checked: none for a difference that may be of sets.
 fn needs_check<'e>(op: &ArithOp, lhs: &'e Expr, rhs: &'e Expr) -> Vec<&'e Expr> {
-    if matches!(op, ArithOp::Sub)
-        && !(is_number(lhs) || is_number(rhs) || from_input(lhs) || from_input(rhs))
-    {
+    if matches!(op, ArithOp::Sub) && !numeric_difference(lhs, rhs) {
         return Vec::new();
     }
     let known: fn(&Expr) -> bool = match op {
@@ -396,10 +398,16 @@ fn is_number(expr: &Expr) -> bool {
             lhs,
             rhs,
             ..
-        } => is_number(lhs) || is_number(rhs) || from_input(lhs) || from_input(rhs),
+        } => numeric_difference(lhs, rhs),
         Expr::ArithExpr { .. } => true,
         _ => false,
     }
+}
+
+/// `lhs - rhs` is of numbers, not a set difference: one side must be a number or comes from
+/// the input.
+fn numeric_difference(lhs: &Expr, rhs: &Expr) -> bool {
+    is_number(lhs) || is_number(rhs) || from_input(lhs) || from_input(rhs)
 }
 
 /// An integer whatever the input: an integer literal, or a call of a builtin that answers
